@@ -1,0 +1,29 @@
+// Shared plumbing for commands: config from the environment, a logger on
+// stderr, and services opened for the length of one command.
+import type { Services } from '../app.ts';
+import { createServices } from '../app.ts';
+import type { Config } from '../config/load.ts';
+import { loadConfig } from '../config/load.ts';
+import type { Logger } from '../log.ts';
+import { createLogger } from '../log.ts';
+
+export function cliConfig(overrides: Record<string, string | undefined> = {}): Config {
+  return loadConfig({ overrides });
+}
+
+export function cliLogger(config: Config, level?: string): Logger {
+  // One-shot commands log only warnings unless asked: their output is the answer.
+  return createLogger({
+    level: level ?? (config.log.level === 'info' ? 'warn' : config.log.level),
+  });
+}
+
+export async function withServices<T>(fn: (services: Services) => Promise<T>): Promise<T> {
+  const config = cliConfig();
+  const services = await createServices(config, cliLogger(config));
+  try {
+    return await fn(services);
+  } finally {
+    await services.close();
+  }
+}

@@ -1,0 +1,47 @@
+// The `warden` command. Each subcommand parses flags and calls a service;
+// errors become one plain line and an exit code by who is at fault.
+import { readFileSync } from 'node:fs';
+
+import { Command } from 'commander';
+
+import { isOperationalError, isUserError } from '../errors.ts';
+import { registerAdminCommands } from './admin-commands.ts';
+import { startCommand } from './start.ts';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+export function buildProgram(): Command {
+  const program = new Command('warden')
+    .description('Warden: keeps servers healthy with local LLMs')
+    .version(pkg.version, '-v, --version')
+    .showHelpAfterError();
+
+  program
+    .command('start')
+    .description('run Warden: HTTP server (UI, API, webhooks) and its workers')
+    .option('--port <port>', 'HTTP port (WARDEN_PORT)')
+    .option('--host <host>', 'listen address (WARDEN_HOST)')
+    .action(startCommand);
+
+  registerAdminCommands(program);
+  return program;
+}
+
+export function exitCodeFor(err: unknown): number {
+  if (isUserError(err)) return 2;
+  if (isOperationalError(err)) return 3;
+  return 1;
+}
+
+try {
+  await buildProgram().parseAsync(process.argv);
+} catch (err) {
+  if (isUserError(err) || isOperationalError(err)) process.stderr.write(`warden: ${err.message}\n`);
+  else
+    process.stderr.write(
+      `warden: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+  process.exit(exitCodeFor(err));
+}

@@ -1,0 +1,123 @@
+// Every configuration domain Warden knows. Each later subsystem adds its
+// domain here; the README table and `warden config print` follow.
+import { z } from 'zod';
+
+import { domain, durationMs, envBoolean, port, setting } from './setting.ts';
+
+const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+export const serverDomain = domain('server', 'HTTP server: UI, REST API and webhooks.', {
+  host: setting({
+    env: 'WARDEN_HOST',
+    schema: z.string().min(1),
+    default: '0.0.0.0',
+    doc: 'Address the HTTP server listens on.',
+  }),
+  port: setting({
+    env: 'WARDEN_PORT',
+    schema: port,
+    default: 5678,
+    doc: 'Port the HTTP server listens on.',
+  }),
+  publicUrl: setting({
+    env: 'WARDEN_PUBLIC_URL',
+    schema: z.string().url().optional(),
+    doc: 'URL users reach Warden at; used in links Warden prints. Defaults to http://localhost:<port>.',
+  }),
+  trustProxy: setting({
+    env: 'WARDEN_TRUST_PROXY',
+    schema: envBoolean,
+    default: false,
+    doc: 'Trust X-Forwarded-* headers from a reverse proxy (client IP, TLS).',
+  }),
+  bodyLimit: setting({
+    env: 'WARDEN_BODY_LIMIT',
+    schema: z.coerce.number().int().min(1024),
+    default: 1_048_576,
+    doc: 'Largest request body accepted, in bytes.',
+  }),
+  shutdownTimeoutMs: setting({
+    env: 'WARDEN_SHUTDOWN_TIMEOUT_MS',
+    schema: durationMs,
+    default: 10_000,
+    doc: 'How long a graceful shutdown waits for work in flight.',
+  }),
+});
+
+export const databaseDomain = domain('database', 'Where Warden keeps its data.', {
+  url: setting({
+    env: 'DATABASE_URL',
+    schema: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+      .optional(),
+    secret: true,
+    doc: 'PostgreSQL connection URL. Unset: embedded PGlite in the data directory.',
+  }),
+  dataDir: setting({
+    env: 'WARDEN_DATA_DIR',
+    schema: z.string().min(1),
+    default: './data',
+    doc: 'Data directory: embedded database, lock file, generated keys.',
+  }),
+  poolSize: setting({
+    env: 'DATABASE_POOL_SIZE',
+    schema: z.coerce.number().int().min(1).max(200),
+    default: 10,
+    doc: 'Most PostgreSQL connections one process opens.',
+  }),
+  statementTimeoutMs: setting({
+    env: 'DATABASE_STATEMENT_TIMEOUT_MS',
+    schema: durationMs,
+    default: 30_000,
+    doc: 'PostgreSQL statement timeout for Warden queries (0: none).',
+  }),
+});
+
+export const securityDomain = domain('security', 'Authentication, sessions and secrets at rest.', {
+  encryptionKey: setting({
+    env: 'WARDEN_ENCRYPTION_KEY',
+    schema: z
+      .string()
+      .regex(
+        /^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/,
+        'must be 32 bytes as 64 hex digits or base64',
+      )
+      .optional(),
+    secret: true,
+    doc: 'AES-256 key for stored credentials. Unset: generated on first start into <data dir>/encryption.key (mode 0600).',
+  }),
+  sessionTtlHours: setting({
+    env: 'WARDEN_SESSION_TTL_HOURS',
+    schema: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 90),
+    default: 24 * 7,
+    doc: 'How long a browser session lasts.',
+  }),
+  loginMaxFailures: setting({
+    env: 'WARDEN_LOGIN_MAX_FAILURES',
+    schema: z.coerce.number().int().min(1),
+    default: 5,
+    doc: 'Failed logins from one address (or for one user) before further attempts get 429.',
+  }),
+  loginWindowSeconds: setting({
+    env: 'WARDEN_LOGIN_WINDOW_SECONDS',
+    schema: z.coerce.number().int().min(1),
+    default: 900,
+    doc: 'Window over which failed logins are counted.',
+  }),
+});
+
+export const logDomain = domain('log', 'Logging.', {
+  level: setting({
+    env: 'LOG_LEVEL',
+    schema: logLevel,
+    default: 'info',
+    doc: 'Log level: fatal, error, warn, info, debug, trace or silent.',
+  }),
+});
+
+export const domains = [serverDomain, databaseDomain, securityDomain, logDomain] as const;

@@ -1,0 +1,54 @@
+// The Db port: what the rest of Warden knows about its database. Two
+// adapters implement it (embedded PGlite, PostgreSQL through a pg Pool) and
+// both pass the same contract suite (db-contract.ts).
+
+export type Row = Record<string, unknown>;
+
+export type QueryResult<R extends Row = Row> = {
+  rows: R[];
+  /** Rows changed by INSERT/UPDATE/DELETE; rows returned by SELECT. */
+  rowCount: number;
+};
+
+export interface Queryable {
+  /** One statement, with $1..$n parameters. */
+  query<R extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+}
+
+export type PoolStats = {
+  /** Connections open (PGlite: always 1). */
+  total: number;
+  idle: number;
+  /** Callers waiting for a connection. */
+  waiting: number;
+  max: number;
+};
+
+export interface Db extends Queryable {
+  readonly kind: 'pglite' | 'postgres';
+  /** Runs fn in one transaction; commits when it resolves, rolls back when it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+  /**
+   * Runs fn while holding a cluster-wide lock named by key. PostgreSQL: a
+   * session advisory lock; PGlite: the process's own mutex, since the data
+   * lock file already keeps other processes out.
+   */
+  withLock<T>(key: string, fn: () => Promise<T>): Promise<T>;
+  /** Runs fn only if the lock is free now; returns undefined when it is held elsewhere. */
+  tryWithLock<T>(key: string, fn: () => Promise<T>): Promise<T | undefined>;
+  stats(): PoolStats;
+  close(): Promise<void>;
+}
+
+/** Maps a lock name to the 64-bit key PostgreSQL's advisory locks take. */
+export function lockKey(name: string): bigint {
+  // FNV-1a 64-bit: stable across processes and versions.
+  let h = 0xcbf29ce484222325n;
+  for (const byte of Buffer.from(name, 'utf8')) {
+    h ^= BigInt(byte);
+    h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return BigInt.asIntN(64, h);
+}

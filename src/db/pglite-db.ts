@@ -1,0 +1,73 @@
+// Embedded adapter: PGlite (PostgreSQL compiled to WebAssembly) with pgvector.
+// One connection per process; the data-directory lock file keeps a second
+// process out, because two PGlite instances on one directory corrupt it.
+import { PGlite } from '@electric-sql/pglite';
+import { vector } from '@electric-sql/pglite-pgvector';
+
+import type { Db, Queryable, QueryResult, Row } from './db.ts';
+import { KeyedMutex } from './keyed-mutex.ts';
+
+export type PgliteDbOptions = {
+  /** Directory for the database files; undefined keeps it in memory (tests). */
+  dataDir?: string;
+};
+
+function toResult<R extends Row>(res: { rows: R[]; affectedRows?: number }): QueryResult<R> {
+  return { rows: res.rows, rowCount: res.affectedRows || res.rows.length };
+}
+
+export class PgliteDb implements Db {
+  readonly kind = 'pglite' as const;
+  private readonly locks = new KeyedMutex();
+  private waiting = 0;
+
+  private constructor(readonly pg: PGlite) {}
+
+  static async open(options: PgliteDbOptions = {}): Promise<PgliteDb> {
+    const pg = await PGlite.create(options.dataDir ?? 'memory://', { extensions: { vector } });
+    return new PgliteDb(pg);
+  }
+
+  async query<R extends Row = Row>(
+    sql: string,
+    params?: readonly unknown[],
+  ): Promise<QueryResult<R>> {
+    this.waiting++;
+    try {
+      return toResult(await this.pg.query<R>(sql, params as unknown[] | undefined));
+    } finally {
+      this.waiting--;
+    }
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.pg.exec(sql);
+  }
+
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.pg.transaction(async (t) =>
+      fn({
+        query: async <R extends Row>(sql: string, params?: readonly unknown[]) =>
+          toResult(await t.query<R>(sql, params as unknown[] | undefined)),
+      }),
+    );
+  }
+
+  withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    return this.locks.run(key, fn);
+  }
+
+  async tryWithLock<T>(key: string, fn: () => Promise<T>): Promise<T | undefined> {
+    if (this.locks.isLocked(key)) return undefined;
+    return this.locks.run(key, fn);
+  }
+
+  stats() {
+    const busy = Math.min(this.waiting, 1);
+    return { total: 1, idle: 1 - busy, waiting: Math.max(0, this.waiting - 1), max: 1 };
+  }
+
+  async close(): Promise<void> {
+    if (!this.pg.closed) await this.pg.close();
+  }
+}

@@ -1,0 +1,64 @@
+// The Fastify application: one plugin per feature, auth on every route that
+// does not declare itself public, one error handler.
+import { randomUUID } from 'node:crypto';
+
+import cookie from '@fastify/cookie';
+import Fastify from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+
+import type { Services } from '../app.ts';
+import { registerErrorHandler } from './error-handler.ts';
+import apiKeysPlugin from './plugins/api-keys.ts';
+import authPlugin from './plugins/auth.ts';
+import credentialsPlugin from './plugins/credentials.ts';
+import healthPlugin from './plugins/health.ts';
+import sessionPlugin from './plugins/session.ts';
+import setupPlugin from './plugins/setup.ts';
+import usersPlugin from './plugins/users.ts';
+
+export type ServerPlugin = (app: FastifyInstance, opts: { services: Services }) => Promise<void>;
+
+export type BuildServerOptions = {
+  /** Feature plugins beyond the built-in ones (later subsystems add theirs here). */
+  plugins?: ServerPlugin[];
+};
+
+const requestIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
+
+export async function buildServer(
+  services: Services,
+  options: BuildServerOptions = {},
+): Promise<FastifyInstance> {
+  const { config } = services;
+  const app: FastifyInstance = Fastify({
+    loggerInstance: services.logger as FastifyBaseLogger,
+    bodyLimit: config.server.bodyLimit,
+    trustProxy: config.server.trustProxy,
+    // Keep a caller's request id when it is sane, so logs line up across hops.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
+    },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+  });
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+  });
+  registerErrorHandler(app);
+  await app.register(cookie);
+  await app.register(authPlugin, { services });
+  for (const plugin of [
+    healthPlugin,
+    sessionPlugin,
+    setupPlugin,
+    usersPlugin,
+    apiKeysPlugin,
+    credentialsPlugin,
+    ...(options.plugins ?? []),
+  ]) {
+    await app.register(plugin, { services });
+  }
+  return app;
+}
