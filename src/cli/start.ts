@@ -3,8 +3,8 @@
 // cleanly; a second signal forces the exit.
 import { createServices } from '../app.ts';
 import { buildServer } from '../server/server.ts';
-import { cliConfig } from './context.ts';
 import { createLogger } from '../log.ts';
+import { cliConfig } from './context.ts';
 
 export type StartOptions = { port?: string; host?: string; role?: string };
 
@@ -31,6 +31,14 @@ export async function startCommand(options: StartOptions): Promise<void> {
     );
   }
 
+  // Expired sessions are refused on read; this only keeps the table small.
+  const purge = setInterval(() => {
+    services.sessions
+      .purgeExpired()
+      .catch((err: unknown) => logger.warn({ err }, 'session purge failed'));
+  }, 3600_000);
+  purge.unref();
+
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) {
@@ -44,6 +52,7 @@ export async function startCommand(options: StartOptions): Promise<void> {
       process.exit(1);
     }, config.server.shutdownTimeoutMs);
     timer.unref();
+    clearInterval(purge);
     try {
       await app.close();
       await services.close();

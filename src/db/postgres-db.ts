@@ -19,13 +19,29 @@ export type PostgresDbOptions = {
 // Warden stores fit in a double.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
+/**
+ * Connection-level failures are the dependency's fault (503); SQL errors are
+ * ours. A server-side error carries a SQLSTATE and a severity; one without
+ * them (ECONNREFUSED, "Connection terminated unexpectedly", timeouts) never
+ * reached the server. Classes 08 (connection), 53 (resources) and 57P
+ * (shutdown) come from the server but still mean it is unavailable.
+ */
+export function isConnectionError(err: unknown): boolean {
+  const e = err as { code?: unknown; severity?: unknown };
+  if (!e || typeof e !== 'object') return false;
+  if (typeof e.severity !== 'string') return true;
+  return typeof e.code === 'string' && /^(08|53|57P)/.test(e.code);
+}
+
 function wrap(err: unknown): never {
-  const e = err as { code?: string; message?: string };
-  // Connection-level failures are the dependency's fault; SQL errors are ours.
-  if (e?.code && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|57P0[1-3]|08\w{3})$/.test(e.code)) {
-    throw new OperationalError('database_unavailable', `PostgreSQL is unreachable: ${e.message}`, {
-      cause: err,
-    });
+  if (isConnectionError(err)) {
+    throw new OperationalError(
+      'database_unavailable',
+      `PostgreSQL is unavailable: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
   }
   throw err;
 }
@@ -73,7 +89,7 @@ export class PostgresDb implements Db {
       await client.query('BEGIN');
       const tx: Queryable = {
         query: async <R extends Row>(sql: string, params?: readonly unknown[]) => {
-          const res = await client.query<R>(sql, params as unknown[] | undefined);
+          const res = await client.query<R>(sql, params as unknown[] | undefined).catch(wrap);
           return { rows: res.rows, rowCount: res.rowCount ?? res.rows.length };
         },
       };

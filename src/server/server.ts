@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 
 import cookie from '@fastify/cookie';
 import Fastify from 'fastify';
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, RouteOptions } from 'fastify';
 
 import type { Services } from '../app.ts';
 import { registerErrorHandler } from './error-handler.ts';
@@ -21,6 +21,8 @@ export type ServerPlugin = (app: FastifyInstance, opts: { services: Services }) 
 export type BuildServerOptions = {
   /** Feature plugins beyond the built-in ones (later subsystems add theirs here). */
   plugins?: ServerPlugin[];
+  /** Observes each route as it is registered (tests walk the route table with it). */
+  onRoute?: (route: RouteOptions) => void;
 };
 
 const requestIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
@@ -46,6 +48,7 @@ export async function buildServer(
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
   });
+  if (options.onRoute) app.addHook('onRoute', options.onRoute);
   registerErrorHandler(app);
   await app.register(cookie);
   await app.register(authPlugin, { services });
