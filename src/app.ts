@@ -10,6 +10,8 @@ import { migrate, pendingMigrations } from './db/migrate.ts';
 import { openDb } from './db/open-db.ts';
 import { HealthChecks } from './health.ts';
 import type { Logger } from './log.ts';
+import { NotificationService } from './notify/notification-service.ts';
+import { notifiersFromConfig } from './notify/notifiers-from-config.ts';
 import { CredentialStore } from './secrets/credential-store.ts';
 import { loadEncryptionKey } from './secrets/encryption-key.ts';
 
@@ -23,6 +25,7 @@ export type Services = {
   sessions: SessionService;
   loginLimiter: LoginLimiter;
   credentials: CredentialStore;
+  notifications: NotificationService;
   /** Closes everything this graph opened, in reverse order. */
   close(): Promise<void>;
 };
@@ -74,6 +77,9 @@ export async function createServices(
         windowMs: config.security.loginWindowSeconds * 1000,
       }),
       credentials: new CredentialStore(db, key),
+      notifications: new NotificationService(db, notifiersFromConfig(config.notify), logger, {
+        dedupWindowMs: config.notify.dedupWindowMs,
+      }),
       close: () => opened.close(),
     };
   } catch (err) {

@@ -1,0 +1,50 @@
+// Email over SMTP (nodemailer). SMTP_URL carries host, port and login:
+// smtp://user:pass@host:587 (STARTTLS when offered) or smtps://... (TLS).
+import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
+
+import { OperationalError } from '../errors.ts';
+import type { Notification, Notifier, SendOptions } from './notifier.ts';
+import { renderText } from './notifier.ts';
+
+export type EmailNotifierOptions = { smtpUrl: string; from: string; to: string[] };
+
+export class EmailNotifier implements Notifier {
+  readonly channel = 'email';
+  private readonly transport: Transporter;
+
+  constructor(private readonly options: EmailNotifierOptions) {
+    this.transport = nodemailer.createTransport(options.smtpUrl);
+  }
+
+  async send(n: Notification, options: SendOptions = {}): Promise<void> {
+    const timeout = options.timeoutMs ?? 10_000;
+    const sending = this.transport.sendMail({
+      from: this.options.from,
+      to: this.options.to,
+      subject: `[Warden] ${n.title}`,
+      text: renderText(n),
+      headers: {
+        'X-Warden-Kind': n.kind,
+        ...(n.incidentId ? { 'X-Warden-Incident': String(n.incidentId) } : {}),
+      },
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${timeout} ms`)), timeout);
+    });
+    try {
+      await Promise.race([sending, timedOut]);
+    } catch (err) {
+      throw new OperationalError('notify_failed', `email: ${(err as Error).message}`, {
+        cause: err,
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  close(): void {
+    this.transport.close();
+  }
+}
