@@ -10,6 +10,7 @@ import { migrate, pendingMigrations } from './db/migrate.ts';
 import { openDb } from './db/open-db.ts';
 import { HealthChecks } from './health.ts';
 import type { Logger } from './log.ts';
+import { MonitorService } from './monitors/monitor-service.ts';
 import { NotificationService } from './notify/notification-service.ts';
 import { notifiersFromConfig } from './notify/notifiers-from-config.ts';
 import { CredentialStore } from './secrets/credential-store.ts';
@@ -26,6 +27,7 @@ export type Services = {
   loginLimiter: LoginLimiter;
   credentials: CredentialStore;
   notifications: NotificationService;
+  monitors: MonitorService;
   /** Closes everything this graph opened, in reverse order. */
   close(): Promise<void>;
 };
@@ -64,6 +66,7 @@ export async function createServices(
       key: config.security.encryptionKey,
       dataDir: config.database.dataDir,
     });
+    const monitors = new MonitorService(db, logger);
     return {
       config,
       logger,
@@ -80,7 +83,11 @@ export async function createServices(
       notifications: new NotificationService(db, notifiersFromConfig(config.notify), logger, {
         dedupWindowMs: config.notify.dedupWindowMs,
       }),
-      close: () => opened.close(),
+      monitors,
+      async close() {
+        await monitors.stop();
+        await opened.close();
+      },
     };
   } catch (err) {
     await opened.close();

@@ -6,6 +6,7 @@ import { Command } from 'commander';
 
 import { isOperationalError, isUserError } from '../errors.ts';
 import { registerAdminCommands } from './admin-commands.ts';
+import { registerMonitorCommands } from './monitor-commands.ts';
 import { startCommand } from './start.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
     .action(startCommand);
 
   registerAdminCommands(program);
+  registerMonitorCommands(program);
   return program;
 }
 

@@ -21,6 +21,7 @@ export async function startCommand(options: StartOptions): Promise<void> {
     await services.close();
     throw err;
   }
+  services.monitors.start();
   const base = config.server.publicUrl ?? `http://localhost:${config.server.port}`;
   logger.info({ url: base, database: services.db.kind }, 'Warden is running');
 

@@ -12,6 +12,7 @@ import apiKeysPlugin from './plugins/api-keys.ts';
 import authPlugin from './plugins/auth.ts';
 import credentialsPlugin from './plugins/credentials.ts';
 import healthPlugin from './plugins/health.ts';
+import monitorsPlugin from './plugins/monitors.ts';
 import sessionPlugin from './plugins/session.ts';
 import setupPlugin from './plugins/setup.ts';
 import usersPlugin from './plugins/users.ts';
@@ -59,6 +60,7 @@ export async function buildServer(
     usersPlugin,
     apiKeysPlugin,
     credentialsPlugin,
+    monitorsPlugin,
     ...(options.plugins ?? []),
   ]) {
     await app.register(plugin, { services });
