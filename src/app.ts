@@ -10,6 +10,13 @@ import { migrate, pendingMigrations } from './db/migrate.ts';
 import { openDb } from './db/open-db.ts';
 import { HealthChecks } from './health.ts';
 import type { Logger } from './log.ts';
+import {
+  dbPoolCollector,
+  monitorsCollector,
+  notificationsCollector,
+  processCollector,
+} from './metrics/core-collectors.ts';
+import { MetricsRegistry } from './metrics/registry.ts';
 import { MonitorService } from './monitors/monitor-service.ts';
 import { NotificationService } from './notify/notification-service.ts';
 import { notifiersFromConfig } from './notify/notifiers-from-config.ts';
@@ -28,6 +35,7 @@ export type Services = {
   credentials: CredentialStore;
   notifications: NotificationService;
   monitors: MonitorService;
+  metrics: MetricsRegistry;
   /** Closes everything this graph opened, in reverse order. */
   close(): Promise<void>;
 };
@@ -67,6 +75,11 @@ export async function createServices(
       dataDir: config.database.dataDir,
     });
     const monitors = new MonitorService(db, logger);
+    const metrics = new MetricsRegistry();
+    metrics.register(processCollector);
+    metrics.register(dbPoolCollector(db));
+    metrics.register(monitorsCollector(db));
+    metrics.register(notificationsCollector(db));
     return {
       config,
       logger,
@@ -84,6 +97,7 @@ export async function createServices(
         dedupWindowMs: config.notify.dedupWindowMs,
       }),
       monitors,
+      metrics,
       async close() {
         await monitors.stop();
         await opened.close();

@@ -12,6 +12,7 @@ import apiKeysPlugin from './plugins/api-keys.ts';
 import authPlugin from './plugins/auth.ts';
 import credentialsPlugin from './plugins/credentials.ts';
 import healthPlugin from './plugins/health.ts';
+import metricsPlugin from './plugins/metrics.ts';
 import monitorsPlugin from './plugins/monitors.ts';
 import sessionPlugin from './plugins/session.ts';
 import setupPlugin from './plugins/setup.ts';
@@ -61,6 +62,7 @@ export async function buildServer(
     apiKeysPlugin,
     credentialsPlugin,
     monitorsPlugin,
+    metricsPlugin,
     ...(options.plugins ?? []),
   ]) {
     await app.register(plugin, { services });
