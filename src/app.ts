@@ -9,6 +9,9 @@ import type { Db } from './db/db.ts';
 import { migrate, pendingMigrations } from './db/migrate.ts';
 import { openDb } from './db/open-db.ts';
 import { HealthChecks } from './health.ts';
+import { AlertEndpointService } from './incidents/alert-endpoints.ts';
+import { IncidentService } from './incidents/incident-service.ts';
+import { MaintenanceService } from './incidents/maintenance.ts';
 import type { Logger } from './log.ts';
 import { CredentialStore } from './secrets/credential-store.ts';
 import { loadEncryptionKey } from './secrets/encryption-key.ts';
@@ -23,6 +26,9 @@ export type Services = {
   sessions: SessionService;
   loginLimiter: LoginLimiter;
   credentials: CredentialStore;
+  alertEndpoints: AlertEndpointService;
+  incidents: IncidentService;
+  maintenance: MaintenanceService;
   /** Closes everything this graph opened, in reverse order. */
   close(): Promise<void>;
 };
@@ -61,6 +67,8 @@ export async function createServices(
       key: config.security.encryptionKey,
       dataDir: config.database.dataDir,
     });
+    const credentials = new CredentialStore(db, key);
+    const { alerts } = config;
     return {
       config,
       logger,
@@ -73,7 +81,18 @@ export async function createServices(
         maxFailures: config.security.loginMaxFailures,
         windowMs: config.security.loginWindowSeconds * 1000,
       }),
-      credentials: new CredentialStore(db, key),
+      credentials,
+      alertEndpoints: new AlertEndpointService(db, credentials),
+      incidents: new IncidentService(db, {
+        logger,
+        settings: {
+          groupWindowMs: alerts.groupWindowSeconds * 1000,
+          openAfter: alerts.openAfter,
+          flappingTransitions: alerts.flappingTransitions,
+          flappingWindowMs: alerts.flappingWindowSeconds * 1000,
+        },
+      }),
+      maintenance: new MaintenanceService(db),
       close: () => opened.close(),
     };
   } catch (err) {

@@ -69,6 +69,7 @@ export function stringMap(value: unknown, field: string): Record<string, string>
 }
 
 export function kind(value: unknown): string {
+  if (value === undefined) return 'nothing';
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? 'an object' : `${typeof value} ${JSON.stringify(value)}`;

@@ -14,7 +14,7 @@ import {
 } from '../alert.ts';
 
 export type UptimeKumaOptions = {
-  /** Label naming the service; default the monitor's name. */
+  /** Label naming the service; default a `service` tag, else the monitor's name. */
   serviceLabel?: string | null;
 };
 
@@ -98,7 +98,7 @@ export function parseUptimeKuma(payload: unknown, options: UptimeKumaOptions = {
     source: 'uptime-kuma',
     // Only the monitor's identity: the same for its down and up notifications.
     fingerprint: computeFingerprint('uptime-kuma', { monitor_id: String(id) }),
-    service: (options.serviceLabel && labels[options.serviceLabel]) || name,
+    service: (options.serviceLabel && labels[options.serviceLabel]) || labels.tag_service || name,
     severity: normalizeSeverity(labels.tag_severity, 'critical'),
     status: firing ? 'firing' : 'resolved',
     summary,
