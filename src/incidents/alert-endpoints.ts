@@ -127,7 +127,7 @@ export class AlertEndpointService {
     if (input.mapping) compileMapping(input.mapping);
     const token = newToken(alertTokenPrefix);
     const hmacSecret = input.signed ? newToken('', 32) : undefined;
-    const credential = hmacSecret ? `alert-endpoint:${name}:hmac` : null;
+    const credential = hmacSecret ? `alert-endpoint.${name}.hmac` : null;
     const { rows } = await this.db.query<Row>(
       `INSERT INTO alert_endpoints (name, source, token_prefix, token_hash, hmac_credential, mapping, service_label)
        VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO NOTHING RETURNING *`,
@@ -145,7 +145,14 @@ export class AlertEndpointService {
       throw new UserError('endpoint_exists', `an alert endpoint named "${name}" already exists`, {
         status: 409,
       });
-    if (credential && hmacSecret) await this.credentials.set(credential, 'hmac', hmacSecret);
+    if (credential && hmacSecret) {
+      try {
+        await this.credentials.set(credential, 'hmac', hmacSecret);
+      } catch (err) {
+        await this.db.query('DELETE FROM alert_endpoints WHERE id = $1', [rows[0].id]);
+        throw err;
+      }
+    }
     return { endpoint: toEndpoint(rows[0]), token, ...(hmacSecret ? { hmacSecret } : {}) };
   }
 

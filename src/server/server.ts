@@ -8,6 +8,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 
 import type { Services } from '../app.ts';
 import { registerErrorHandler } from './error-handler.ts';
+import alertsPlugin from './plugins/alerts.ts';
 import apiKeysPlugin from './plugins/api-keys.ts';
 import authPlugin from './plugins/auth.ts';
 import credentialsPlugin from './plugins/credentials.ts';
@@ -56,6 +57,7 @@ export async function buildServer(
     usersPlugin,
     apiKeysPlugin,
     credentialsPlugin,
+    alertsPlugin,
     ...(options.plugins ?? []),
   ]) {
     await app.register(plugin, { services });
