@@ -99,6 +99,17 @@ export function signBody(secret: string, body: Buffer | string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 
+/** Where a sender posts: with the token in a header, or in the path. */
+export function endpointUrls(baseUrl: string, endpoint: AlertEndpoint, token?: string) {
+  const base = baseUrl.replace(/\/$/, '');
+  const named =
+    endpoint.source === 'generic' ? `generic/${endpoint.name}` : (endpoint.source as string);
+  return {
+    withHeader: `${base}/api/v1/alerts/${named}`,
+    withTokenInPath: `${base}/hooks/alerts/${named}/${token ?? '<token>'}`,
+  };
+}
+
 export class AlertEndpointService {
   constructor(
     private readonly db: Db,

@@ -4,24 +4,14 @@ import type { FastifyInstance } from 'fastify';
 
 import type { Services } from '../../app.ts';
 import { alertSources } from '../../incidents/alert.ts';
-import type { AlertEndpoint, CreateAlertEndpointInput } from '../../incidents/alert-endpoints.ts';
+import type { CreateAlertEndpointInput } from '../../incidents/alert-endpoints.ts';
+import { endpointUrls } from '../../incidents/alert-endpoints.ts';
 
 const idParams = {
   type: 'object',
   required: ['id'],
   properties: { id: { type: 'integer', minimum: 1 } },
 } as const;
-
-/** Where a sender posts: with the token in a header, or in the path. */
-export function endpointUrls(baseUrl: string, endpoint: AlertEndpoint, token?: string) {
-  const base = baseUrl.replace(/\/$/, '');
-  const named =
-    endpoint.source === 'generic' ? `generic/${endpoint.name}` : (endpoint.source as string);
-  return {
-    withHeader: `${base}/api/v1/alerts/${named}`,
-    withTokenInPath: `${base}/hooks/alerts/${named}/${token ?? '<token>'}`,
-  };
-}
 
 export async function alertEndpointRoutes(app: FastifyInstance, opts: { services: Services }) {
   const { alertEndpoints, config } = opts.services;
