@@ -2,6 +2,7 @@
 // PostgreSQL: authentication per endpoint, every payload shape, partial
 // batches, size cap, and what noise control made of it.
 import { readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
 
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -179,6 +180,54 @@ describe.each(dbKinds)('alert webhooks on %s', (kind) => {
     expect(await countAlerts()).toBe(before);
   });
 
+  it('shuts out the old credential when an endpoint is disabled or its token rotated', async () => {
+    const asAdmin = { authorization: `Bearer ${admin}` };
+    const created = await app.inject({
+      method: 'POST',
+      url: '/api/v1/alert-endpoints',
+      headers: asAdmin,
+      payload: { name: 'am-2', source: 'alertmanager' },
+    });
+    const { endpoint, token } = created.json<{ endpoint: { id: number }; token: string }>();
+    const body = fixtureText('alertmanager-v4-resolved.json');
+    const send = (t: string) => post(`/hooks/alerts/alertmanager/${t}`, body);
+    expect((await send(token)).statusCode).toBe(200);
+
+    const disabled = await app.inject({
+      method: 'PATCH',
+      url: `/api/v1/alert-endpoints/${endpoint.id}`,
+      headers: asAdmin,
+      payload: { disabled: true },
+    });
+    expect(disabled.json<{ disabledAt: string | null }>().disabledAt).not.toBeNull();
+    const refused = await send(token);
+    expect(refused.statusCode).toBe(401);
+    expect(refused.json<{ error: { message: string } }>().error.message).toBe(
+      'the alert endpoint "am-2" is disabled',
+    );
+
+    await app.inject({
+      method: 'PATCH',
+      url: `/api/v1/alert-endpoints/${endpoint.id}`,
+      headers: asAdmin,
+      payload: { disabled: false },
+    });
+    const rotated = await app.inject({
+      method: 'POST',
+      url: `/api/v1/alert-endpoints/${endpoint.id}/rotate-token`,
+      headers: asAdmin,
+    });
+    const fresh = rotated.json<{ token: string }>().token;
+    expect((await send(token)).statusCode).toBe(401);
+    expect((await send(fresh)).statusCode).toBe(200);
+    await app.inject({
+      method: 'DELETE',
+      url: `/api/v1/alert-endpoints/${endpoint.id}`,
+      headers: asAdmin,
+    });
+    expect((await send(fresh)).statusCode).toBe(401);
+  });
+
   it('accepts a signed generic payload mapped by JSONata', async () => {
     const body = '{"host":"queue-1","what":"queue backlog","ok":false}';
     const res = await post('/api/v1/alerts/generic/checks', body, {
@@ -264,6 +313,17 @@ describe.each(dbKinds)('alert webhooks on %s', (kind) => {
       expect(res.statusCode).toBe(status);
       expect(res.json<{ error: { message: string } }>().error.message).toContain(message);
     }
+    // A chunked body without a length is cut off at the cap as well.
+    const chunked = await app.inject({
+      method: 'POST',
+      url: '/api/v1/alerts/alertmanager',
+      headers: { ...auth, 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+      payload: Readable.from([Buffer.alloc(3000, 32), Buffer.alloc(3000, 32)]),
+    });
+    expect(chunked.statusCode).toBe(413);
+    expect(chunked.json<{ error: { message: string } }>().error.message).toBe(
+      'the alert payload is more than 4096 bytes; the limit is 4096 (WARDEN_ALERTS_MAX_PAYLOAD_BYTES)',
+    );
     expect(await countAlerts()).toBe(before);
     expect(await s.incidents.list({ limit: 500 })).toEqual(incidentsBefore);
   });
