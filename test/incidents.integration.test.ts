@@ -206,6 +206,17 @@ describe.each(dbKinds)('noise control on %s', (kind) => {
     expect((await send('firing'))[0]!.outcome).toBe('deduplicated');
   });
 
+  it('keeps the alert and the incident when a listener fails', async () => {
+    const { incidents, service, send } = setup();
+    incidents.subscribe(() => {
+      throw new Error('pipeline down');
+    });
+    const [opened] = await send('firing');
+    expect(opened!.outcome).toBe('opened');
+    expect(await incidents.list({ service })).toHaveLength(1);
+    expect(await incidents.listAlerts({ service })).toHaveLength(1);
+  });
+
   it('records status changes on the timeline and keeps resolved incidents closed', async () => {
     const { incidents, send } = setup();
     const [opened] = await send('firing');
