@@ -3,8 +3,8 @@
 import type { Command } from 'commander';
 
 import { UserError } from '../errors.ts';
-import { positiveInt } from './incident-commands.ts';
 import { withServices } from './context.ts';
+import { positiveInt } from './incident-commands.ts';
 import { printJson, printLine, printRows } from './output.ts';
 
 type JsonFlag = { json?: boolean };

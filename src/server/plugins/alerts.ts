@@ -14,8 +14,8 @@ import { alertSources } from '../../incidents/alert.ts';
 import type { AlertEndpoint } from '../../incidents/alert-endpoints.ts';
 import { incidentStatuses } from '../../incidents/incident-store.ts';
 import { decodeBody } from '../../incidents/payload-body.ts';
-import { principalName } from './auth.ts';
 import { alertEndpointRoutes } from './alert-endpoints.ts';
+import { principalName } from './auth.ts';
 
 const namedSources = alertSources.filter((s) => s !== 'generic');
 
