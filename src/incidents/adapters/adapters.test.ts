@@ -281,6 +281,13 @@ describe('generic JSON with a JSONata mapping', () => {
     expect(alerts[0]).toMatchObject({ service: 'api', fingerprint: 'abc', status: 'firing' });
   });
 
+  it('stops a runaway mapping with a clear error', async () => {
+    const err = await rejection(
+      parseAlerts('generic', {}, { mapping: '($f := function($x) { 1 + $f($x + 1) }; $f(0))' }),
+    );
+    expect(err.message).toMatch(/^body: the endpoint's mapping failed on this payload: .*stack/i);
+  });
+
   it('says when the mapping produces nothing', async () => {
     const err = await rejection(parseAlerts('generic', { other: 1 }, { mapping }));
     expect(err.message).toBe('body: the mapping produced nothing from this payload');

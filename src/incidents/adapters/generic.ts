@@ -21,10 +21,14 @@ import {
 
 type Expression = ReturnType<typeof jsonata>;
 
+// A mapping runs on every request to its endpoint: bound its time and depth
+// so a runaway expression fails that request instead of holding the server.
+const guardrails = { timeout: 1000, stack: 300 };
+
 /** Compiles a mapping, naming the syntax error when there is one. */
 export function compileMapping(mapping: string): Expression {
   try {
-    return jsonata(mapping);
+    return jsonata(mapping, guardrails);
   } catch (err) {
     const e = err as { message?: string; position?: number };
     throw new UserError(
@@ -78,9 +82,10 @@ export async function parseGeneric(
       mapped = await compileMapping(mapping).evaluate(payload);
     } catch (err) {
       if (err instanceof UserError) throw err;
+      const e = err as { message?: string; code?: string };
       throw malformed(
         'body',
-        `the endpoint's mapping failed on this payload: ${(err as Error).message}`,
+        `the endpoint's mapping failed on this payload: ${e.message ?? e.code ?? String(err)}`,
       );
     }
   }
