@@ -93,6 +93,16 @@ describe.each(dbKinds)('noise control on %s', (kind) => {
     expect(await incidents.list({ service })).toHaveLength(1);
   });
 
+  it('opens one incident from more simultaneous copies than the pool has connections', async () => {
+    const { incidents, service, alert } = setup();
+    const copies = s.config.database.poolSize + 2;
+    const results = await Promise.all(
+      Array.from({ length: copies }, () => incidents.ingest([alert('firing')])),
+    );
+    expect(results.flat().filter((r) => r.outcome === 'opened')).toHaveLength(1);
+    expect((await incidents.list({ service }))[0]!.occurrences).toBe(copies);
+  });
+
   it('keeps different fingerprints of one service apart', async () => {
     const { incidents, service, alert } = setup();
     await incidents.ingest([alert('firing', 'a'), alert('firing', 'b')]);

@@ -4,6 +4,7 @@
 // one transaction, under a lock on its service and fingerprint, so two
 // copies of one alert arriving together open one incident.
 import type { Db, Queryable } from '../db/db.ts';
+import { lockKey } from '../db/db.ts';
 import { notFound, UserError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { AlertStatus, NormalizedAlert } from './alert.ts';
@@ -123,10 +124,13 @@ export class IncidentService {
   ): Promise<IngestResult[]> {
     const results: IngestResult[] = [];
     for (const alert of alerts) {
-      const { result, notice } = await this.db.withLock(
-        `warden:incident-key:${alert.service}\u0000${alert.fingerprint}`,
-        () => this.db.transaction((tx) => this.ingestOne(tx, alert, context.endpointId ?? null)),
-      );
+      const { result, notice } = await this.db.transaction(async (tx) => {
+        // A transaction-scoped lock: one connection per alert, released at commit.
+        await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [
+          lockKey(`warden:incident-key:${alert.service}\u0000${alert.fingerprint}`).toString(),
+        ]);
+        return this.ingestOne(tx, alert, context.endpointId ?? null);
+      });
       results.push(result);
       if (notice) await this.notify(notice);
     }
