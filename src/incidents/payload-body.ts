@@ -50,7 +50,7 @@ function multipartFields(body: Buffer, contentType: string): Map<string, string>
   return fields;
 }
 
-export function decodeBody(contentType: string | undefined, body: Buffer): unknown {
+function decodeAny(contentType: string | undefined, body: Buffer): unknown {
   const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
   const text = body.toString('utf8');
   if (text.trim() === '') throw badBody('the request body is empty');
@@ -64,4 +64,12 @@ export function decodeBody(contentType: string | undefined, body: Buffer): unkno
     `content type "${type}" is not accepted: send application/json, application/x-www-form-urlencoded or multipart/form-data`,
     { status: 415 },
   );
+}
+
+export function decodeBody(contentType: string | undefined, body: Buffer): unknown {
+  const value = decodeAny(contentType, body);
+  // PostgreSQL text and jsonb cannot hold NUL; refuse it here rather than fail at insert.
+  if (JSON.stringify(value).includes('\\u0000'))
+    throw badBody('the request body contains a NUL character (\\u0000), which cannot be stored');
+  return value;
 }

@@ -332,6 +332,12 @@ describe('webhook bodies', () => {
     expect(() => decodeBody('application/x-www-form-urlencoded', Buffer.from('data=%7B'))).toThrow(
       /^form field "data" is not valid JSON/,
     );
+    expect(() => decodeBody('application/json', Buffer.from('{"msg":"a\\u0000b"}'))).toThrow(
+      'the request body contains a NUL character',
+    );
+    expect(() =>
+      decodeBody('application/x-www-form-urlencoded', Buffer.from('msg=a%00b&heartbeat=null')),
+    ).toThrow('the request body contains a NUL character');
     expect(() => decodeBody('application/xml', Buffer.from('<a/>'))).toThrow(
       /content type "application\/xml" is not accepted/,
     );
