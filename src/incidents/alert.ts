@@ -92,6 +92,7 @@ export function parseTime(value: unknown, field: string): Date | null {
   const d = new Date(value);
   if (Number.isNaN(d.getTime())) throw malformed(field, `is not a valid timestamp: "${value}"`);
   if (d.getUTCFullYear() <= 1) return null;
+  if (d.getUTCFullYear() > 9999) throw malformed(field, `is out of range: "${value}"`);
   return d;
 }
 

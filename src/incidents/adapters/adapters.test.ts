@@ -188,11 +188,17 @@ describe('Alertmanager v4', () => {
     expect(err.message).toContain(message);
   });
 
-  it('names the missing startsAt', async () => {
+  it('names a missing or impossible startsAt', async () => {
     const { rejected } = await parseAlerts('alertmanager', {
-      alerts: [{ status: 'firing', labels: { alertname: 'A' } }],
+      alerts: [
+        { status: 'firing', labels: { alertname: 'A' } },
+        { status: 'firing', labels: { alertname: 'A' }, startsAt: '+100000-01-01T00:00:00Z' },
+      ],
     });
-    expect(rejected).toEqual([{ index: 0, reason: 'alerts[0].startsAt: is missing' }]);
+    expect(rejected).toEqual([
+      { index: 0, reason: 'alerts[0].startsAt: is missing' },
+      { index: 1, reason: 'alerts[1].startsAt: is out of range: "+100000-01-01T00:00:00Z"' },
+    ]);
   });
 });
 
