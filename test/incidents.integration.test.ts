@@ -174,6 +174,15 @@ describe.each(dbKinds)('noise control on %s', (kind) => {
     const [resolved] = await send('resolved');
     expect(resolved).toMatchObject({ outcome: 'resolved', incidentId: opened!.incidentId });
     expect(notices.map((n) => n.type)).toEqual(['incident.opened', 'incident.resolved']);
+    await expect(
+      s.maintenance.create({
+        service: ' ',
+        reason: 'typo',
+        startsAt: clock,
+        endsAt: new Date(clock.getTime() + minute),
+        createdBy: 'test',
+      }),
+    ).rejects.toThrow('service must not be blank');
     // A window limited by labels spares alerts without them.
     await s.maintenance.remove(window.id);
     await s.maintenance.create({

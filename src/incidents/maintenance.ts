@@ -82,6 +82,12 @@ export class MaintenanceService {
     }
     if (input.endsAt <= input.startsAt)
       throw new UserError('invalid_maintenance', 'endsAt must be after startsAt');
+    // A blank service must not silently widen the window to every service.
+    if (typeof input.service === 'string' && input.service.trim() === '')
+      throw new UserError(
+        'invalid_maintenance',
+        'service must not be blank (leave it out to cover every service)',
+      );
     const matchers = input.matchers ?? {};
     for (const [k, v] of Object.entries(matchers))
       if (typeof v !== 'string')
