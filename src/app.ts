@@ -9,6 +9,9 @@ import type { Db } from './db/db.ts';
 import { migrate, pendingMigrations } from './db/migrate.ts';
 import { openDb } from './db/open-db.ts';
 import { HealthChecks } from './health.ts';
+import { AlertEndpointService } from './incidents/alert-endpoints.ts';
+import { IncidentService } from './incidents/incident-service.ts';
+import { MaintenanceService } from './incidents/maintenance.ts';
 import type { Logger } from './log.ts';
 import {
   dbPoolCollector,
@@ -36,6 +39,9 @@ export type Services = {
   notifications: NotificationService;
   monitors: MonitorService;
   metrics: MetricsRegistry;
+  alertEndpoints: AlertEndpointService;
+  incidents: IncidentService;
+  maintenance: MaintenanceService;
   /** Closes everything this graph opened, in reverse order. */
   close(): Promise<void>;
 };
@@ -74,13 +80,15 @@ export async function createServices(
       key: config.security.encryptionKey,
       dataDir: config.database.dataDir,
     });
+    const credentials = new CredentialStore(db, key);
+    const { alerts } = config;
     const monitors = new MonitorService(db, logger);
     const metrics = new MetricsRegistry();
     metrics.register(processCollector);
     metrics.register(dbPoolCollector(db));
     metrics.register(monitorsCollector(db));
     metrics.register(notificationsCollector(db));
-    return {
+    const services = {
       config,
       logger,
       db,
@@ -92,7 +100,18 @@ export async function createServices(
         maxFailures: config.security.loginMaxFailures,
         windowMs: config.security.loginWindowSeconds * 1000,
       }),
-      credentials: new CredentialStore(db, key),
+      credentials,
+      alertEndpoints: new AlertEndpointService(db, credentials),
+      incidents: new IncidentService(db, {
+        logger,
+        settings: {
+          groupWindowMs: alerts.groupWindowSeconds * 1000,
+          openAfter: alerts.openAfter,
+          flappingTransitions: alerts.flappingTransitions,
+          flappingWindowMs: alerts.flappingWindowSeconds * 1000,
+        },
+      }),
+      maintenance: new MaintenanceService(db),
       notifications: new NotificationService(db, notifiersFromConfig(config.notify), logger, {
         dedupWindowMs: config.notify.dedupWindowMs,
       }),
@@ -102,7 +121,12 @@ export async function createServices(
         await monitors.stop();
         await opened.close();
       },
-    };
+    } satisfies Services;
+    // Monitors feed incidents exactly as alert webhooks do.
+    monitors.onAlert(async (alert) => {
+      await services.incidents.ingest([alert]);
+    });
+    return services;
   } catch (err) {
     await opened.close();
     throw err;

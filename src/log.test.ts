@@ -1,8 +1,10 @@
 import { Writable } from 'node:stream';
 
+import Fastify from 'fastify';
+import type { FastifyBaseLogger } from 'fastify';
 import { describe, expect, it } from 'vitest';
 
-import { createLogger } from './log.ts';
+import { createLogger, redactUrl } from './log.ts';
 
 function capture() {
   const lines: string[] = [];
@@ -32,5 +34,32 @@ describe('createLogger', () => {
       expect(line).not.toContain(secret);
     expect(line).toContain('"name":"ok"');
     expect(JSON.parse(line)).toMatchObject({ level: 'info', msg: 'hello' });
+  });
+});
+
+describe('request logs', () => {
+  it('never carry an alert token from the path', async () => {
+    let lines = '';
+    const destination = new Writable({
+      write(chunk, _enc, done) {
+        lines += String(chunk);
+        done();
+      },
+    });
+    const app = Fastify({
+      loggerInstance: createLogger({ level: 'info', destination }) as FastifyBaseLogger,
+    });
+    app.post('/hooks/alerts/:source/:token', async () => ({ ok: true }));
+    await app.inject({ method: 'POST', url: '/hooks/alerts/uptime-kuma/wdn_alert_SECRET1?x=1' });
+    await app.close();
+    expect(lines).toContain('"url":"/hooks/alerts/uptime-kuma/[redacted]?x=1"');
+    expect(lines).not.toContain('SECRET1');
+  });
+
+  it('redacts the token of generic endpoints and leaves other paths alone', () => {
+    expect(redactUrl('/hooks/alerts/generic/checks/wdn_alert_abc')).toBe(
+      '/hooks/alerts/generic/checks/[redacted]',
+    );
+    expect(redactUrl('/api/v1/alerts/grafana')).toBe('/api/v1/alerts/grafana');
   });
 });

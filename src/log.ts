@@ -29,6 +29,19 @@ export const redactPaths = [
   'res.headers["set-cookie"]',
 ];
 
+/** Alert tokens travel in some webhook paths (senders that cannot set headers); logs get the path without them. */
+export function redactUrl(url: string): string {
+  return url.replace(/^(\/hooks\/alerts\/(?:generic\/[^/?]+|[^/?]+)\/)[^/?]+/, '$1[redacted]');
+}
+
+type RequestLike = {
+  method?: string;
+  url?: string;
+  host?: string;
+  ip?: string;
+  socket?: { remotePort?: number };
+};
+
 export type LoggerOptions = {
   /** @default 'info' */
   level?: string;
@@ -44,6 +57,16 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       redact: { paths: redactPaths, censor: '[redacted]' },
       formatters: { level: (label) => ({ level: label }) },
       timestamp: pino.stdTimeFunctions.isoTime,
+      // Replaces Fastify's request serializer, which would log the full URL.
+      serializers: {
+        req: (req: RequestLike) => ({
+          method: req.method,
+          url: typeof req.url === 'string' ? redactUrl(req.url) : req.url,
+          host: req.host,
+          remoteAddress: req.ip,
+          remotePort: req.socket?.remotePort,
+        }),
+      },
     },
     (options.destination ?? process.stderr) as pino.DestinationStream,
   );

@@ -49,9 +49,23 @@ describe('route table', () => {
         'GET /healthz',
         'GET /readyz',
         'GET /setup',
+        'POST /api/v1/alerts/:source',
+        'POST /api/v1/alerts/generic/:name',
         'POST /api/v1/auth/login',
         'POST /api/v1/setup',
+        'POST /hooks/alerts/:source/:token',
+        'POST /hooks/alerts/generic/:name/:token',
       ]);
+      // Alert webhooks are public to Fastify only: each checks its endpoint's own token.
+      for (const url of [
+        '/api/v1/alerts/grafana',
+        '/api/v1/alerts/generic/x',
+        '/hooks/alerts/grafana/wdn_alert_x',
+        '/hooks/alerts/generic/x/wdn_alert_x',
+      ]) {
+        const res = await app.inject({ method: 'POST', url, payload: {} });
+        expect(res.statusCode, url).toBe(401);
+      }
     } finally {
       await app.close();
     }

@@ -94,7 +94,7 @@ describe('warden start with embedded defaults', () => {
     expect(body.users.map((u) => u.username)).toEqual(['owner']);
     expect(again.output()).not.toMatch(/setup\?token=/);
     expect(await again.stop('SIGTERM')).toBe(0);
-  });
+  }, 120_000);
 
   it('prints a one-time setup link on the first start', async () => {
     const cwd = workDir();

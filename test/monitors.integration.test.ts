@@ -64,6 +64,16 @@ for (const kind of dbKinds) {
       expect(alerts[1]).toMatchObject({ status: 'resolved', fingerprint: `monitor:${m.id}` });
       expect(alerts[1]!.endsAt).toBeInstanceOf(Date);
       expect(alerts[1]!.startsAt.getTime()).toBe(alerts[0]!.startsAt.getTime());
+
+      // The same alerts went through incident ingestion: opened, then resolved.
+      const [incident] = await s.incidents.list({ service: 'web' });
+      expect(incident).toMatchObject({
+        source: 'monitor',
+        fingerprint: `monitor:${m.id}`,
+        status: 'resolved',
+      });
+      const { events } = await s.incidents.show(incident!.id);
+      expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['opened', 'resolved']));
     });
 
     it('counts a missing keyword and a refused TCP port as down, saying why', async () => {

@@ -7,6 +7,8 @@ import { Command } from 'commander';
 import { isOperationalError, isUserError } from '../errors.ts';
 import { registerAdminCommands } from './admin-commands.ts';
 import { registerMonitorCommands } from './monitor-commands.ts';
+import { registerIncidentCommands } from './incident-commands.ts';
+import { registerMaintenanceCommands } from './maintenance-commands.ts';
 import { startCommand } from './start.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -28,6 +30,8 @@ export function buildProgram(): Command {
 
   registerAdminCommands(program);
   registerMonitorCommands(program);
+  registerIncidentCommands(program);
+  registerMaintenanceCommands(program);
   return program;
 }
 

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 
 import { notifyDomain } from './notify-domain.ts';
+import { alertsDomain } from './alerts-domain.ts';
 import { domain, durationMs, envBoolean, port, setting } from './setting.ts';
 
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -127,4 +128,5 @@ export const domains = [
   securityDomain,
   logDomain,
   notifyDomain,
+  alertsDomain,
 ] as const;

@@ -52,3 +52,12 @@ export function lockKey(name: string): bigint {
   }
   return BigInt.asIntN(64, h);
 }
+
+/**
+ * Takes a lock named by key for the rest of the transaction (released at
+ * commit or rollback). Unlike withLock around a transaction, it holds one
+ * connection, not two, so concurrent callers cannot exhaust the pool.
+ */
+export async function lockForTransaction(tx: Queryable, key: string): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [lockKey(key).toString()]);
+}

@@ -7,6 +7,7 @@ import { z } from 'zod';
 
 import type { Db, Queryable } from '../db/db.ts';
 import { notFound, UserError } from '../errors.ts';
+import type { NormalizedAlert } from '../incidents/alert.ts';
 import type { Logger } from '../log.ts';
 import type { ActionRunner, CheckResult, CheckSpec } from './checks.ts';
 import { runCheck } from './checks.ts';
@@ -31,19 +32,7 @@ export type Monitor = {
 };
 
 /** A monitor's state change, in the shape every alert source produces. */
-export type MonitorAlert = {
-  source: 'monitor';
-  fingerprint: string;
-  service: string;
-  severity: Monitor['severity'];
-  status: 'firing' | 'resolved';
-  summary: string;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  startsAt: Date;
-  endsAt: Date | null;
-  raw: unknown;
-};
+export type MonitorAlert = NormalizedAlert & { source: 'monitor' };
 
 export type MonitorAlertListener = (alert: MonitorAlert) => Promise<void>;
 

@@ -2,6 +2,7 @@
 // dedup window, across all processes sharing the database. A failing
 // channel is retried with backoff and recorded; it never blocks the others.
 import type { Db } from '../db/db.ts';
+import { lockForTransaction } from '../db/db.ts';
 import type { Logger } from '../log.ts';
 import type { Notification, Notifier } from './notifier.ts';
 
@@ -46,15 +47,16 @@ export class NotificationService {
 
   /** Claims the (key, channel) pair for this window; false when another send already has it. */
   private async claim(channel: string, n: Notification): Promise<number | undefined> {
-    return this.db.withLock(`notify:${channel}:${n.dedupKey}`, async () => {
-      const { rows } = await this.db.query(
+    return this.db.transaction(async (tx) => {
+      await lockForTransaction(tx, `notify:${channel}:${n.dedupKey}`);
+      const { rows } = await tx.query(
         `SELECT 1 FROM notifications
           WHERE dedup_key = $1 AND channel = $2 AND status <> 'failed'
             AND created_at > now() - make_interval(secs => $3::double precision)`,
         [n.dedupKey, channel, this.dedupWindowMs / 1000],
       );
       if (rows.length > 0) return undefined;
-      const inserted = await this.db.query<{ id: number }>(
+      const inserted = await tx.query<{ id: number }>(
         `INSERT INTO notifications (dedup_key, channel, kind, title, incident_id, status)
          VALUES ($1, $2, $3, $4, $5, 'sending') RETURNING id`,
         [n.dedupKey, channel, n.kind, n.title, n.incidentId ?? null],

@@ -8,6 +8,7 @@ import type { FastifyBaseLogger, FastifyInstance, RouteOptions } from 'fastify';
 
 import type { Services } from '../app.ts';
 import { registerErrorHandler } from './error-handler.ts';
+import alertsPlugin from './plugins/alerts.ts';
 import apiKeysPlugin from './plugins/api-keys.ts';
 import authPlugin from './plugins/auth.ts';
 import credentialsPlugin from './plugins/credentials.ts';
@@ -63,6 +64,7 @@ export async function buildServer(
     credentialsPlugin,
     monitorsPlugin,
     metricsPlugin,
+    alertsPlugin,
     ...(options.plugins ?? []),
   ]) {
     await app.register(plugin, { services });

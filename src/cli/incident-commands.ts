@@ -1,0 +1,222 @@
+// `warden incidents list|show`, `warden alerts list` and
+// `warden alerts endpoints create|list|rotate|disable|enable|delete`.
+import { readFileSync } from 'node:fs';
+
+import type { Command } from 'commander';
+
+import { UserError } from '../errors.ts';
+import type { AlertStatus } from '../incidents/alert.ts';
+import { isAlertSource } from '../incidents/alert.ts';
+import { endpointUrls } from '../incidents/alert-endpoints.ts';
+import type { IncidentStatus } from '../incidents/incident-store.ts';
+import { incidentStatuses } from '../incidents/incident-store.ts';
+import { cliConfig, withServices } from './context.ts';
+import { printJson, printLine, printRows } from './output.ts';
+
+type JsonFlag = { json?: boolean };
+
+export function positiveInt(value: string, what: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new UserError('invalid_argument', `${what} must be a positive integer; got "${value}"`);
+  return n;
+}
+
+function baseUrl(): string {
+  const config = cliConfig();
+  return config.server.publicUrl ?? `http://localhost:${config.server.port}`;
+}
+
+export function registerIncidentCommands(program: Command): void {
+  const incidents = program.command('incidents').description('incidents opened from alerts');
+  incidents
+    .command('list')
+    .description('list incidents, newest first')
+    .option('--status <status>', `one of ${incidentStatuses.join(', ')}`)
+    .option('--service <service>', 'only this service')
+    .option('--limit <n>', 'how many', '50')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: JsonFlag & { status?: string; service?: string; limit: string }) => {
+      const rows = await withServices((s) =>
+        s.incidents.list({
+          limit: positiveInt(opts.limit, '--limit'),
+          ...(opts.status ? { status: opts.status as IncidentStatus } : {}),
+          ...(opts.service ? { service: opts.service } : {}),
+        }),
+      );
+      printRows(
+        rows,
+        [
+          { header: 'id', value: (i) => i.id },
+          { header: 'status', value: (i) => (i.flapping ? `${i.status} (flapping)` : i.status) },
+          { header: 'service', value: (i) => i.service },
+          { header: 'severity', value: (i) => i.severity },
+          { header: 'seen', value: (i) => i.occurrences },
+          { header: 'opened', value: (i) => i.openedAt },
+          { header: 'summary', value: (i) => i.summary },
+        ],
+        opts.json,
+      );
+    });
+  incidents
+    .command('show <id>')
+    .description('an incident with its timeline and alerts')
+    .option('--json', 'machine-readable output')
+    .action(async (id: string, opts: JsonFlag) => {
+      const shown = await withServices((s) => s.incidents.show(positiveInt(id, 'incident id')));
+      if (opts.json) return printJson(shown);
+      const i = shown.incident;
+      printLine(`incident ${i.id}: ${i.summary}`);
+      printLine(
+        `status ${i.status}${i.flapping ? ' (flapping)' : ''}, service ${i.service}, severity ${i.severity}, fingerprint ${i.fingerprint}, seen ${i.occurrences} time(s)`,
+      );
+      if (i.annotations.runbook_url) printLine(`runbook ${i.annotations.runbook_url}`);
+      printLine();
+      printRows(
+        shown.events,
+        [
+          { header: 'at', value: (e) => e.at },
+          { header: 'type', value: (e) => e.type },
+          { header: 'by', value: (e) => e.actor },
+          { header: 'message', value: (e) => e.message },
+        ],
+        false,
+      );
+    });
+
+  const alerts = program.command('alerts').description('received alerts and alert endpoints');
+  alerts
+    .command('list')
+    .description('list received alerts, newest first')
+    .option('--service <service>', 'only this service')
+    .option('--status <status>', 'firing or resolved')
+    .option('--limit <n>', 'how many', '50')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: JsonFlag & { status?: string; service?: string; limit: string }) => {
+      if (opts.status && opts.status !== 'firing' && opts.status !== 'resolved')
+        throw new UserError('invalid_argument', `--status must be firing or resolved`);
+      const rows = await withServices((s) =>
+        s.incidents.listAlerts({
+          limit: positiveInt(opts.limit, '--limit'),
+          ...(opts.status ? { status: opts.status as AlertStatus } : {}),
+          ...(opts.service ? { service: opts.service } : {}),
+        }),
+      );
+      printRows(
+        rows,
+        [
+          { header: 'id', value: (a) => a.id },
+          { header: 'received', value: (a) => a.receivedAt },
+          { header: 'source', value: (a) => a.source },
+          { header: 'service', value: (a) => a.service },
+          { header: 'status', value: (a) => a.status },
+          { header: 'outcome', value: (a) => a.outcome },
+          { header: 'incident', value: (a) => a.incidentId },
+          { header: 'summary', value: (a) => a.summary },
+        ],
+        opts.json,
+      );
+    });
+
+  const endpoints = alerts.command('endpoints').description('who may post alerts (admin)');
+  endpoints
+    .command('create')
+    .description('create an alert endpoint; its token (and HMAC secret) are shown once')
+    .requiredOption('--name <name>', 'endpoint name (lowercase, digits, - and _)')
+    .requiredOption('--source <source>', 'uptime-kuma, alertmanager, grafana or generic')
+    .option('--service-label <label>', 'label that names the service')
+    .option('--mapping-file <file>', 'JSONata mapping for a generic endpoint')
+    .option('--signed', 'generic only: require an HMAC-SHA256 signature')
+    .option('--json', 'machine-readable output')
+    .action(
+      async (
+        opts: JsonFlag & {
+          name: string;
+          source: string;
+          serviceLabel?: string;
+          mappingFile?: string;
+          signed?: boolean;
+        },
+      ) => {
+        if (!isAlertSource(opts.source))
+          throw new UserError(
+            'invalid_source',
+            `--source must be uptime-kuma, alertmanager, grafana or generic; got "${opts.source}"`,
+          );
+        const source = opts.source;
+        const created = await withServices((s) =>
+          s.alertEndpoints.create({
+            name: opts.name,
+            source,
+            signed: opts.signed ?? false,
+            ...(opts.serviceLabel ? { serviceLabel: opts.serviceLabel } : {}),
+            ...(opts.mappingFile ? { mapping: readFileSync(opts.mappingFile, 'utf8') } : {}),
+          }),
+        );
+        const urls = endpointUrls(baseUrl(), created.endpoint, created.token);
+        if (opts.json) return printJson({ ...created, urls });
+        printLine(
+          `created ${source} endpoint "${created.endpoint.name}" (id ${created.endpoint.id}).`,
+        );
+        printLine('Store these now; they are not shown again.');
+        printLine(`token:       ${created.token}`);
+        if (created.hmacSecret) printLine(`hmac secret: ${created.hmacSecret}`);
+        printLine(`post to:     ${urls.withHeader}  (Authorization: Bearer <token>)`);
+        printLine(`or:          ${urls.withTokenInPath}`);
+      },
+    );
+  endpoints
+    .command('list')
+    .description('list alert endpoints (never their tokens)')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: JsonFlag) => {
+      const rows = await withServices((s) => s.alertEndpoints.list());
+      printRows(
+        rows,
+        [
+          { header: 'id', value: (e) => e.id },
+          { header: 'name', value: (e) => e.name },
+          { header: 'source', value: (e) => e.source },
+          { header: 'token', value: (e) => `${e.tokenPrefix}...` },
+          { header: 'signed', value: (e) => e.signed },
+          { header: 'last used', value: (e) => e.lastUsedAt },
+          { header: 'disabled', value: (e) => e.disabledAt },
+        ],
+        opts.json,
+      );
+    });
+  endpoints
+    .command('rotate <id>')
+    .description('replace an endpoint token; the old one stops working')
+    .option('--json', 'machine-readable output')
+    .action(async (id: string, opts: JsonFlag) => {
+      const r = await withServices((s) => s.alertEndpoints.rotateToken(positiveInt(id, 'id')));
+      if (opts.json) return printJson(r);
+      printLine(`new token for "${r.endpoint.name}" (shown once): ${r.token}`);
+    });
+  for (const [name, disabled] of [
+    ['disable', true],
+    ['enable', false],
+  ] as const) {
+    endpoints
+      .command(`${name} <id>`)
+      .description(`${name} an alert endpoint`)
+      .option('--json', 'machine-readable output')
+      .action(async (id: string, opts: JsonFlag) => {
+        const e = await withServices((s) =>
+          s.alertEndpoints.update(positiveInt(id, 'id'), { disabled }),
+        );
+        if (opts.json) printJson(e);
+        else printLine(`${name}d "${e.name}"`);
+      });
+  }
+  endpoints
+    .command('delete <id>')
+    .description('delete an alert endpoint (its alerts stay)')
+    .option('--json', 'machine-readable output')
+    .action(async (id: string, opts: JsonFlag) => {
+      const e = await withServices((s) => s.alertEndpoints.delete(positiveInt(id, 'id')));
+      if (opts.json) printJson(e);
+      else printLine(`deleted "${e.name}"`);
+    });
+}

@@ -1,0 +1,134 @@
+// Alert endpoint administration (admins only). The token and the HMAC
+// secret are in the create (or rotate) answer and nowhere else, ever.
+import type { FastifyInstance } from 'fastify';
+
+import type { Services } from '../../app.ts';
+import { alertSources } from '../../incidents/alert.ts';
+import type { CreateAlertEndpointInput } from '../../incidents/alert-endpoints.ts';
+import { endpointUrls } from '../../incidents/alert-endpoints.ts';
+
+const idParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'integer', minimum: 1 } },
+} as const;
+
+export async function alertEndpointRoutes(app: FastifyInstance, opts: { services: Services }) {
+  const { alertEndpoints, config } = opts.services;
+  const baseUrl = config.server.publicUrl ?? `http://localhost:${config.server.port}`;
+  const admin = { role: 'admin' as const };
+
+  const listSchema = {
+    type: 'object',
+    properties: {
+      alertEndpoints: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            id: { type: 'integer' },
+            name: { type: 'string' },
+            source: { type: 'string', enum: [...alertSources] },
+            tokenPrefix: { type: 'string' },
+            signed: { type: 'boolean' },
+            mapping: { type: ['string', 'null'] },
+            serviceLabel: { type: ['string', 'null'] },
+            createdAt: { type: 'string', format: 'date-time' },
+            lastUsedAt: { type: ['string', 'null'], format: 'date-time' },
+            disabledAt: { type: ['string', 'null'], format: 'date-time' },
+            urls: {
+              type: 'object',
+              properties: { withHeader: { type: 'string' }, withTokenInPath: { type: 'string' } },
+            },
+          },
+        },
+      },
+    },
+  } as const;
+
+  app.get(
+    '/api/v1/alert-endpoints',
+    { config: admin, schema: { response: { 200: listSchema } } },
+    async () => ({
+      alertEndpoints: (await alertEndpoints.list()).map((e) => ({
+        ...e,
+        urls: endpointUrls(baseUrl, e),
+      })),
+    }),
+  );
+
+  app.get<{ Params: { id: number } }>(
+    '/api/v1/alert-endpoints/:id',
+    { config: admin, schema: { params: idParams } },
+    async (request) => {
+      const e = await alertEndpoints.get(request.params.id);
+      return { ...e, urls: endpointUrls(baseUrl, e) };
+    },
+  );
+
+  app.post<{ Body: CreateAlertEndpointInput }>(
+    '/api/v1/alert-endpoints',
+    {
+      config: admin,
+      schema: {
+        body: {
+          type: 'object',
+          required: ['name', 'source'],
+          properties: {
+            name: { type: 'string', minLength: 1, maxLength: 63 },
+            source: { type: 'string', enum: [...alertSources] },
+            mapping: { type: 'string', minLength: 1, maxLength: 20_000 },
+            serviceLabel: { type: 'string', minLength: 1, maxLength: 100 },
+            signed: { type: 'boolean' },
+          },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request, reply) => {
+      const created = await alertEndpoints.create(request.body);
+      return reply.status(201).send({
+        ...created,
+        urls: endpointUrls(baseUrl, created.endpoint, created.token),
+      });
+    },
+  );
+
+  app.patch<{
+    Params: { id: number };
+    Body: { mapping?: string | null; serviceLabel?: string | null; disabled?: boolean };
+  }>(
+    '/api/v1/alert-endpoints/:id',
+    {
+      config: admin,
+      schema: {
+        params: idParams,
+        body: {
+          type: 'object',
+          properties: {
+            mapping: { type: ['string', 'null'], maxLength: 20_000 },
+            serviceLabel: { type: ['string', 'null'], maxLength: 100 },
+            disabled: { type: 'boolean' },
+          },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request) => alertEndpoints.update(request.params.id, request.body),
+  );
+
+  app.post<{ Params: { id: number } }>(
+    '/api/v1/alert-endpoints/:id/rotate-token',
+    { config: admin, schema: { params: idParams } },
+    async (request) => {
+      const rotated = await alertEndpoints.rotateToken(request.params.id);
+      return { ...rotated, urls: endpointUrls(baseUrl, rotated.endpoint, rotated.token) };
+    },
+  );
+
+  app.delete<{ Params: { id: number } }>(
+    '/api/v1/alert-endpoints/:id',
+    { config: admin, schema: { params: idParams } },
+    async (request) => alertEndpoints.delete(request.params.id),
+  );
+}
