@@ -1,5 +1,6 @@
 // The composition root: builds Warden's object graph from config. Every
 // adapter is chosen here and nowhere else; the CLI and the tests start here.
+import { ApprovalService } from './approvals/approval-service.ts';
 import { ApiKeyService } from './auth/api-keys.ts';
 import { LoginLimiter } from './auth/login-limiter.ts';
 import { SessionService } from './auth/sessions.ts';
@@ -38,6 +39,7 @@ export type Services = {
   credentials: CredentialStore;
   notifications: NotificationService;
   monitors: MonitorService;
+  approvals: ApprovalService;
   metrics: MetricsRegistry;
   alertEndpoints: AlertEndpointService;
   incidents: IncidentService;
@@ -82,13 +84,29 @@ export async function createServices(
     });
     const credentials = new CredentialStore(db, key);
     const { alerts } = config;
+    const incidents = new IncidentService(db, {
+      logger,
+      settings: {
+        groupWindowMs: alerts.groupWindowSeconds * 1000,
+        openAfter: alerts.openAfter,
+        flappingTransitions: alerts.flappingTransitions,
+        flappingWindowMs: alerts.flappingWindowSeconds * 1000,
+      },
+    });
+    const notifications = new NotificationService(db, notifiersFromConfig(config.notify), logger, {
+      dedupWindowMs: config.notify.dedupWindowMs,
+    });
     const monitors = new MonitorService(db, logger);
+    // Monitors feed incidents exactly as alert webhooks do.
+    monitors.onAlert(async (alert) => {
+      await incidents.ingest([alert]);
+    });
     const metrics = new MetricsRegistry();
     metrics.register(processCollector);
     metrics.register(dbPoolCollector(db));
     metrics.register(monitorsCollector(db));
     metrics.register(notificationsCollector(db));
-    const services = {
+    return {
       config,
       logger,
       db,
@@ -102,31 +120,20 @@ export async function createServices(
       }),
       credentials,
       alertEndpoints: new AlertEndpointService(db, credentials),
-      incidents: new IncidentService(db, {
-        logger,
-        settings: {
-          groupWindowMs: alerts.groupWindowSeconds * 1000,
-          openAfter: alerts.openAfter,
-          flappingTransitions: alerts.flappingTransitions,
-          flappingWindowMs: alerts.flappingWindowSeconds * 1000,
-        },
-      }),
+      incidents,
       maintenance: new MaintenanceService(db),
-      notifications: new NotificationService(db, notifiersFromConfig(config.notify), logger, {
-        dedupWindowMs: config.notify.dedupWindowMs,
-      }),
+      notifications,
       monitors,
+      approvals: new ApprovalService(db, incidents, notifications, {
+        ttlMs: config.alerts.approvalTtlSeconds * 1000,
+        ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
+      }),
       metrics,
       async close() {
         await monitors.stop();
         await opened.close();
       },
-    } satisfies Services;
-    // Monitors feed incidents exactly as alert webhooks do.
-    monitors.onAlert(async (alert) => {
-      await services.incidents.ingest([alert]);
-    });
-    return services;
+    };
   } catch (err) {
     await opened.close();
     throw err;

@@ -1,6 +1,7 @@
-// `warden incidents list|show`, `warden alerts list` and
+// `warden incidents list|show|approve|reject`, `warden alerts list` and
 // `warden alerts endpoints create|list|rotate|disable|enable|delete`.
 import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 
 import type { Command } from 'commander';
 
@@ -83,6 +84,23 @@ export function registerIncidentCommands(program: Command): void {
         false,
       );
     });
+  for (const decision of ['approve', 'reject'] as const) {
+    incidents
+      .command(`${decision} <id>`)
+      .description(`${decision} the action an incident is waiting on`)
+      .option('--comment <text>', 'why, for the timeline')
+      .option('--json', 'machine-readable output')
+      .action(async (id: string, opts: JsonFlag & { comment?: string }) => {
+        const by = `cli:${userInfo().username}`;
+        const approval = await withServices((s) =>
+          s.approvals.decide(positiveInt(id, 'incident id'), decision, by, opts.comment),
+        );
+        if (opts.json) return printJson(approval);
+        printLine(
+          `${approval.status} ${approval.action} ${JSON.stringify(approval.parameters)} for incident ${approval.incidentId}`,
+        );
+      });
+  }
 
   const alerts = program.command('alerts').description('received alerts and alert endpoints');
   alerts

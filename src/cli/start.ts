@@ -39,6 +39,13 @@ export async function startCommand(options: StartOptions): Promise<void> {
       .catch((err: unknown) => logger.warn({ err }, 'session purge failed'));
   }, 3600_000);
   purge.unref();
+  // Approvals are also expired when read; this tells waiting work in time.
+  const expire = setInterval(() => {
+    services.approvals
+      .expireDue()
+      .catch((err: unknown) => logger.warn({ err }, 'approval expiry failed'));
+  }, 30_000);
+  expire.unref();
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -54,6 +61,7 @@ export async function startCommand(options: StartOptions): Promise<void> {
     }, config.server.shutdownTimeoutMs);
     timer.unref();
     clearInterval(purge);
+    clearInterval(expire);
     try {
       await app.close();
       await services.close();

@@ -38,4 +38,10 @@ export const alertsDomain = domain('alerts', 'Alert ingestion and noise control.
     default: 262_144,
     doc: 'Largest alert webhook body accepted, in bytes; larger ones get 413.',
   }),
+  approvalTtlSeconds: setting({
+    env: 'WARDEN_APPROVAL_TTL_SECONDS',
+    schema: seconds,
+    default: 3600,
+    doc: 'How long a request for human approval of a dangerous action stays open before it expires.',
+  }),
 });

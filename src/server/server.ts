@@ -10,6 +10,7 @@ import type { Services } from '../app.ts';
 import { registerErrorHandler } from './error-handler.ts';
 import alertsPlugin from './plugins/alerts.ts';
 import apiKeysPlugin from './plugins/api-keys.ts';
+import approvalsPlugin from './plugins/approvals.ts';
 import authPlugin from './plugins/auth.ts';
 import credentialsPlugin from './plugins/credentials.ts';
 import healthPlugin from './plugins/health.ts';
@@ -63,6 +64,7 @@ export async function buildServer(
     apiKeysPlugin,
     credentialsPlugin,
     monitorsPlugin,
+    approvalsPlugin,
     metricsPlugin,
     alertsPlugin,
     ...(options.plugins ?? []),
