@@ -8,6 +8,8 @@ import type { Config } from './config/load.ts';
 import type { Db } from './db/db.ts';
 import { migrate, pendingMigrations } from './db/migrate.ts';
 import { openDb } from './db/open-db.ts';
+import type { BuildExecOptions, ExecServices } from './exec/build-exec.ts';
+import { buildExec } from './exec/build-exec.ts';
 import { HealthChecks } from './health.ts';
 import type { Logger } from './log.ts';
 import { CredentialStore } from './secrets/credential-store.ts';
@@ -23,6 +25,8 @@ export type Services = {
   sessions: SessionService;
   loginLimiter: LoginLimiter;
   credentials: CredentialStore;
+  /** Safe execution: policy, runner, action catalogue, audit log. */
+  exec: ExecServices;
   /** Closes everything this graph opened, in reverse order. */
   close(): Promise<void>;
 };
@@ -30,6 +34,8 @@ export type Services = {
 export type CreateServicesOptions = {
   /** Apply pending migrations before returning. @default true */
   migrate?: boolean;
+  /** Starts processes for the exec layer; tests inject a counting one. */
+  spawn?: BuildExecOptions['spawn'];
 };
 
 export async function createServices(
@@ -61,6 +67,10 @@ export async function createServices(
       key: config.security.encryptionKey,
       dataDir: config.database.dataDir,
     });
+    const exec = await buildExec(config, db, {
+      spawn: options.spawn,
+      syncCatalogue: options.migrate !== false,
+    });
     return {
       config,
       logger,
@@ -74,6 +84,7 @@ export async function createServices(
         windowMs: config.security.loginWindowSeconds * 1000,
       }),
       credentials: new CredentialStore(db, key),
+      exec,
       close: () => opened.close(),
     };
   } catch (err) {

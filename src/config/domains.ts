@@ -2,6 +2,8 @@
 // domain here; the README table and `warden config print` follow.
 import { z } from 'zod';
 
+import { execDomain } from './exec-domain.ts';
+import { mcpDomain } from './mcp-domain.ts';
 import { domain, durationMs, envBoolean, port, setting } from './setting.ts';
 
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -120,4 +122,11 @@ export const logDomain = domain('log', 'Logging.', {
   }),
 });
 
-export const domains = [serverDomain, databaseDomain, securityDomain, logDomain] as const;
+export const domains = [
+  serverDomain,
+  databaseDomain,
+  securityDomain,
+  logDomain,
+  execDomain,
+  mcpDomain,
+] as const;
