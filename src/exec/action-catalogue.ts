@@ -101,6 +101,8 @@ export type CatalogueContext = {
 export type RenderedAction = {
   action: ActionDefinition;
   values: Record<string, string>;
+  /** Real paths of path parameters, for the sandbox to expose read-only. */
+  paths: string[];
   /** Absent for builtins. */
   argv?: string[];
   executable?: string;
@@ -237,14 +239,23 @@ export class ActionCatalogue {
     const values: Record<string, string> = {};
     for (const [k, spec] of Object.entries(action.params))
       values[k] = checkParam(k, spec, params[k], this.ctx);
-    if (!action.argv) return { action, values };
+    const paths = Object.entries(action.params)
+      .filter(([, spec]) => spec.type === 'path')
+      .map(([k]) => values[k]!);
+    if (!action.argv) return { action, values, paths };
     const resolveProgram = (program: string) => {
       const executable = resolveOnFixedPath(program);
       if (!executable) throw new ActionRefused('program.not_found', `${program} is not installed`);
       return executable;
     };
     const argv = fill(action.argv, values);
-    const rendered: RenderedAction = { action, values, argv, executable: resolveProgram(argv[0]!) };
+    const rendered: RenderedAction = {
+      action,
+      values,
+      paths,
+      argv,
+      executable: resolveProgram(argv[0]!),
+    };
     if (action.verify) {
       const v = fill(action.verify.argv, values);
       rendered.verify = { argv: v, executable: resolveProgram(v[0]!) };

@@ -155,6 +155,7 @@ export class Executor {
       timeoutMs: action.timeoutMs,
       outputCapBytes: action.outputCapBytes,
       signal,
+      readPaths: rendered.paths,
       verify: rendered.verify,
     });
   }

@@ -29,6 +29,8 @@ export type RunRequest = {
   /** Cap on each of stdout and stderr. @default the runner's outputCapBytes */
   outputCapBytes?: number;
   signal?: AbortSignal;
+  /** Files the command reads (checked catalogue paths): bound read-only into the sandbox, which hides /tmp. */
+  readPaths?: readonly string[];
 };
 
 export type RunResult = {
@@ -126,6 +128,7 @@ export class SandboxRunner {
       '--dev', '/dev',
       '--proc', '/proc',
       '--tmpfs', '/tmp',
+      ...(req.readPaths ?? []).flatMap((p) => ['--ro-bind', p, p]),
       '--bind', cwd, cwd,
       '--unshare-pid', '--unshare-ipc', '--unshare-uts',
       '--die-with-parent', '--new-session',
