@@ -6,6 +6,8 @@ import { Command } from 'commander';
 
 import { isOperationalError, isUserError } from '../errors.ts';
 import { registerAdminCommands } from './admin-commands.ts';
+import { registerExecCommands } from './exec-commands.ts';
+import { registerMcpOpsCommand } from './mcp-ops-command.ts';
 import { startCommand } from './start.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -26,6 +28,8 @@ export function buildProgram(): Command {
     .action(startCommand);
 
   registerAdminCommands(program);
+  registerExecCommands(program);
+  registerMcpOpsCommand(program);
   return program;
 }
 
