@@ -54,7 +54,7 @@ export const programRules: Record<string, ProgramRule> = {
   uname: { letters: 'asnrvmpio' },
   hostname: {},
   whoami: {},
-  id: {},
+  id: { letters: 'ugnG' },
   nproc: {},
   date: { flags: ['-u', '-R', '--utc'] },
   lsblk: { letters: 'afmnpb' },
