@@ -192,7 +192,9 @@ describe.runIf(canRun)('ops MCP server through a real sshd', () => {
     try {
       await client.connect(transport);
     } catch (err) {
-      throw new Error(`connect failed: ${String(err)}\nssh: ${sshErr}\nsshd: ${daemonLog}`);
+      throw new Error(`connect failed: ${String(err)}\nssh: ${sshErr}\nsshd: ${daemonLog}`, {
+        cause: err,
+      });
     }
     try {
       const { tools } = await client.listTools();
