@@ -95,6 +95,15 @@ describe('action catalogue', () => {
     });
   });
 
+  it('reaches the host network when the action declares it (postgres.ready)', async () => {
+    const out = await exec.executor.runAction('postgres.ready', {}, caller);
+    expect(out).toMatchObject({
+      status: 'ran',
+      exitCode: 0,
+      argv: ['pg_isready', '-h', '127.0.0.1', '-p', '5432', '-t', '5'],
+    });
+  });
+
   it('answers system.resources without starting a process', async () => {
     const before = exec.spawner.calls.length;
     const out = await exec.executor.runAction('system.resources', {}, caller);

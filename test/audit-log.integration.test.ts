@@ -62,6 +62,22 @@ describe('audit log', () => {
     }
   });
 
+  it('names where the file stops matching the database when it loses its tail', async () => {
+    const file = exec.audit.file;
+    const original = readFileSync(file, 'utf8');
+    try {
+      writeFileSync(file, `${original.trim().split('\n').slice(0, 3).join('\n')}\n`);
+      expect(exec.audit.verifyFile()).toMatchObject({ ok: true, records: 3 });
+      expect(await exec.audit.verify()).toMatchObject({
+        ok: false,
+        database: { ok: true },
+        file: { ok: false, brokenSeq: 4, reason: /file ends here/ },
+      });
+    } finally {
+      writeFileSync(file, original);
+    }
+  });
+
   it('names the first broken record when a superuser edits the table past the trigger', async () => {
     const c = new pg.Client({ connectionString: exec.dbUrl });
     await c.connect();

@@ -133,6 +133,16 @@ describe('SandboxRunner', () => {
       expect(interfaces(r.stdout)).toEqual(['lo']);
     });
 
+    it('shares the network with a read action that asks for it', async () => {
+      const r = await boxed.run({
+        executable: bin('cat'),
+        argv: ['cat', '/proc/net/dev'],
+        risk: 'read',
+        network: true,
+      });
+      expect(interfaces(r.stdout)).toEqual(interfaces(readFileSync('/proc/net/dev', 'utf8')));
+    });
+
     it('keeps the network for change actions', async () => {
       const r = await boxed.run({
         executable: bin('cat'),

@@ -41,7 +41,19 @@ export const execDomain = domain('exec', 'Safe command execution and the audit l
   }),
   blockedPatterns: setting({
     env: 'WARDEN_EXEC_BLOCKED_PATTERNS',
-    schema: list(z.string().min(1)),
+    schema: list(
+      z
+        .string()
+        .min(1)
+        .refine((p) => {
+          try {
+            new RegExp(p);
+            return true;
+          } catch {
+            return false;
+          }
+        }, 'must be a valid regular expression'),
+    ),
     default: [],
     doc: 'Extra regular expressions refused in free-form commands, on top of the built-in policy (never instead of it).',
   }),

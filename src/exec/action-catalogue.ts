@@ -60,6 +60,8 @@ export const actionSchema = z
     params: z.record(z.string().regex(/^[a-z][a-z0-9_]{0,31}$/), paramSpec).default({}),
     timeoutMs: z.number().int().min(100).max(600_000).optional(),
     outputCapBytes: z.number().int().min(1024).max(10_485_760).optional(),
+    /** Share the host's network in the sandbox. @default risk !== 'read' */
+    network: z.boolean().optional(),
     /** Run after a change to tell whether it worked; exit 0 means yes. */
     verify: probe.optional(),
     /** What undoes the action: another catalogue action. */

@@ -174,15 +174,18 @@ export class AuditLog {
     }
   }
 
-  async verifyDatabase(): Promise<ChainCheck> {
+  private async databaseRecords(): Promise<StoredRecord[]> {
     const all: StoredRecord[] = [];
     for await (const r of this.records()) all.push(r);
-    return checkChain(all);
+    return all;
   }
 
-  /** Checks the JSONL file; a line that is not JSON is a broken record. */
-  verifyFile(): ChainCheck {
-    if (!existsSync(this.options.file)) return { ok: true, records: 0 };
+  async verifyDatabase(): Promise<ChainCheck> {
+    return checkChain(await this.databaseRecords());
+  }
+
+  private fileRecords(): StoredRecord[] | ChainCheck {
+    if (!existsSync(this.options.file)) return [];
     const lines = readFileSync(this.options.file, 'utf8').split('\n').filter(Boolean);
     const records: StoredRecord[] = [];
     for (const [i, line] of lines.entries()) {
@@ -194,12 +197,41 @@ export class AuditLog {
         return { ok: false, records: i + 1, brokenSeq: i + 1, reason: 'line is not valid JSON' };
       }
     }
-    return checkChain(records);
+    return records;
   }
 
+  /** Checks the JSONL file; a line that is not JSON is a broken record. */
+  verifyFile(): ChainCheck {
+    const records = this.fileRecords();
+    return Array.isArray(records) ? checkChain(records) : records;
+  }
+
+  /**
+   * Checks both chains, then that they hold the same records: a chain that
+   * is whole but shorter, or that forked, is broken where they part.
+   */
   async verify(): Promise<{ ok: boolean; database: ChainCheck; file: ChainCheck }> {
-    const database = await this.verifyDatabase();
-    const file = this.verifyFile();
+    const rows = await this.databaseRecords();
+    const database = checkChain(rows);
+    const lines = this.fileRecords();
+    let file = Array.isArray(lines) ? checkChain(lines) : lines;
+    if (database.ok && file.ok && Array.isArray(lines)) {
+      const n = Math.max(rows.length, lines.length);
+      for (let i = 0; i < n; i++) {
+        if (rows[i]?.hash === lines[i]?.hash) continue;
+        file = {
+          ok: false,
+          records: lines.length,
+          brokenSeq: i + 1,
+          reason: !lines[i]
+            ? 'the file ends here but the database goes on'
+            : !rows[i]
+              ? 'the database ends here but the file goes on'
+              : 'the file and the database differ here',
+        };
+        break;
+      }
+    }
     return { ok: database.ok && file.ok, database, file };
   }
 }

@@ -50,6 +50,12 @@ describe('CommandPolicy', () => {
     expect(d).toMatchObject({ allowed: true, argv });
   });
 
+  it('marks programs that inspect the host network', () => {
+    const withSs = new CommandPolicy({ resolve: (n) => `/usr/bin/${n}` });
+    expect(withSs.evaluate('ss -tlnp')).toMatchObject({ allowed: true, hostNetwork: true });
+    expect(withSs.evaluate('df -h')).toMatchObject({ allowed: true, hostNetwork: false });
+  });
+
   it('gives the resolved executable and names the allow rule', () => {
     expect(policy.evaluate('df -h')).toMatchObject({ executable: '/usr/bin/df', rule: 'allow.df' });
   });

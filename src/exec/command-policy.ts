@@ -23,7 +23,15 @@ export const fixedPath = [
 ];
 
 export type PolicyDecision =
-  | { allowed: true; rule: string; program: string; executable: string; argv: string[] }
+  | {
+      allowed: true;
+      rule: string;
+      program: string;
+      executable: string;
+      argv: string[];
+      /** The program inspects the host's network (ss, ip, pg_isready). */
+      hostNetwork: boolean;
+    }
   | ({ allowed: false } & Refusal);
 
 export type CommandPolicyOptions = {
@@ -33,19 +41,31 @@ export type CommandPolicyOptions = {
   resolve?: (name: string) => string | undefined;
 };
 
-/** The real path of `name` on the fixed PATH, or undefined when absent or not executable. */
+/**
+ * Where `name` is on the fixed PATH, or undefined when absent or not an
+ * executable file. The PATH entry itself is returned, not its target:
+ * wrappers such as Debian's pg_wrapper pick the real program by the name
+ * they were started as.
+ */
 export function resolveOnFixedPath(name: string): string | undefined {
   for (const dir of fixedPath) {
     const candidate = `${dir}/${name}`;
     try {
       accessSync(candidate, constants.X_OK);
-      const real = realpathSync(candidate);
-      if (statSync(real).isFile()) return real;
+      if (statSync(candidate).isFile()) return candidate;
     } catch {
       // not here; try the next directory
     }
   }
   return undefined;
+}
+
+function realPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }
 
 const refuse = (rule: string, reason: string): PolicyDecision => ({ allowed: false, rule, reason });
@@ -157,15 +177,19 @@ export class CommandPolicy {
     if (!executable)
       return refuse('program.not_found', `${name} is not installed on ${fixedPath.join(':')}`);
     // A name can be a symlink to a multi-call binary or a shell.
-    const real = basename(executable);
+    const real = basename(realPath(executable));
     if (real !== name && (isInterpreter(real) || runners.has(real)))
-      return refuse('program.resolves_to_interpreter', `${name} resolves to ${executable}`);
+      return refuse(
+        'program.resolves_to_interpreter',
+        `${name} resolves to ${realPath(executable)}`,
+      );
     return {
       allowed: true,
       rule: `allow.${name}`,
       program: name,
       executable,
       argv: [name, ...args],
+      hostNetwork: rule.hostNetwork ?? false,
     };
   }
 }

@@ -106,6 +106,7 @@ const definitions: unknown[] = [
     description: 'Whether PostgreSQL accepts connections (pg_isready).',
     risk: 'read',
     argv: ['pg_isready', '-h', '{host}', '-p', '{port}', '-t', '5'],
+    network: true,
     params: {
       host: { type: 'regex', pattern: '[A-Za-z0-9][A-Za-z0-9.-]*', default: '127.0.0.1' },
       port: { type: 'integer', min: 1, max: 65535, default: 5432 },

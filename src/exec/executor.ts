@@ -104,6 +104,7 @@ export class Executor {
       executable: decision.executable,
       argv: decision.argv,
       risk: 'read',
+      network: decision.hostNetwork,
       signal,
     });
   }
@@ -152,6 +153,7 @@ export class Executor {
       executable: rendered.executable!,
       argv: rendered.argv!,
       risk: action.risk,
+      network: action.network,
       timeoutMs: action.timeoutMs,
       outputCapBytes: action.outputCapBytes,
       signal,

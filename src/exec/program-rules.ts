@@ -40,6 +40,8 @@ export type ArgRules = {
 };
 
 export type ProgramRule = ArgRules & {
+  /** Sees the host's network (sockets, interfaces) even in the sandbox. @default false */
+  hostNetwork?: boolean;
   /** When set, the first word after the program must be one of these. */
   subcommands?: Record<string, ArgRules>;
 };
@@ -65,8 +67,12 @@ export const programRules: Record<string, ProgramRule> = {
       '-p': re('a process id', /^\d{1,9}$/),
     },
   },
-  ss: { letters: 'tulnpas46x' },
+  ss: {
+    hostNetwork: true,
+    letters: 'tulnpas46x',
+  },
   ip: {
+    hostNetwork: true,
     flags: ['-br', '-4', '-6', '-s', '-c'],
     subcommands: {
       addr: { flags: ['show'] },
@@ -181,6 +187,7 @@ export const programRules: Record<string, ProgramRule> = {
     },
   },
   pg_isready: {
+    hostNetwork: true,
     flags: ['-q'],
     valued: {
       '-h': checks.host,

@@ -22,8 +22,9 @@ export type RunRequest = {
   /** Absolute path of the program; argv[0] is only its name. */
   executable: string;
   argv: readonly string[];
-  /** read: no network inside bubblewrap. */
   risk: 'read' | 'change' | 'dangerous';
+  /** Share the host's network inside bubblewrap. @default risk !== 'read' */
+  network?: boolean;
   /** @default the runner's timeoutMs */
   timeoutMs?: number;
   /** Cap on each of stdout and stderr. @default the runner's outputCapBytes */
@@ -134,7 +135,7 @@ export class SandboxRunner {
       '--die-with-parent', '--new-session',
       '--chdir', cwd,
     ]; // prettier-ignore
-    if (req.risk === 'read') box.push('--unshare-net');
+    if (!(req.network ?? req.risk !== 'read')) box.push('--unshare-net');
     return { file: this.bwrapPath, args: [...box, '--', req.executable, ...args] };
   }
 
@@ -150,7 +151,7 @@ export class SandboxRunner {
           shell: false,
           cwd,
           env: { ...fixedEnv },
-          argv0: req.argv[0],
+          ...(this.bwrapPath ? {} : { argv0: req.argv[0] }),
           detached: true, // its own process group, so a timeout kills grandchildren too
           stdio: ['ignore', 'pipe', 'pipe'],
           windowsHide: true,

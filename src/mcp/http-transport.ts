@@ -27,6 +27,8 @@ export type McpHttpOptions = {
   logger: Logger;
   /** Largest request body, in bytes. @default 1 MiB */
   bodyLimit?: number;
+  /** Most sessions open at once; further initializes get 503. @default 32 */
+  maxSessions?: number;
 };
 
 export type McpHttpServer = { url: string; close(): Promise<void> };
