@@ -112,6 +112,46 @@ describe('action catalogue', () => {
     expect(exec.spawner.calls.length).toBe(before);
   });
 
+  it('rolls back a change whose verify probe fails, once', async () => {
+    await exec.catalogue.sync('file', [
+      {
+        name: 'app.flip',
+        description: 'A change that does not verify.',
+        risk: 'change',
+        argv: ['uname', '-s'],
+        params: { unit: { type: 'unit' } },
+        verify: { argv: ['false', '{unit}'] },
+        rollback: { action: 'app.unflip', params: { unit: '{unit}' } },
+      },
+      {
+        name: 'app.unflip',
+        description: 'Its rollback, which does not verify either.',
+        risk: 'change',
+        argv: ['uname', '-n'],
+        params: { unit: { type: 'unit' } },
+        verify: { argv: ['false'] },
+        rollback: { action: 'app.flip', params: { unit: '{unit}' } },
+      },
+    ]);
+    const out = await exec.executor.runAction('app.flip', { unit: 'ssh.service' }, caller);
+    expect(out).toMatchObject({
+      status: 'ran',
+      verify: { ok: false },
+      rollback: {
+        status: 'ran',
+        rule: 'action.app.unflip',
+        argv: ['uname', '-n'],
+        verify: { ok: false },
+      },
+    });
+    expect(
+      out.status === 'ran' && out.rollback?.status === 'ran' && out.rollback.rollback,
+    ).toBeUndefined();
+    const rules = [];
+    for await (const r of exec.audit.records()) rules.push(r.rule);
+    expect(rules.slice(-2)).toEqual(['action.app.flip', 'action.app.unflip']);
+  });
+
   it('refuses a dangerous action without a human approval', async () => {
     await exec.catalogue.sync('file', [
       {

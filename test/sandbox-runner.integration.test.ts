@@ -112,6 +112,12 @@ describe('SandboxRunner', () => {
     });
     const r = await nobody.run({ executable: bin('id'), argv: ['id', '-u'], risk: 'read' });
     expect(r.stdout.trim()).toBe('65534');
+    const w = await nobody.run({
+      executable: bin('sh'),
+      argv: ['sh', '-c', 'touch work && echo wrote'],
+      risk: 'read',
+    });
+    expect(w.stdout.trim()).toBe('wrote');
   });
 
   describe.runIf(resolveOnFixedPath('bwrap'))('inside bubblewrap', () => {

@@ -200,16 +200,18 @@ export class ActionCatalogue {
 
   /** Replaces the stored actions of one source with these definitions. */
   async sync(source: 'default' | 'file', actions: readonly ActionDefinition[]): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      await tx.query('DELETE FROM exec_actions WHERE source = $1', [source]);
-      for (const a of actions) {
-        await tx.query(
-          `INSERT INTO exec_actions (name, definition, source) VALUES ($1, $2, $3)
+    await this.db.withLock('warden:catalogue', () =>
+      this.db.transaction(async (tx) => {
+        await tx.query('DELETE FROM exec_actions WHERE source = $1', [source]);
+        for (const a of actions) {
+          await tx.query(
+            `INSERT INTO exec_actions (name, definition, source) VALUES ($1, $2, $3)
            ON CONFLICT (name) DO UPDATE SET definition = EXCLUDED.definition, source = EXCLUDED.source, updated_at = now()`,
-          [a.name, JSON.stringify(a), source],
-        );
-      }
-    });
+            [a.name, JSON.stringify(a), source],
+          );
+        }
+      }),
+    );
   }
 
   async list(): Promise<(ActionDefinition & { source: string })[]> {

@@ -30,6 +30,8 @@ export type ExecOutcome =
       stderr: string;
       durationMs: number;
       verify?: { ok: boolean; exitCode: number | null; stdout: string; stderr: string };
+      /** When the verify probe failed and the action names a rollback. */
+      rollback?: ExecOutcome;
     }
   | { status: 'done'; rule: string; result: unknown; durationMs: number };
 
@@ -115,6 +117,7 @@ export class Executor {
     params: Record<string, unknown>,
     caller: Caller,
     signal?: AbortSignal,
+    isRollback = false,
   ): Promise<ExecOutcome> {
     const input = { action: name, params };
     let rendered: RenderedAction;
@@ -149,7 +152,7 @@ export class Executor {
     }
     const rule = `action.${action.name}`;
     if (action.builtin) return this.builtin(action.builtin, rendered, input, caller, rule, signal);
-    return this.runAndAudit('run_action', input, caller, rule, {
+    const out = await this.runAndAudit('run_action', input, caller, rule, {
       executable: rendered.executable!,
       argv: rendered.argv!,
       risk: action.risk,
@@ -160,6 +163,25 @@ export class Executor {
       readPaths: rendered.paths,
       verify: rendered.verify,
     });
+    // A change that ran but does not verify is undone, once (a rollback is
+    // never rolled back), through the catalogue like any other action.
+    if (out.status === 'ran' && out.verify && !out.verify.ok && action.rollback && !isRollback) {
+      const values = rendered.values;
+      const rollbackParams = Object.fromEntries(
+        Object.entries(action.rollback.params).map(([k, v]) => [
+          k,
+          v.replace(/\{([a-z0-9_]+)\}/g, (_, p: string) => values[p] ?? ''),
+        ]),
+      );
+      out.rollback = await this.runAction(
+        action.rollback.action,
+        rollbackParams,
+        caller,
+        signal,
+        true,
+      );
+    }
+    return out;
   }
 
   private async builtin(

@@ -6,7 +6,7 @@
 // At most `concurrency` commands run at once; the rest wait their turn.
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { spawn as nodeSpawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { UserError } from '../errors.ts';
@@ -111,13 +111,17 @@ export class SandboxRunner {
     if (!req.executable.startsWith('/'))
       throw new UserError('exec_not_absolute', 'executable must be an absolute path');
     const release = await this.slots.acquire();
-    mkdirSync(this.options.root, { recursive: true, mode: 0o711 });
-    const cwd = mkdtempSync(join(this.options.root, 'run-'));
+    let cwd: string | undefined;
     try {
+      mkdirSync(this.options.root, { recursive: true, mode: 0o711 });
+      cwd = mkdtempSync(join(this.options.root, 'run-'));
+      // The command's own user must be able to work in its directory.
+      if (this.options.uid !== undefined)
+        chownSync(cwd, this.options.uid, this.options.gid ?? this.options.uid);
       return await this.runIn(cwd, req);
     } finally {
       release();
-      rmSync(cwd, { recursive: true, force: true });
+      if (cwd) rmSync(cwd, { recursive: true, force: true });
     }
   }
 
