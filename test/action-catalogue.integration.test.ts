@@ -56,8 +56,8 @@ describe('action catalogue', () => {
     ['log.tail', { path: 'PLACEHOLDER/escape.log' }, 'param.path_root'],
     ['log.tail', { path: 'PLACEHOLDER/../../etc/passwd' }, 'param.path'],
     ['log.tail', { path: 'PLACEHOLDER/missing.log' }, 'param.path'],
-    ['postgres.ready', { host: '-oProxyCommand=id' }, 'param.leading_dash'],
-    ['postgres.ready', { host: 'db$(id)' }, 'param.pattern'],
+    ['postgres.ready', { host: 'db.example.com' }, 'param.enum'],
+    ['postgres.ready', { port: '5432 -h db' }, 'param.range'],
     ['docker.logs', { container: '../../containers' }, 'param.container'],
     ['unit.restart', { unit: 'nginx.service\n' }, 'param.characters'],
     ['no.such.action', {}, 'action.unknown'],
@@ -71,6 +71,30 @@ describe('action catalogue', () => {
     const before = exec.spawner.calls.length;
     const out = await exec.executor.runAction(name, p, caller);
     expect(out).toMatchObject({ status: 'refused', rule });
+    expect(exec.spawner.calls.length).toBe(before);
+  });
+
+  it('refuses regex parameters that start with a dash or do not match in full', async () => {
+    await exec.catalogue.sync('file', [
+      {
+        name: 'app.ping',
+        description: 'Check a local database by name.',
+        risk: 'read',
+        argv: ['pg_isready', '-h', '127.0.0.1', '-d', '{db}'],
+        params: { db: { type: 'regex', pattern: '[a-z_-]+', maxLength: 63 } },
+      },
+    ]);
+    const before = exec.spawner.calls.length;
+    for (const [db, rule] of [
+      ['--help', 'param.leading_dash'],
+      ['app; id', 'param.pattern'],
+      ['app\nid', 'param.characters'],
+      ['a'.repeat(64), 'param.pattern'],
+    ])
+      expect(await exec.executor.runAction('app.ping', { db }, caller)).toMatchObject({
+        status: 'refused',
+        rule,
+      });
     expect(exec.spawner.calls.length).toBe(before);
   });
 

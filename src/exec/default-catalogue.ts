@@ -108,7 +108,11 @@ const definitions: unknown[] = [
     argv: ['pg_isready', '-h', '{host}', '-p', '{port}', '-t', '5'],
     network: true,
     params: {
-      host: { type: 'regex', pattern: '[A-Za-z0-9][A-Za-z0-9.-]*', default: '127.0.0.1' },
+      host: {
+        type: 'enum',
+        values: ['127.0.0.1', 'localhost', '::1', '/var/run/postgresql'],
+        default: '127.0.0.1',
+      },
       port: { type: 'integer', min: 1, max: 65535, default: 5432 },
     },
   },

@@ -10,7 +10,6 @@ const re = (name: string, r: RegExp): ValueCheck => ({ name, test: (v) => r.test
 export const checks = {
   unit: re('a unit name', /^[A-Za-z0-9][A-Za-z0-9@._:-]{0,127}$/),
   container: re('a container name or id', /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/),
-  host: re('a host name', /^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/),
   /** An absolute path of plain characters with no `..` segment. */
   path: {
     name: 'an absolute path without ..',
@@ -97,14 +96,7 @@ export const programRules: Record<string, ProgramRule> = {
       'is-active': { flags: [], positional: unitArgs },
       'is-failed': { flags: [], positional: unitArgs },
       'is-enabled': { flags: [], positional: unitArgs },
-      show: {
-        flags: ['--no-pager'],
-        valued: {
-          '-p': re('a property name', /^[A-Za-z]{1,64}$/),
-          '--property': re('a property name', /^[A-Za-z]{1,64}$/),
-        },
-        positional: unitArgs,
-      },
+      // No `show`: it prints a unit's Environment=, which holds secrets.
       'list-units': {
         flags: [...systemctlCommon, '--failed'],
         valued: {
@@ -176,7 +168,8 @@ export const programRules: Record<string, ProgramRule> = {
         },
         positional: { check: checks.container, max: 1 },
       },
-      inspect: { positional: { check: checks.container, max: 4 } },
+      // No `inspect`: it prints the container's environment (secrets); the
+      // docker.inspect action answers through the Engine API with it hidden.
       images: { flags: ['-a', '-q'] },
       stats: {
         flags: ['--no-stream', '--no-trunc'],
@@ -190,7 +183,8 @@ export const programRules: Record<string, ProgramRule> = {
     hostNetwork: true,
     flags: ['-q'],
     valued: {
-      '-h': checks.host,
+      // Local servers only: this is no port scanner.
+      '-h': checks.oneOf('127.0.0.1', 'localhost', '::1', '/var/run/postgresql', '/run/postgresql'),
       '-p': checks.int(1, 65535),
       '-t': checks.int(0, 60),
       '-d': re('a database name', /^[A-Za-z0-9_]{1,63}$/),
