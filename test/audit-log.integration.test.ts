@@ -1,6 +1,8 @@
 // The audit log on a real PostgreSQL: hash-chained, append-only by trigger,
 // and verify names the first broken record in the database and the file.
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -57,6 +59,38 @@ describe('audit log', () => {
       expect(exec.audit.verifyFile()).toMatchObject({ ok: false, brokenSeq: 3, reason: /content/ });
       writeFileSync(file, `${[lines[0], lines[1], lines[3]].join('\n')}\n`);
       expect(exec.audit.verifyFile()).toMatchObject({ ok: false, brokenSeq: 4 });
+    } finally {
+      writeFileSync(file, original);
+    }
+  });
+
+  it('`warden audit verify` exits 2 and names the record when the file is edited', () => {
+    const file = exec.audit.file;
+    const original = readFileSync(file, 'utf8');
+    const verify = () =>
+      spawnSync(
+        process.execPath,
+        [fileURLToPath(new URL('../bin/warden.js', import.meta.url)), 'audit', 'verify'],
+        {
+          cwd: exec.dir,
+          encoding: 'utf8',
+          env: {
+            PATH: process.env.PATH,
+            DATABASE_URL: exec.dbUrl,
+            WARDEN_DATA_DIR: exec.dir,
+            WARDEN_AUDIT_FILE: file,
+            LOG_LEVEL: 'silent',
+          },
+        },
+      );
+    try {
+      const good = verify();
+      expect(good.status, good.stderr).toBe(0);
+      expect(good.stdout).toBe('database: ok, 4 record(s)\nfile: ok, 4 record(s)\n');
+      writeFileSync(file, original.replace('"rule.1"', '"rule.x"'));
+      const bad = verify();
+      expect(bad.status).toBe(2);
+      expect(bad.stdout).toMatch(/^file: BROKEN at record 2: /m);
     } finally {
       writeFileSync(file, original);
     }
