@@ -81,14 +81,14 @@ function checkArgs(program: string, rules: ArgRules, args: string[]): Refusal | 
     if (a.startsWith('-') && a.length > 1) {
       const eq = a.indexOf('=');
       if (a.startsWith('--') && eq > 0) {
-        const check = valued[a.slice(0, eq)];
+        const check = Object.hasOwn(valued, a.slice(0, eq)) ? valued[a.slice(0, eq)] : undefined;
         if (!check)
           return { rule: `${program}.flag`, reason: `flag ${a.slice(0, eq)} is not allowed` };
         if (!check.test(a.slice(eq + 1)))
           return { rule: `${program}.flag_value`, reason: `${a.slice(0, eq)} takes ${check.name}` };
         continue;
       }
-      const check = valued[a];
+      const check = Object.hasOwn(valued, a) ? valued[a] : undefined;
       if (check) {
         const v = args[++i];
         if (v === undefined || !check.test(v))
@@ -118,7 +118,7 @@ function checkProgram(program: string, rule: ProgramRule, args: string[]): Refus
   // Flags before the subcommand (`ip -br addr`) use the program's own rules.
   let i = 0;
   const leading: string[] = [];
-  while (i < args.length && args[i]!.startsWith('-') && !(args[i]! in rule.subcommands))
+  while (i < args.length && args[i]!.startsWith('-') && !Object.hasOwn(rule.subcommands, args[i]!))
     leading.push(args[i++]!);
   const pre = checkArgs(program, { flags: rule.flags, letters: rule.letters }, leading);
   if (pre) return pre;

@@ -3,7 +3,7 @@
 // through the sandboxed runner, and every decision (refusals included) into
 // the audit log before the answer goes back. Nothing here imports Fastify or
 // MCP; the ops MCP server, the CLI and the healing pipeline call this.
-import { statfsSync } from 'node:fs';
+import { readFileSync, statfsSync } from 'node:fs';
 import { cpus, freemem, loadavg, totalmem, uptime } from 'node:os';
 
 import { errorMessage } from '../errors.ts';
@@ -64,14 +64,22 @@ export function systemResources() {
     disk = undefined;
   }
   const total = totalmem();
-  const free = freemem();
+  // free memory leaves out the page cache the kernel gives back on demand;
+  // MemAvailable counts it, where the kernel reports it.
+  let free = freemem();
+  try {
+    const m = /^MemAvailable:\s+(\d+) kB$/m.exec(readFileSync('/proc/meminfo', 'utf8'));
+    if (m) free = Number(m[1]) * 1024;
+  } catch {
+    // not Linux: keep freemem()
+  }
   return {
     cpus: cpus().length,
     loadAverage: loadavg().map((l) => Math.round(l * 100) / 100),
     uptimeSeconds: Math.round(uptime()),
     memory: {
       totalBytes: total,
-      freeBytes: free,
+      availableBytes: free,
       usedPercent: Math.round(((total - free) / total) * 1000) / 10,
     },
     disk,
