@@ -1,12 +1,17 @@
 // The audit log on a real PostgreSQL: hash-chained, append-only by trigger,
 // and verify names the first broken record in the database and the file.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { migrate } from '../src/db/migrate.ts';
+import { PgliteDb } from '../src/db/pglite-db.ts';
+import { AuditLog } from '../src/exec/audit-log.ts';
 import type { TestExec } from './helpers/exec.ts';
 import { makeTestExec } from './helpers/exec.ts';
 
@@ -124,5 +129,33 @@ describe('audit log', () => {
       await c.end();
     }
     expect(await exec.audit.verifyDatabase()).toMatchObject({ ok: false, brokenSeq: 2 });
+  });
+});
+
+describe('audit log on embedded PGlite', () => {
+  it('chains, refuses UPDATE and verifies', async () => {
+    const db = await PgliteDb.open();
+    const dir = mkdtempSync(join(tmpdir(), 'warden-audit-pglite-'));
+    try {
+      await migrate(db);
+      const log = new AuditLog(db, { file: join(dir, 'audit.jsonl') });
+      for (const rule of ['a', 'b', 'c'])
+        await log.append({
+          caller: { kind: 'agent' },
+          operation: 'run_action',
+          input: { rule },
+          decision: 'allowed',
+          rule,
+        });
+      await expect(db.query('DELETE FROM exec_audit')).rejects.toThrow(/append-only/);
+      expect(await log.verify()).toMatchObject({
+        ok: true,
+        database: { records: 3 },
+        file: { records: 3 },
+      });
+    } finally {
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
