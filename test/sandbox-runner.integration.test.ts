@@ -1,7 +1,8 @@
 // The runner with real processes: no shell, a fixed environment, a working
 // directory under the root, process-group kill at the timeout, output caps,
 // a concurrency limit, another uid, and bubblewrap isolation.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -101,6 +102,24 @@ describe('SandboxRunner', () => {
       'start',
       'end',
     ]);
+  });
+
+  it('refuses a root that someone else owns or can write, starting nothing', async () => {
+    const shared = join(root, 'shared');
+    mkdirSync(shared, { mode: 0o777 });
+    chmodSync(shared, 0o777);
+    let spawned = 0;
+    const r = new SandboxRunner({
+      root: shared,
+      bwrap: 'off',
+      spawn: (...a) => (spawned++, spawn(...a)),
+    });
+    await expect(
+      r.run({ executable: bin('id'), argv: ['id'], risk: 'read' }),
+    ).rejects.toMatchObject({
+      code: 'exec_root_unsafe',
+    });
+    expect(spawned).toBe(0);
   });
 
   it.runIf(process.getuid?.() === 0)('runs as the configured uid and gid', async () => {

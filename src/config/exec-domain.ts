@@ -23,9 +23,8 @@ const absolutePath = z
 export const execDomain = domain('exec', 'Safe command execution and the audit log.', {
   sandboxRoot: setting({
     env: 'WARDEN_EXEC_ROOT',
-    schema: absolutePath,
-    default: '/tmp/warden-exec',
-    doc: 'Working directory root for commands; each runs in a fresh directory under it.',
+    schema: absolutePath.optional(),
+    doc: 'Working directory root for commands; each runs in a fresh directory under it. Unset: <data dir>/exec (not a shared /tmp, where another user could own the parent).',
   }),
   allowedUnits: setting({
     env: 'WARDEN_EXEC_ALLOWED_UNITS',

@@ -39,7 +39,7 @@ export async function buildExec(
   const [uid, gid] = e.runAsUser?.split(':').map(Number) ?? [];
   const policy = new CommandPolicy({ blockedPatterns: e.blockedPatterns });
   const runner = new SandboxRunner({
-    root: e.sandboxRoot,
+    root: resolve(e.sandboxRoot ?? join(config.database.dataDir, 'exec')),
     timeoutMs: e.timeoutMs,
     outputCapBytes: e.outputCapBytes,
     concurrency: e.concurrency,

@@ -6,7 +6,7 @@
 // At most `concurrency` commands run at once; the rest wait their turn.
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { spawn as nodeSpawn } from 'node:child_process';
-import { chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, lstatSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { UserError } from '../errors.ts';
@@ -113,7 +113,7 @@ export class SandboxRunner {
     const release = await this.slots.acquire();
     let cwd: string | undefined;
     try {
-      mkdirSync(this.options.root, { recursive: true, mode: 0o711 });
+      this.checkRoot();
       cwd = mkdtempSync(join(this.options.root, 'run-'));
       // The command's own user must be able to work in its directory.
       if (this.options.uid !== undefined)
@@ -123,6 +123,20 @@ export class SandboxRunner {
       release();
       if (cwd) rmSync(cwd, { recursive: true, force: true });
     }
+  }
+
+  // Whoever controls the root can swap a run's directory under it: it must
+  // be a real directory of ours that nobody else can write.
+  private checkRoot(): void {
+    const root = this.options.root;
+    mkdirSync(root, { recursive: true, mode: 0o711 });
+    const st = lstatSync(root);
+    const uid = process.getuid?.();
+    if (!st.isDirectory() || (uid !== undefined && st.uid !== uid) || (st.mode & 0o022) !== 0)
+      throw new UserError(
+        'exec_root_unsafe',
+        `${root} must be a directory owned by this user and not writable by group or others`,
+      );
   }
 
   private command(cwd: string, req: RunRequest): { file: string; args: string[] } {
