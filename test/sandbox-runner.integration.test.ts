@@ -60,7 +60,7 @@ describe('SandboxRunner', () => {
       executable: bin('sh'),
       argv: ['sh', '-c', 'sleep 60 & echo $!; wait'],
       risk: 'read',
-      timeoutMs: 500,
+      timeoutMs: 3000,
     });
     expect(r.timedOut).toBe(true);
     expect(r.signal).toBe('SIGKILL');
