@@ -60,7 +60,7 @@ export const execDomain = domain('exec', 'Safe command execution and the audit l
     env: 'WARDEN_EXEC_BWRAP',
     schema: z.enum(['auto', 'on', 'off']),
     default: 'auto' as const,
-    doc: 'Bubblewrap isolation: auto (when bwrap is installed), on (required) or off.',
+    doc: 'Bubblewrap isolation: auto (when bwrap is installed and can create its namespaces here; checked before the first command), on (required: commands fail without it) or off.',
   }),
   runAsUser: setting({
     env: 'WARDEN_EXEC_RUN_AS',

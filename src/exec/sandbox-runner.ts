@@ -5,11 +5,11 @@
 // bubblewrap (read-only root, private /tmp, no network for read actions).
 // At most `concurrency` commands run at once; the rest wait their turn.
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
-import { spawn as nodeSpawn } from 'node:child_process';
+import { spawn as nodeSpawn, spawnSync } from 'node:child_process';
 import { chownSync, lstatSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { UserError } from '../errors.ts';
+import { OperationalError, UserError } from '../errors.ts';
 import { fixedPath, resolveOnFixedPath } from './command-policy.ts';
 
 export type Spawner = (
@@ -94,7 +94,10 @@ class Semaphore {
 }
 
 export class SandboxRunner {
-  readonly bwrapPath: string | undefined;
+  /** bwrap when installed (and not turned off); cleared in auto mode when it cannot run here. */
+  bwrapPath: string | undefined;
+  private bwrapChecked = false;
+  private readonly bwrapMode: 'auto' | 'on' | 'off';
   private readonly slots: Semaphore;
   private readonly spawn: Spawner;
 
@@ -102,6 +105,7 @@ export class SandboxRunner {
     this.slots = new Semaphore(options.concurrency ?? 4);
     this.spawn = options.spawn ?? nodeSpawn;
     const mode = options.bwrap ?? 'auto';
+    this.bwrapMode = mode;
     this.bwrapPath = mode === 'off' ? undefined : resolveOnFixedPath('bwrap');
     if (mode === 'on' && !this.bwrapPath)
       throw new UserError('bwrap_missing', 'WARDEN_EXEC_BWRAP=on but bwrap is not installed');
@@ -114,6 +118,7 @@ export class SandboxRunner {
     let cwd: string | undefined;
     try {
       this.checkRoot();
+      this.checkBwrap();
       cwd = mkdtempSync(join(this.options.root, 'run-'));
       // The command's own user must be able to work in its directory.
       if (this.options.uid !== undefined)
@@ -123,6 +128,33 @@ export class SandboxRunner {
       release();
       if (cwd) rmSync(cwd, { recursive: true, force: true });
     }
+  }
+
+  // bwrap is installed in many containers that cannot create namespaces;
+  // find out once, before the first command, rather than fail every one.
+  private checkBwrap(): void {
+    if (this.bwrapChecked || !this.bwrapPath) return;
+    this.bwrapChecked = true;
+    const probe = spawnSync(
+      this.bwrapPath,
+      [
+        '--ro-bind',
+        '/',
+        '/',
+        '--unshare-pid',
+        '--unshare-net',
+        '--',
+        resolveOnFixedPath('true') ?? '/bin/true',
+      ],
+      { stdio: 'ignore', timeout: 10_000, env: { ...fixedEnv } },
+    );
+    if (probe.status === 0) return;
+    if (this.bwrapMode === 'on')
+      throw new OperationalError(
+        'bwrap_unusable',
+        'WARDEN_EXEC_BWRAP=on but bwrap cannot create its namespaces here',
+      );
+    this.bwrapPath = undefined;
   }
 
   // Whoever controls the root can swap a run's directory under it: it must
