@@ -9,6 +9,8 @@ import type { Config } from './config/load.ts';
 import type { Db } from './db/db.ts';
 import { migrate, pendingMigrations } from './db/migrate.ts';
 import { openDb } from './db/open-db.ts';
+import type { BuildExecOptions, ExecServices } from './exec/build-exec.ts';
+import { buildExec } from './exec/build-exec.ts';
 import { HealthChecks } from './health.ts';
 import { AlertEndpointService } from './incidents/alert-endpoints.ts';
 import { IncidentService } from './incidents/incident-service.ts';
@@ -21,7 +23,9 @@ import {
   processCollector,
 } from './metrics/core-collectors.ts';
 import { MetricsRegistry } from './metrics/registry.ts';
+import type { ActionRunner } from './monitors/checks.ts';
 import { MonitorService } from './monitors/monitor-service.ts';
+import { UserError } from './errors.ts';
 import { NotificationService } from './notify/notification-service.ts';
 import { notifiersFromConfig } from './notify/notifiers-from-config.ts';
 import { CredentialStore } from './secrets/credential-store.ts';
@@ -44,13 +48,35 @@ export type Services = {
   alertEndpoints: AlertEndpointService;
   incidents: IncidentService;
   maintenance: MaintenanceService;
+  /** Safe execution: policy, runner, action catalogue, audit log. */
+  exec: ExecServices;
   /** Closes everything this graph opened, in reverse order. */
   close(): Promise<void>;
 };
 
+/** Action checks run catalogue actions, and only those that change nothing. */
+function readActionRunner(exec: ExecServices): ActionRunner {
+  return async (name, params, signal) => {
+    const action = await exec.catalogue.get(name);
+    if (action.risk !== 'read') {
+      throw new UserError(
+        'not_read_only',
+        `a monitor may only run read actions; ${name} is ${action.risk}`,
+      );
+    }
+    const out = await exec.executor.runAction(name, params, { kind: 'monitor' }, signal);
+    if (out.status === 'refused')
+      throw new UserError('action_refused', `${out.rule}: ${out.reason}`);
+    if (out.status === 'done') return { exitCode: 0, output: JSON.stringify(out.result) };
+    return { exitCode: out.timedOut ? null : out.exitCode, output: `${out.stdout}${out.stderr}` };
+  };
+}
+
 export type CreateServicesOptions = {
   /** Apply pending migrations before returning. @default true */
   migrate?: boolean;
+  /** Starts processes for the exec layer; tests inject a counting one. */
+  spawn?: BuildExecOptions['spawn'];
 };
 
 export async function createServices(
@@ -83,6 +109,10 @@ export async function createServices(
       dataDir: config.database.dataDir,
     });
     const credentials = new CredentialStore(db, key);
+    const exec = await buildExec(config, db, {
+      spawn: options.spawn,
+      syncCatalogue: options.migrate !== false,
+    });
     const { alerts } = config;
     const incidents = new IncidentService(db, {
       logger,
@@ -96,7 +126,7 @@ export async function createServices(
     const notifications = new NotificationService(db, notifiersFromConfig(config.notify), logger, {
       dedupWindowMs: config.notify.dedupWindowMs,
     });
-    const monitors = new MonitorService(db, logger);
+    const monitors = new MonitorService(db, logger, { actions: readActionRunner(exec) });
     // Monitors feed incidents exactly as alert webhooks do.
     monitors.onAlert(async (alert) => {
       await incidents.ingest([alert]);
@@ -119,6 +149,7 @@ export async function createServices(
         windowMs: config.security.loginWindowSeconds * 1000,
       }),
       credentials,
+      exec,
       alertEndpoints: new AlertEndpointService(db, credentials),
       incidents,
       maintenance: new MaintenanceService(db),

@@ -97,6 +97,32 @@ for (const kind of dbKinds) {
       expect(checked.lastResult?.detail).toMatch(/ECONNREFUSED/);
     });
 
+    it('runs read actions from the catalogue as checks, and nothing that changes the system', async () => {
+      const disk = await s.monitors.create({
+        name: `disk-${kind}`,
+        service: 'host',
+        spec: { kind: 'action', action: 'disk.usage' },
+        retries: 0,
+      });
+      const checked = await s.monitors.checkNow(disk.id);
+      expect(checked.lastResult).toMatchObject({ ok: true, detail: 'disk.usage succeeded' });
+      const restart = await s.monitors.create({
+        name: `restart-${kind}`,
+        service: 'host',
+        spec: { kind: 'action', action: 'supervisor.restart', params: { program: 'x' } },
+        retries: 0,
+      });
+      const refused = await s.monitors.checkNow(restart.id);
+      expect(refused.state).toBe('down');
+      expect(refused.lastResult?.detail).toMatch(
+        /may only run read actions; supervisor\.restart is change/,
+      );
+      const audit = await s.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM exec_audit WHERE record->'caller'->>'kind' = 'monitor'`,
+      );
+      expect(audit.rows[0]!.n).toBeGreaterThanOrEqual(1);
+    });
+
     it('refuses a bad monitor naming the field', async () => {
       await expect(
         s.monitors.create({

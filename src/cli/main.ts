@@ -9,6 +9,8 @@ import { registerAdminCommands } from './admin-commands.ts';
 import { registerMonitorCommands } from './monitor-commands.ts';
 import { registerIncidentCommands } from './incident-commands.ts';
 import { registerMaintenanceCommands } from './maintenance-commands.ts';
+import { registerExecCommands } from './exec-commands.ts';
+import { registerMcpOpsCommand } from './mcp-ops-command.ts';
 import { startCommand } from './start.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -32,6 +34,8 @@ export function buildProgram(): Command {
   registerMonitorCommands(program);
   registerIncidentCommands(program);
   registerMaintenanceCommands(program);
+  registerExecCommands(program);
+  registerMcpOpsCommand(program);
   return program;
 }
 

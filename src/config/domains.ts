@@ -4,6 +4,8 @@ import { z } from 'zod';
 
 import { notifyDomain } from './notify-domain.ts';
 import { alertsDomain } from './alerts-domain.ts';
+import { execDomain } from './exec-domain.ts';
+import { mcpDomain } from './mcp-domain.ts';
 import { domain, durationMs, envBoolean, port, setting } from './setting.ts';
 
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -129,4 +131,6 @@ export const domains = [
   logDomain,
   notifyDomain,
   alertsDomain,
+  execDomain,
+  mcpDomain,
 ] as const;

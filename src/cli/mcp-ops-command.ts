@@ -1,0 +1,153 @@
+// `warden mcp ops [--http] [--authorized-keys-line <public key file>]`: the
+// remote ops MCP server over stdio (what an SSH forced command starts), or
+// Streamable HTTP; or the authorized_keys line that lets one key start it
+// and nothing else.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import type { Command } from 'commander';
+
+import { createServices } from '../app.ts';
+import { UserError } from '../errors.ts';
+import { createLogger } from '../log.ts';
+import { serveMcpHttp } from '../mcp/http-transport.ts';
+import type { OpsServerOptions } from '../mcp/ops-server.ts';
+import { createOpsServer } from '../mcp/ops-server.ts';
+import { cliConfig } from './context.ts';
+import { printLine } from './output.ts';
+
+type OpsFlags = {
+  http?: boolean;
+  authorizedKeysLine?: string;
+  cwd?: string;
+  port?: string;
+  host?: string;
+};
+
+const keyLine =
+  /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(?:256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) ([A-Za-z0-9+/]+={0,3})(?: ([\x20-\x7e]*))?$/;
+const plainPath = /^\/[A-Za-z0-9._/@+-]+$/;
+
+/** The authorized_keys line that lets `publicKey` start the ops server and do nothing else. */
+export function authorizedKeysLine(publicKey: string, cwd: string): string {
+  const m = keyLine.exec(publicKey.trim());
+  if (!m || publicKey.trim().includes('\n'))
+    throw new UserError(
+      'invalid_public_key',
+      'expected one OpenSSH public key line (ssh-ed25519 AAAA... comment)',
+    );
+  const node = process.execPath;
+  const warden = fileURLToPath(new URL('../../bin/warden.js', import.meta.url));
+  for (const p of [cwd, node, warden])
+    if (!plainPath.test(p))
+      throw new UserError(
+        'unsafe_path',
+        `${p}: the forced command takes absolute paths of plain characters only`,
+      );
+  const comment = (m[3] ?? '').replace(/[^A-Za-z0-9@._+-]/g, '_');
+  const command = `cd ${cwd} && exec ${node} ${warden} mcp ops`;
+  return `command="${command}",restrict ${m[1]} ${m[2]}${comment ? ` ${comment}` : ''}`;
+}
+
+// Over stdio, stdout belongs to MCP. Anything else that writes there (a
+// stray console.log, a dependency) goes to stderr instead.
+function claimStdout(): Writable {
+  const write = process.stdout.write.bind(process.stdout);
+  const mcp = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      write(chunk, (err) => cb(err ?? null));
+    },
+  });
+  process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
+  console.log = console.error;
+  console.info = console.error;
+  return mcp;
+}
+
+async function runOps(flags: OpsFlags): Promise<void> {
+  if (flags.authorizedKeysLine) {
+    const key = readFileSync(flags.authorizedKeysLine, 'utf8');
+    printLine(authorizedKeysLine(key, resolve(flags.cwd ?? process.cwd())));
+    return;
+  }
+  const mcpOut = flags.http ? undefined : claimStdout();
+  const config = cliConfig({ WARDEN_MCP_PORT: flags.port, WARDEN_MCP_HOST: flags.host });
+  const logger = createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level });
+  const services = await createServices(config, logger);
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  const base: Omit<OpsServerOptions, 'via'> = {
+    exec: services.exec,
+    postgresUrl: config.exec.postgresUrl ?? config.database.url,
+    queryRowCap: config.exec.queryRowCap,
+    queryTimeoutMs: config.exec.queryTimeoutMs,
+    allowedUnits: config.exec.allowedUnits,
+    backupDir: config.exec.backupDir,
+    pingDatabase: async () => {
+      await services.db.query('SELECT 1');
+    },
+    version: pkg.version,
+  };
+  let closing = false;
+  const shutdown = async (code: number) => {
+    if (closing) return;
+    closing = true;
+    await services.close().catch(() => {});
+    process.exit(code);
+  };
+
+  if (!flags.http) {
+    const server = createOpsServer({ ...base, via: process.env.SSH_CONNECTION ? 'ssh' : 'stdio' });
+    const transport = new StdioServerTransport(process.stdin, mcpOut);
+    transport.onclose = () => void shutdown(0);
+    process.stdin.on('end', () => void shutdown(0));
+    await server.connect(transport);
+    return;
+  }
+  if (!config.mcp.token) {
+    await services.close();
+    throw new UserError(
+      'mcp_token_missing',
+      '--http needs WARDEN_MCP_TOKEN (24 characters or more)',
+    );
+  }
+  const http = await serveMcpHttp({
+    host: config.mcp.host,
+    port: config.mcp.port,
+    token: config.mcp.token,
+    allowedOrigins: config.mcp.allowedOrigins,
+    createServer: () => createOpsServer({ ...base, via: 'http' }),
+    logger,
+  });
+  process.stderr.write(`warden ops MCP server on ${http.url}\n`);
+  const stop = () => void http.close().finally(() => shutdown(0));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+export function registerMcpOpsCommand(program: Command): void {
+  const mcp =
+    program.commands.find((c) => c.name() === 'mcp') ??
+    program.command('mcp').description('MCP servers (stdio by default)');
+  mcp
+    .command('ops')
+    .description(
+      'the remote ops MCP server: safe commands, catalogue actions, containers, read-only SQL',
+    )
+    .option(
+      '--http',
+      'serve Streamable HTTP (WARDEN_MCP_HOST:WARDEN_MCP_PORT, bearer WARDEN_MCP_TOKEN)',
+    )
+    .option('--port <port>', 'HTTP port (WARDEN_MCP_PORT)')
+    .option('--host <host>', 'HTTP listen address (WARDEN_MCP_HOST)')
+    .option(
+      '--authorized-keys-line <file>',
+      'print an authorized_keys line restricting this public key to the ops server',
+    )
+    .option('--cwd <dir>', 'directory the forced command starts in (holds warden.yaml / .env)')
+    .action(runOps);
+}

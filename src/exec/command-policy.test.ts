@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+
+import { CommandPolicy } from './command-policy.ts';
+import { splitCommand } from './shell-words.ts';
+
+// A fixed PATH lookup, so these tests do not depend on what is installed.
+const installed: Record<string, string> = {
+  df: '/usr/bin/df',
+  systemctl: '/usr/bin/systemctl',
+  journalctl: '/usr/bin/journalctl',
+  docker: '/usr/bin/docker',
+  free: '/usr/bin/free',
+  uptime: '/usr/bin/busybox',
+};
+const policy = new CommandPolicy({ resolve: (n) => installed[n] });
+
+describe('splitCommand', () => {
+  it('splits on spaces and keeps quoted spaces in one word', () => {
+    expect(splitCommand(`journalctl --since '2024-01-31 10:00' -n 5`)).toEqual({
+      ok: true,
+      words: ['journalctl', '--since', '2024-01-31 10:00', '-n', '5'],
+      quoted: [false, false, true, false, false],
+    });
+  });
+
+  it('names the earliest offending character, not the first rule in the list', () => {
+    expect(splitCommand('ls 2>&1')).toMatchObject({ ok: false, rule: 'syntax.redirection' });
+    expect(splitCommand('ls & >x')).toMatchObject({ ok: false, rule: 'syntax.operator' });
+  });
+});
+
+describe('CommandPolicy', () => {
+  it.each([
+    ['df -h', ['df', '-h']],
+    ['df -hT /', ['df', '-hT', '/']],
+    ['free -m', ['free', '-m']],
+    [
+      'systemctl status --no-pager nginx.service',
+      ['systemctl', 'status', '--no-pager', 'nginx.service'],
+    ],
+    [
+      'journalctl -u nginx -n 50 --no-pager',
+      ['journalctl', '-u', 'nginx', '-n', '50', '--no-pager'],
+    ],
+    ['journalctl --since=-1h', ['journalctl', '--since=-1h']],
+    ['docker ps -a', ['docker', 'ps', '-a']],
+    ['docker logs --tail 20 web', ['docker', 'logs', '--tail', '20', 'web']],
+  ])('allows %s', (line, argv) => {
+    const d = policy.evaluate(line);
+    expect(d).toMatchObject({ allowed: true, argv });
+  });
+
+  it('marks programs that inspect the host network', () => {
+    const withSs = new CommandPolicy({ resolve: (n) => `/usr/bin/${n}` });
+    expect(withSs.evaluate('ss -tlnp')).toMatchObject({ allowed: true, hostNetwork: true });
+    expect(withSs.evaluate('df -h')).toMatchObject({ allowed: true, hostNetwork: false });
+  });
+
+  it('gives the resolved executable and names the allow rule', () => {
+    expect(policy.evaluate('df -h')).toMatchObject({ executable: '/usr/bin/df', rule: 'allow.df' });
+  });
+
+  it('refuses an allowlisted name that resolves to a multi-call binary', () => {
+    expect(policy.evaluate('uptime')).toMatchObject({
+      allowed: false,
+      rule: 'program.resolves_to_interpreter',
+    });
+  });
+
+  it('refuses an allowlisted program that is not installed on the fixed PATH', () => {
+    expect(policy.evaluate('nproc')).toMatchObject({ allowed: false, rule: 'program.not_found' });
+  });
+
+  it('applies config patterns on top of the built-in rules, never instead of them', () => {
+    const strict = new CommandPolicy({
+      blockedPatterns: ['^docker logs'],
+      resolve: (n) => installed[n],
+    });
+    expect(strict.evaluate('docker logs web')).toMatchObject({
+      allowed: false,
+      rule: 'config.blocked_pattern',
+    });
+    expect(strict.evaluate('docker ps')).toMatchObject({ allowed: true });
+    // A pattern list that would allow everything changes nothing.
+    const lax = new CommandPolicy({ blockedPatterns: [], resolve: () => '/bin/sh' });
+    expect(lax.evaluate('sh -c id')).toMatchObject({ allowed: false, rule: 'program.interpreter' });
+  });
+
+  it('refuses a prefix-regex style bypass that a naive check would let through', () => {
+    expect(policy.evaluate('df -h; touch x')).toMatchObject({
+      allowed: false,
+      rule: 'syntax.operator',
+    });
+  });
+});

@@ -1,0 +1,359 @@
+// The remote ops MCP server: what Claude Desktop (over SSH) or a local
+// agent may do on this host. Every tool goes through the exec layer (command
+// policy, catalogue, sandboxed runner, audit log); no tool can change the
+// policy, the catalogue, the config or the audit log, so an agent cannot
+// widen its own permissions. Annotations say honestly which tools change
+// the host.
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+
+import { errorMessage, isOperationalError, isUserError } from '../errors.ts';
+import type { Caller } from '../exec/audit-log.ts';
+import { digest } from '../exec/audit-log.ts';
+import type { ExecServices } from '../exec/build-exec.ts';
+import type { ExecOutcome } from '../exec/executor.ts';
+import { systemResources } from '../exec/executor.ts';
+import { queryReadOnly } from '../exec/postgres-readonly.ts';
+
+export type OpsServerOptions = {
+  exec: ExecServices;
+  /** Database query_postgres reads; unset: the tool answers that it is not configured. */
+  postgresUrl?: string;
+  queryRowCap?: number;
+  queryTimeoutMs?: number;
+  allowedUnits: readonly string[];
+  /** Directory whose newest file dates the last backup. */
+  backupDir?: string;
+  /** Checks Warden's own database for diagnose. */
+  pingDatabase?: () => Promise<void>;
+  /** How the client reached us, recorded in the audit log: stdio, ssh, http. */
+  via: string;
+  version: string;
+};
+
+const readOnly = { readOnlyHint: true, destructiveHint: false, openWorldHint: false } as const;
+
+function text(value: unknown, isError = false): CallToolResult {
+  return {
+    content: [
+      { type: 'text', text: typeof value === 'string' ? value : JSON.stringify(value, null, 2) },
+    ],
+    ...(isError ? { isError: true } : {}),
+  };
+}
+
+function outcome(o: ExecOutcome): CallToolResult {
+  if (o.status === 'refused') return text({ refused: true, rule: o.rule, reason: o.reason }, true);
+  if (o.status === 'done') return text(o.result);
+  return text(
+    {
+      exitCode: o.exitCode,
+      timedOut: o.timedOut,
+      truncated: o.truncated,
+      stdout: o.stdout,
+      stderr: o.stderr,
+      ...(o.verify ? { verify: o.verify } : {}),
+    },
+    o.exitCode !== 0,
+  );
+}
+
+function lastBackup(dir: string | undefined) {
+  if (!dir) return { configured: false };
+  try {
+    let newest = 0;
+    for (const f of readdirSync(dir)) {
+      const st = statSync(join(dir, f));
+      if (st.isFile() && st.mtimeMs > newest) newest = st.mtimeMs;
+    }
+    return newest === 0
+      ? { configured: true, found: false }
+      : {
+          configured: true,
+          found: true,
+          ageHours: Math.round((Date.now() - newest) / 360_000) / 10,
+        };
+  } catch (err) {
+    return { configured: true, error: errorMessage(err) };
+  }
+}
+
+async function settle<T>(fn: () => Promise<T>): Promise<T | { error: string }> {
+  try {
+    return await fn();
+  } catch (err) {
+    return { error: errorMessage(err) };
+  }
+}
+
+export function createOpsServer(options: OpsServerOptions): McpServer {
+  const { exec } = options;
+  const server = new McpServer(
+    { name: 'warden-ops', version: options.version },
+    {
+      instructions:
+        'Operations on this host through Warden. Commands never go through a shell; only allowlisted read-only programs run with execute_command; changes go through catalogue actions (list_actions, run_action). Every call is audited.',
+    },
+  );
+  const caller = (): Caller => ({
+    kind: 'mcp',
+    id: `${options.via}:${server.server.getClientVersion()?.name ?? 'unknown'}`,
+  });
+  // Tool handlers answer errors as tool results; only bugs escape.
+  const guard =
+    <A>(fn: (args: A, signal: AbortSignal) => Promise<CallToolResult>) =>
+    async (args: A, extra: { signal: AbortSignal }): Promise<CallToolResult> => {
+      try {
+        return await fn(args, extra.signal);
+      } catch (err) {
+        if (isUserError(err) || isOperationalError(err))
+          return text({ error: err.code, message: err.message }, true);
+        throw err;
+      }
+    };
+
+  server.registerTool(
+    'execute_command',
+    {
+      title: 'Run an allowlisted read-only command',
+      description: `Runs one command line without a shell, e.g. "df -h", "free -m", "systemctl status nginx", "journalctl -u nginx -n 50", "docker ps". Allowed programs: ${exec.policy.programs().join(', ')}. Operators, substitutions, redirections, globs and interpreters are refused; a refusal names its rule.`,
+      inputSchema: { command: z.string().max(4096).describe('the command line') },
+      annotations: readOnly,
+    },
+    guard(async ({ command }: { command: string }, signal) =>
+      outcome(await exec.executor.executeCommand(command, caller(), signal)),
+    ),
+  );
+
+  server.registerTool(
+    'list_containers',
+    {
+      title: 'List Docker containers',
+      description: 'Docker containers on this host, running or not (Docker Engine API).',
+      inputSchema: {},
+      annotations: readOnly,
+    },
+    guard(async (_args: Record<string, never>, signal) =>
+      outcome(await exec.executor.runAction('docker.list', {}, caller(), signal)),
+    ),
+  );
+
+  server.registerTool(
+    'container_logs',
+    {
+      title: 'Docker container logs',
+      description: 'The last log lines of a Docker container, stdout and stderr separately.',
+      inputSchema: {
+        container: z.string().max(128).describe('container name or id'),
+        lines: z
+          .number()
+          .int()
+          .min(1)
+          .max(1000)
+          .optional()
+          .describe('how many lines (default 100)'),
+      },
+      annotations: readOnly,
+    },
+    guard(async ({ container, lines }: { container: string; lines?: number }, signal) =>
+      outcome(
+        await exec.executor.runAction(
+          'docker.logs',
+          { container, ...(lines ? { lines } : {}) },
+          caller(),
+          signal,
+        ),
+      ),
+    ),
+  );
+
+  server.registerTool(
+    'restart_container',
+    {
+      title: 'Restart a Docker container',
+      description:
+        'Restarts a Docker container (interrupts what it is serving) and reports whether it runs again.',
+      inputSchema: { container: z.string().max(128).describe('container name or id') },
+      annotations: {
+        readOnlyHint: false,
+        destructiveHint: true,
+        idempotentHint: true,
+        openWorldHint: false,
+      },
+    },
+    guard(async ({ container }: { container: string }, signal) =>
+      outcome(await exec.executor.runAction('docker.restart', { container }, caller(), signal)),
+    ),
+  );
+
+  server.registerTool(
+    'system_resources',
+    {
+      title: 'System resources',
+      description: 'CPU count, load averages, memory and root filesystem usage.',
+      inputSchema: {},
+      annotations: readOnly,
+    },
+    guard(async (_args: Record<string, never>, signal) =>
+      outcome(await exec.executor.runAction('system.resources', {}, caller(), signal)),
+    ),
+  );
+
+  server.registerTool(
+    'diagnose',
+    {
+      title: 'Diagnose this host',
+      description:
+        'One overview: allowed services, failed units, disk, memory, load, containers, database reachability and the age of the last backup.',
+      inputSchema: {},
+      annotations: readOnly,
+    },
+    guard(async (_args: Record<string, never>, signal) => {
+      const who = caller();
+      const services: Record<string, string> = {};
+      for (const unit of options.allowedUnits) {
+        const o = await settle(() => exec.executor.runAction('unit.status', { unit }, who, signal));
+        services[unit] =
+          'error' in o
+            ? `unknown: ${o.error}`
+            : o.status === 'ran'
+              ? o.exitCode === 0
+                ? 'active'
+                : `not active (exit ${o.exitCode})`
+              : o.status === 'refused'
+                ? `refused: ${o.rule}`
+                : 'unknown';
+      }
+      const failed = await settle(() => exec.executor.runAction('units.failed', {}, who, signal));
+      const containers = await settle(() => exec.docker.list(true, signal));
+      const database = await settle(async () => {
+        await options.pingDatabase?.();
+        return { reachable: true };
+      });
+      const report = {
+        ...systemResources(),
+        services,
+        failedUnits:
+          'error' in failed
+            ? failed
+            : failed.status === 'ran'
+              ? failed.stdout.trim() || '(none)'
+              : failed,
+        containers,
+        database,
+        lastBackup: lastBackup(options.backupDir),
+      };
+      await exec.audit.append({
+        caller: who,
+        operation: 'diagnose',
+        input: {},
+        decision: 'allowed',
+        rule: 'tool.diagnose',
+        outputDigest: digest(JSON.stringify(report)),
+      });
+      return text(report);
+    }),
+  );
+
+  server.registerTool(
+    'query_postgres',
+    {
+      title: 'Read-only SQL',
+      description:
+        'Runs one SELECT (or WITH, VALUES, TABLE, SHOW, EXPLAIN) statement inside a READ ONLY transaction that is always rolled back, with a statement timeout and a row cap.',
+      inputSchema: { sql: z.string().max(20_000).describe('one read-only statement') },
+      annotations: { ...readOnly, openWorldHint: false },
+    },
+    guard(async ({ sql }: { sql: string }) => {
+      const who = caller();
+      if (!options.postgresUrl) {
+        await exec.audit.append({
+          caller: who,
+          operation: 'query_postgres',
+          input: sql,
+          decision: 'refused',
+          rule: 'sql.not_configured',
+        });
+        return text(
+          {
+            refused: true,
+            rule: 'sql.not_configured',
+            reason: 'set WARDEN_OPS_POSTGRES_URL (or DATABASE_URL)',
+          },
+          true,
+        );
+      }
+      const started = Date.now();
+      const out = await queryReadOnly(sql, {
+        url: options.postgresUrl,
+        rowCap: options.queryRowCap,
+        timeoutMs: options.queryTimeoutMs,
+      });
+      await exec.audit.append({
+        caller: who,
+        operation: 'query_postgres',
+        input: sql,
+        decision: out.ok ? 'allowed' : 'refused',
+        rule: out.ok ? 'sql.read_only_query' : out.rule,
+        durationMs: Date.now() - started,
+        outputDigest: digest(JSON.stringify(out)),
+      });
+      return out.ok ? text(out) : text({ refused: true, rule: out.rule, reason: out.reason }, true);
+    }),
+  );
+
+  server.registerTool(
+    'list_actions',
+    {
+      title: 'List catalogue actions',
+      description: 'The actions run_action can run: name, description, risk and typed parameters.',
+      inputSchema: {},
+      annotations: readOnly,
+    },
+    guard(async () => {
+      const actions = await exec.catalogue.list();
+      return text(
+        actions.map((a) => ({
+          name: a.name,
+          description: a.description,
+          risk: a.risk,
+          params: a.params,
+        })),
+      );
+    }),
+  );
+
+  server.registerTool(
+    'run_action',
+    {
+      title: 'Run a catalogue action',
+      description:
+        'Runs a named catalogue action with typed parameters (see list_actions). Some actions change the host (risk "change", e.g. unit.restart); "dangerous" ones need a human approval and are refused here.',
+      inputSchema: {
+        name: z.string().max(64).describe('action name from list_actions'),
+        params: z
+          .record(z.union([z.string().max(256), z.number()]))
+          .optional()
+          .describe('parameters by name'),
+      },
+      annotations: {
+        readOnlyHint: false,
+        destructiveHint: true,
+        idempotentHint: false,
+        openWorldHint: false,
+      },
+    },
+    guard(
+      async (
+        { name, params }: { name: string; params?: Record<string, string | number> },
+        signal,
+      ) => outcome(await exec.executor.runAction(name, params ?? {}, caller(), signal)),
+    ),
+  );
+
+  return server;
+}

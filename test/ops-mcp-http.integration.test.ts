@@ -1,0 +1,190 @@
+// The ops MCP server over Streamable HTTP on loopback, with the SDK's own
+// client: bearer token, Host and Origin checks, a server per session, the
+// tool list with honest annotations, and tool calls that reach the exec layer.
+import { request } from 'node:http';
+
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { createLogger } from '../src/log.ts';
+import type { McpHttpServer } from '../src/mcp/http-transport.ts';
+import { serveMcpHttp } from '../src/mcp/http-transport.ts';
+import { createOpsServer } from '../src/mcp/ops-server.ts';
+import type { TestExec } from './helpers/exec.ts';
+import { makeTestExec } from './helpers/exec.ts';
+
+const token = 'test-token-0123456789abcdefghij';
+
+function raw(url: string, headers: Record<string, string>): Promise<number> {
+  const u = new URL(url);
+  const body = JSON.stringify({
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'initialize',
+    params: {
+      protocolVersion: '2025-06-18',
+      capabilities: {},
+      clientInfo: { name: 'raw', version: '1' },
+    },
+  });
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname,
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          ...headers,
+        },
+      },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function connect(url: string) {
+  const client = new Client({ name: 'http-test', version: '1.0.0' });
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(url), {
+      requestInit: { headers: { authorization: `Bearer ${token}` } },
+    }),
+  );
+  return client;
+}
+
+describe('ops MCP server over Streamable HTTP', () => {
+  let exec: TestExec;
+  let http: McpHttpServer;
+  let servers = 0;
+  beforeAll(async () => {
+    exec = await makeTestExec();
+    http = await serveMcpHttp({
+      port: 0,
+      token,
+      allowedOrigins: ['https://ops.example.test'],
+      logger: createLogger({ level: 'silent' }),
+      createServer: () => {
+        servers++;
+        return createOpsServer({
+          exec,
+          postgresUrl: exec.dbUrl,
+          allowedUnits: [],
+          via: 'http',
+          version: 'test',
+        });
+      },
+    });
+  });
+  afterAll(async () => {
+    await http?.close();
+    await exec?.dispose();
+  });
+
+  it('refuses a missing or wrong token, a foreign Host and a foreign Origin', async () => {
+    const host = new URL(http.url).host;
+    expect(await raw(http.url, { host })).toBe(401);
+    expect(
+      await raw(http.url, { host, authorization: 'Bearer wrong-token-0123456789abcdefg' }),
+    ).toBe(401);
+    expect(await raw(http.url, { host: 'evil.example:80', authorization: `Bearer ${token}` })).toBe(
+      403,
+    );
+    expect(
+      await raw(http.url, {
+        host,
+        authorization: `Bearer ${token}`,
+        origin: 'https://evil.example',
+      }),
+    ).toBe(403);
+    expect(
+      await raw(http.url, {
+        host,
+        authorization: `Bearer ${token}`,
+        origin: 'https://ops.example.test',
+      }),
+    ).toBe(200);
+  });
+
+  it('lists the tools with honest annotations', async () => {
+    const client = await connect(http.url);
+    try {
+      const { tools } = await client.listTools();
+      const byName = Object.fromEntries(tools.map((t) => [t.name, t.annotations]));
+      expect(Object.keys(byName).sort()).toEqual(
+        [
+          'container_logs',
+          'diagnose',
+          'execute_command',
+          'list_actions',
+          'list_containers',
+          'query_postgres',
+          'restart_container',
+          'run_action',
+          'system_resources',
+        ].sort(),
+      );
+      for (const name of [
+        'execute_command',
+        'list_containers',
+        'container_logs',
+        'system_resources',
+        'diagnose',
+        'query_postgres',
+        'list_actions',
+      ])
+        expect(byName[name]).toMatchObject({ readOnlyHint: true, destructiveHint: false });
+      for (const name of ['restart_container', 'run_action'])
+        expect(byName[name]).toMatchObject({ readOnlyHint: false, destructiveHint: true });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('gives each session its own server and answers tool calls through the exec layer', async () => {
+    const before = servers;
+    const a = await connect(http.url);
+    const b = await connect(http.url);
+    try {
+      expect(servers).toBe(before + 2);
+      const refused = await a.callTool({
+        name: 'execute_command',
+        arguments: { command: 'ls; id' },
+      });
+      expect(refused.isError).toBe(true);
+      expect(JSON.parse((refused.content as { text: string }[])[0]!.text)).toMatchObject({
+        rule: 'syntax.operator',
+      });
+      const ran = await b.callTool({ name: 'execute_command', arguments: { command: 'uname -s' } });
+      expect(JSON.parse((ran.content as { text: string }[])[0]!.text)).toMatchObject({
+        exitCode: 0,
+        stdout: 'Linux\n',
+      });
+      const sql = await b.callTool({
+        name: 'query_postgres',
+        arguments: { sql: 'SELECT 1; DROP TABLE exec_audit' },
+      });
+      expect(JSON.parse((sql.content as { text: string }[])[0]!.text)).toMatchObject({
+        rule: 'sql.multiple_statements',
+      });
+      const records = [];
+      for await (const r of exec.audit.records()) records.push(r);
+      expect(records.map((r) => [r.operation, r.rule, r.caller.id])).toEqual([
+        ['execute_command', 'syntax.operator', 'http:http-test'],
+        ['execute_command', 'allow.uname', 'http:http-test'],
+        ['query_postgres', 'sql.multiple_statements', 'http:http-test'],
+      ]);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
