@@ -96,7 +96,15 @@ export class OllamaTestServer {
     this.scripts.push(...answers);
   }
 
-  reset(): void {
+  /** Waits (up to 2 s) until requests that callers abandoned have finished on this side. */
+  async settle(): Promise<void> {
+    for (let i = 0; i < 200 && [...this.inFlight.values()].some((n) => n > 0); i++)
+      await new Promise((r) => setTimeout(r, 10));
+  }
+
+  /** Forgets scripts, requests and pulled models; call between tests. */
+  async reset(): Promise<void> {
+    await this.settle();
     this.scripts.length = 0;
     this.requests.length = 0;
     this.overloadedFor = 0;
