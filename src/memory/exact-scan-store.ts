@@ -59,11 +59,16 @@ export class ExactScanStore implements VectorStore {
     const spec = await requireCollection(this.db, name);
     checkVector(spec, r.vector);
     const params: unknown[] = [r.vector, r.topK ?? 10];
-    let where = '';
+    const conditions: string[] = [];
     if (r.filter && Object.keys(r.filter).length > 0) {
       params.push(JSON.stringify(r.filter));
-      where = 'WHERE payload @> $3::jsonb';
+      conditions.push(`payload @> $${params.length}::jsonb`);
     }
+    if (r.ids) {
+      params.push(r.ids);
+      conditions.push(`id = ANY($${params.length}::text[])`);
+    }
+    const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
     const { rows } = await this.db.query<{ id: string; payload: Payload; score: number }>(
       `SELECT id, payload, s.score FROM ${this.table(name)},
          LATERAL (SELECT sum(a * b) AS score FROM unnest(embedding, $1::float8[]) AS u(a, b)) s

@@ -106,11 +106,16 @@ export class PgvectorStore implements VectorStore {
     checkVector(spec, r.vector);
     const topK = r.topK ?? 10;
     const params: unknown[] = [vectorLiteral(r.vector), topK];
-    let where = '';
+    const conditions: string[] = [];
     if (r.filter && Object.keys(r.filter).length > 0) {
       params.push(JSON.stringify(r.filter));
-      where = `WHERE payload @> $3::jsonb`;
+      conditions.push(`payload @> $${params.length}::jsonb`);
     }
+    if (r.ids) {
+      params.push(r.ids);
+      conditions.push(`id = ANY($${params.length}::text[])`);
+    }
+    const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
     const rows = await this.db.transaction(async (tx) => {
       // SET LOCAL takes no parameters; both values are integers or keywords we chose.
       await tx.query(`SET LOCAL hnsw.ef_search = ${Math.max(this.efSearch, topK)}`);

@@ -168,10 +168,14 @@ export class QdrantStore implements VectorStore {
   async search(name: string, r: SearchRequest): Promise<SearchHit[]> {
     const spec = await this.spec(name);
     checkVector(spec, r.vector);
-    const filter =
-      r.filter && Object.keys(r.filter).length > 0
-        ? { must: Object.entries(r.filter).map(([key, value]) => ({ key, match: { value } })) }
-        : undefined;
+    const must: Array<Record<string, unknown>> = Object.entries(r.filter ?? {}).map(
+      ([key, value]) => ({
+        key,
+        match: { value },
+      }),
+    );
+    if (r.ids) must.push({ has_id: r.ids.map(pointId) });
+    const filter = must.length > 0 ? { must } : undefined;
     const res = await this.call('search', () =>
       this.client.query(this.name(name), {
         query: r.vector,

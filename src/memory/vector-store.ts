@@ -29,6 +29,8 @@ export type SearchRequest = {
   threshold?: number;
   /** Every key must equal its value. */
   filter?: Payload;
+  /** Only these point ids (to score known candidates). */
+  ids?: string[];
 };
 
 export type SearchHit = { id: string; score: number; payload: Payload };
