@@ -120,7 +120,10 @@ describe('LlmGateway reliability', () => {
     const err = await g.chat({ model, messages: ask }).catch((e: unknown) => e);
     expect((err as OperationalError).code).toBe('llm_circuit_open');
     expect(server.requests.length).toBe(before);
-    now += 30_000;
+    // Refusals while open do not push the cooldown back.
+    now += 29_000;
+    await expect(g.chat({ model, messages: ask })).rejects.toThrow(/stops calling/);
+    now += 1_000;
     expect(breaker.snapshot().state).toBe('half_open');
     await g.chat({ model, messages: ask });
     expect(breaker.snapshot()).toMatchObject({ state: 'closed', consecutiveFailures: 0 });
@@ -140,6 +143,13 @@ describe('LlmGateway reliability', () => {
   it('reports health with the circuit state', async () => {
     const h = await gateway().health();
     expect(h).toMatchObject({ ok: true, version: '0.12.6', circuit: { state: 'closed' } });
+    const breaker = new CircuitBreaker({ failureThreshold: 1 });
+    const g = gateway({ retries: 0, breaker });
+    server.overloadedFor = 1;
+    await g.chat({ model, messages: ask }).catch(() => {});
+    const down = await g.health();
+    expect(down).toMatchObject({ ok: false, circuit: { state: 'open', consecutiveFailures: 1 } });
+    expect(down.detail).toContain('stops calling');
   });
 
   it('counts tokens and tokens/s per model from eval_count / eval_duration (ns)', async () => {

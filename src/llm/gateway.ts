@@ -141,7 +141,13 @@ export class LlmGateway implements LlmProvider {
     let release: (() => void) | undefined;
     let queueMs = 0;
     try {
-      this.breaker.admit(this.url);
+      try {
+        // An open circuit refuses here; a refusal is not a new failure of the server.
+        this.breaker.admit(this.url);
+      } catch (err) {
+        this.metrics.failure(model, 0, codeOf(err));
+        throw err;
+      }
       try {
         if (opts.limit !== false) {
           release = await this.limiter.acquire(model, signal);
@@ -329,10 +335,10 @@ export class LlmGateway implements LlmProvider {
   }
 
   /** For /readyz: reachable or not, and the breaker's state. Never throws. */
-  async health(): Promise<GatewayHealth> {
+  async health(timeoutMs = 1500): Promise<GatewayHealth> {
     const base = { url: this.url, kind: this.kind };
     try {
-      const i = await this.info();
+      const i = await this.info({ signal: AbortSignal.timeout(timeoutMs) });
       return { ok: true, ...base, version: i.version, circuit: this.breaker.snapshot() };
     } catch (err) {
       return {
