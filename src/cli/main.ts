@@ -6,6 +6,9 @@ import { Command } from 'commander';
 
 import { isOperationalError, isUserError } from '../errors.ts';
 import { registerAdminCommands } from './admin-commands.ts';
+import { registerDoctorCommand } from './doctor.ts';
+import { registerMemoryCommands } from './memory-commands.ts';
+import { registerModelsCommands } from './models-commands.ts';
 import { startCommand } from './start.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -26,6 +29,9 @@ export function buildProgram(): Command {
     .action(startCommand);
 
   registerAdminCommands(program);
+  registerModelsCommands(program);
+  registerMemoryCommands(program);
+  registerDoctorCommand(program);
   return program;
 }
 
