@@ -4,6 +4,7 @@
 // refuses with how to install it.
 import { UserError } from '../errors.ts';
 import type { Db } from '../db/db.ts';
+import type { RegistryRow } from './pg-collections.ts';
 import {
   ensureRegistered,
   pgvectorInstallHint,
@@ -33,12 +34,23 @@ export const vectorLiteral = (v: number[]) => `[${v.join(',')}]`;
 export class PgvectorStore implements VectorStore {
   readonly kind = 'pgvector' as const;
 
+  /** Registry rows by name: saves a query per search. Dropping or creating refreshes it. */
+  private readonly specs = new Map<string, RegistryRow>();
+
   private constructor(
     private readonly db: Db,
     private readonly efSearch: number,
     /** pgvector 0.8+ can keep scanning the index until a filter is satisfied. */
     private readonly iterativeScan: boolean,
   ) {}
+
+  private async spec(name: string): Promise<RegistryRow> {
+    const cached = this.specs.get(name);
+    if (cached) return cached;
+    const row = await requireCollection(this.db, name);
+    this.specs.set(name, row);
+    return row;
+  }
 
   static async open(db: Db, options: PgvectorStoreOptions = {}): Promise<PgvectorStore> {
     let status = await pgvectorStatus(db);
@@ -60,7 +72,15 @@ export class PgvectorStore implements VectorStore {
       status = await pgvectorStatus(db);
     }
     const [major = 0, minor = 0] = (status.version ?? '0.0').split('.').map(Number);
-    return new PgvectorStore(db, options.efSearch ?? 100, major > 0 || minor >= 8);
+    const iterative = major > 0 || minor >= 8;
+    const efSearch = options.efSearch ?? 100;
+    if (db.kind === 'pglite') {
+      // One connection for the whole process: session settings hold for every
+      // search, which saves a transaction per query.
+      await db.exec(`SET hnsw.ef_search = ${Math.floor(efSearch)}`);
+      if (iterative) await db.exec('SET hnsw.iterative_scan = strict_order');
+    }
+    return new PgvectorStore(db, efSearch, iterative);
   }
 
   private table(name: string) {
@@ -69,6 +89,7 @@ export class PgvectorStore implements VectorStore {
 
   async ensureCollection(spec: CollectionSpec): Promise<void> {
     const t = this.table(spec.name);
+    this.specs.delete(spec.name);
     await ensureRegistered(this.db, this.kind, spec, async (tx) => {
       await tx.query(
         `CREATE TABLE IF NOT EXISTS ${t} (id text PRIMARY KEY, embedding vector(${spec.dimension}) NOT NULL, payload jsonb NOT NULL DEFAULT '{}')`,
@@ -92,17 +113,17 @@ export class PgvectorStore implements VectorStore {
   }
 
   async upsert(name: string, points: VectorPoint[]): Promise<void> {
-    const spec = await requireCollection(this.db, name);
+    const spec = await this.spec(name);
     await upsertRows(this.db, this.table(name), spec, points, vectorLiteral, 'vector');
   }
 
   async delete(name: string, ids: string[]): Promise<void> {
-    await requireCollection(this.db, name);
+    await this.spec(name);
     await this.db.query(`DELETE FROM ${this.table(name)} WHERE id = ANY($1::text[])`, [ids]);
   }
 
   async search(name: string, r: SearchRequest): Promise<SearchHit[]> {
-    const spec = await requireCollection(this.db, name);
+    const spec = await this.spec(name);
     checkVector(spec, r.vector);
     const topK = r.topK ?? 10;
     const params: unknown[] = [vectorLiteral(r.vector), topK];
@@ -116,24 +137,27 @@ export class PgvectorStore implements VectorStore {
       conditions.push(`id = ANY($${params.length}::text[])`);
     }
     const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
-    const rows = await this.db.transaction(async (tx) => {
-      // SET LOCAL takes no parameters; both values are integers or keywords we chose.
-      await tx.query(`SET LOCAL hnsw.ef_search = ${Math.max(this.efSearch, topK)}`);
-      if (where && this.iterativeScan)
-        await tx.query('SET LOCAL hnsw.iterative_scan = strict_order');
-      const res = await tx.query<{ id: string; payload: Payload; score: number }>(
-        `SELECT id, payload, 1 - (embedding <=> $1::vector) AS score FROM ${this.table(name)} ${where}
-         ORDER BY embedding <=> $1::vector LIMIT $2`,
-        params,
-      );
-      return res.rows;
-    });
+    // The distance is computed once, in the index scan, and turned into a similarity here.
+    const sql = `SELECT id, payload, embedding <=> $1::vector AS distance FROM ${this.table(name)} ${where}
+         ORDER BY distance LIMIT $2`;
+    type Hit = { id: string; payload: Payload; distance: number };
+    const rows =
+      this.db.kind === 'pglite'
+        ? (await this.db.query<Hit>(sql, params)).rows
+        : await this.db.transaction(async (tx) => {
+            // SET LOCAL takes no parameters; both values are integers or keywords we chose.
+            await tx.query(`SET LOCAL hnsw.ef_search = ${Math.max(this.efSearch, topK)}`);
+            if (where && this.iterativeScan)
+              await tx.query('SET LOCAL hnsw.iterative_scan = strict_order');
+            return (await tx.query<Hit>(sql, params)).rows;
+          });
     return rows
-      .map((x) => ({ id: x.id, score: Number(x.score), payload: x.payload }))
+      .map((x) => ({ id: x.id, score: 1 - Number(x.distance), payload: x.payload }))
       .filter((h) => r.threshold === undefined || h.score >= r.threshold);
   }
 
   async dropCollection(name: string): Promise<void> {
+    this.specs.delete(name);
     await this.db.transaction(async (tx) => {
       // Both PostgreSQL stores' tables go, so switching stores leaves nothing behind.
       await tx.query(
