@@ -107,6 +107,20 @@ export function defineVectorStoreContract(name: string, getStore: StoreFactory) 
         expect((await store.info(c))!.count).toBe(1);
       }));
 
+    it('scores only the given ids when asked', () =>
+      withCollection(async (store, c) => {
+        await store.upsert(c, [
+          { id: 'a', vector: [1, 0, 0, 0], payload: {} },
+          { id: 'b', vector: [0.6, 0.8, 0, 0], payload: {} },
+          { id: 'c', vector: [0, 0, 1, 0], payload: {} },
+        ]);
+        const hits = await store.search(c, { vector: [1, 0, 0, 0], ids: ['c', 'b'], topK: 5 });
+        expect(hits.map((h) => [h.id, Math.round(h.score * 100) / 100])).toEqual([
+          ['b', 0.6],
+          ['c', 0],
+        ]);
+      }));
+
     it('deletes points', () =>
       withCollection(async (store, c) => {
         await store.upsert(c, [
