@@ -177,6 +177,35 @@ describe('feedback', () => {
   });
 });
 
+describe('a vector that could not be stored', () => {
+  it('leaves the incident counted as stale for reindex, not marked as embedded', async () => {
+    const real = await PgvectorStore.open(lite);
+    const broken = Object.assign(Object.create(real) as PgvectorStore, {
+      upsert: async () => {
+        throw new Error('vector store down');
+      },
+    });
+    const memory = new IncidentMemory({
+      db: lite,
+      store: broken,
+      embedder: new LexicalEmbedder(),
+      collection: 'broken',
+    });
+    const before = (await memory.status()).stale;
+    await expect(
+      memory.remember({ title: 'ntp drift on db-9', outcome: 'resolved' }),
+    ).rejects.toThrow('vector store down');
+    expect((await memory.status()).stale).toBe(before + 1);
+    // Leave the shared table as the next tests expect it: everything embedded.
+    await new IncidentMemory({
+      db: lite,
+      store: real,
+      embedder: new LexicalEmbedder(),
+      collection: 'broken',
+    }).reindex();
+  });
+});
+
 describe('embedders are never mixed', () => {
   it('refuses to search with another embedder until reindex, which re-embeds everything with progress', async () => {
     const store = await PgvectorStore.open(lite);

@@ -193,9 +193,23 @@ describe('LlmGateway reliability', () => {
       for await (const c of g.chatStream({ model, messages: ask }))
         if (c.type === 'delta') got.push(c.content);
     })().catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(Error);
+    expect((err as OperationalError).code).toBe('llm_stream_broken');
     expect(got).toEqual(['one ', 'two ']);
     expect(server.requestsTo('/api/chat').length).toBe(3);
+  });
+  it('cancels the request and frees the model when the reader stops early', async () => {
+    server.script(
+      { content: 'one two three four five six seven eight', delayMs: 0 },
+      { content: 'next' },
+    );
+    const g = gateway();
+    for await (const c of g.chatStream({ model, messages: ask })) {
+      if (c.type === 'delta') break;
+    }
+    expect(g.limiter.stats()[model]).toEqual({ active: 0, queued: 0 });
+    expect(g.breaker.snapshot().state).toBe('closed');
+    const res = await g.chat({ model, messages: ask });
+    expect(res.message.content).toBe('next');
   });
 });
 

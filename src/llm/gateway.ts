@@ -209,9 +209,12 @@ export class LlmGateway implements LlmProvider {
     let finished = false;
     let failure: unknown;
     let started = false;
+    // A consumer that stops reading early cancels the request and frees the model's slot.
+    const stop = new AbortController();
+    const callerSignal = r.signal ? AbortSignal.any([r.signal, stop.signal]) : stop.signal;
     const done = this.run(
       r.model,
-      r.signal,
+      callerSignal,
       async (signal) => {
         let final: ChatResponse | undefined;
         try {
@@ -223,13 +226,11 @@ export class LlmGateway implements LlmProvider {
           }
         } catch (err) {
           // Part of the answer is already out: a retry would repeat it.
-          if (started && isRetryable(err))
+          if (started && !signal.aborted)
             throw new OperationalError(
               'llm_stream_broken',
-              `The answer stream broke: ${(err as Error).message}`,
-              {
-                cause: err,
-              },
+              `The answer stream from ${this.url} broke: ${(err as Error).message}`,
+              { cause: err, details: { model: r.model } },
             );
           throw err;
         }
@@ -247,17 +248,21 @@ export class LlmGateway implements LlmProvider {
         wake?.();
       },
     );
-    while (true) {
-      const c = chunks.shift();
-      if (c) {
-        yield c;
-        continue;
+    try {
+      while (true) {
+        const c = chunks.shift();
+        if (c) {
+          yield c;
+          continue;
+        }
+        if (finished) break;
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
       }
-      if (finished) break;
-      await new Promise<void>((resolve) => (wake = resolve));
-      wake = undefined;
+    } finally {
+      if (!finished) stop.abort(new Error('the caller stopped reading the stream'));
+      await done;
     }
-    await done;
     if (failure) throw failure;
   }
 

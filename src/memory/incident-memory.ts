@@ -171,8 +171,8 @@ export class IncidentMemory {
     const [vector] = await this.embedder.embedDocuments([documentText(r)], options);
     const { rows } = await this.db.query<Row>(
       `INSERT INTO memory_incidents (title, symptoms, service, log_excerpt, root_cause, fix_action, fix_parameters,
-         outcome, verified, success_count, embedder, embedding_dim)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12) RETURNING ${columns}`,
+         outcome, verified, success_count)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10) RETURNING ${columns}`,
       [
         r.title,
         r.symptoms ?? '',
@@ -184,14 +184,18 @@ export class IncidentMemory {
         r.outcome,
         r.verified ?? false,
         r.verified ? 1 : 0,
-        this.embedder.id,
-        this.embedder.dimension,
       ],
     );
     const incident = toIncident(rows[0]!);
     await this.store.upsert(this.collection, [
       { id: incident.id, vector: vector!, payload: { service: incident.service ?? '' } },
     ]);
+    // Marked embedded only once the vector is stored: a failed upsert leaves
+    // the incident counted as stale, and `warden memory reindex` repairs it.
+    await this.db.query(
+      'UPDATE memory_incidents SET embedder = $1, embedding_dim = $2 WHERE id = $3::bigint',
+      [this.embedder.id, this.embedder.dimension, incident.id],
+    );
     return incident;
   }
 
