@@ -22,6 +22,12 @@ const roles = {
   validator: process.env.LLM_MODEL_VALIDATOR ?? 'phi3:mini',
 };
 
+// The default reporter folds a skipped file into one line; say why here too.
+if (!url)
+  console.info(
+    'live Ollama tests skipped: set OLLAMA_URL (e.g. http://127.0.0.1:11434) to run them',
+  );
+
 describe.skipIf(!url)(
   'live Ollama (skipped: set OLLAMA_URL, e.g. http://127.0.0.1:11434, to run)',
   () => {

@@ -75,6 +75,7 @@ if (qdrantUrl) {
     () => new QdrantStore({ url: qdrantUrl, prefix: 'warden_test' }),
   );
 } else {
+  console.info('Qdrant contract skipped: set QDRANT_URL (e.g. http://127.0.0.1:6333) to run it');
   describe('VectorStore contract: Qdrant', () => {
     it.skip('skipped: set QDRANT_URL (e.g. http://127.0.0.1:6333) to run the contract against a Qdrant server', () => {});
   });
