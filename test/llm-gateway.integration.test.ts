@@ -101,6 +101,17 @@ describe('LlmGateway reliability', () => {
     expect(g.limiter.stats()[model]).toEqual({ active: 0, queued: 0 });
   });
 
+  it('times out a request still waiting in the queue without blaming the server', async () => {
+    server.script({ content: 'slow', delayMs: 300 });
+    const g = gateway({ breaker: new CircuitBreaker({ failureThreshold: 1 }) });
+    const first = g.chat({ model, messages: ask, timeoutMs: 5_000 });
+    const queued = await g.chat({ model, messages: ask, timeoutMs: 100 }).catch((e: unknown) => e);
+    expect((queued as OperationalError).code).toBe('llm_timeout');
+    expect((await first).message.content).toBe('slow');
+    expect(g.breaker.snapshot()).toMatchObject({ state: 'closed', consecutiveFailures: 0 });
+    expect(server.requestsTo('/api/chat')).toHaveLength(1);
+  });
+
   it('allows as many requests per model as configured', async () => {
     server.script(...Array.from({ length: 4 }, () => ({ content: 'ok', delayMs: 60 })));
     const g = gateway({ concurrencyPerModel: 2 });

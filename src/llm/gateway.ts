@@ -140,6 +140,7 @@ export class LlmGateway implements LlmProvider {
     const started = performance.now();
     let release: (() => void) | undefined;
     let queueMs = 0;
+    let atServer = false;
     try {
       try {
         // An open circuit refuses here; a refusal is not a new failure of the server.
@@ -153,6 +154,7 @@ export class LlmGateway implements LlmProvider {
           release = await this.limiter.acquire(model, signal);
           queueMs = performance.now() - started;
         }
+        atServer = true;
         for (let attempt = 0; ; attempt++) {
           try {
             const result = await fn(signal);
@@ -178,8 +180,9 @@ export class LlmGateway implements LlmProvider {
       } catch (err) {
         const final =
           signal.aborted && !callerSignal?.aborted ? (timer.signal.reason as unknown) : err;
-        // Only the server's failures move the breaker; bad input and the caller's own abort do not.
-        if (isOperationalError(final)) this.breaker.failure(final);
+        // Only the server's failures move the breaker: not bad input, not the
+        // caller's own abort, not a timeout spent waiting in Warden's queue.
+        if (isOperationalError(final) && atServer) this.breaker.failure(final);
         else this.breaker.release();
         this.metrics.failure(model, performance.now() - started, codeOf(final));
         throw final;
@@ -196,6 +199,7 @@ export class LlmGateway implements LlmProvider {
       r.signal,
       (signal) => this.provider.chat({ ...r, signal }),
       (x) => x.usage,
+      { timeoutMs: r.timeoutMs },
     );
   }
 
@@ -237,6 +241,7 @@ export class LlmGateway implements LlmProvider {
         return final;
       },
       (x) => x?.usage,
+      { timeoutMs: r.timeoutMs },
     ).then(
       () => {
         finished = true;
@@ -272,6 +277,7 @@ export class LlmGateway implements LlmProvider {
       r.signal,
       (signal) => this.provider.generate({ ...r, signal }),
       (x) => x.usage,
+      { timeoutMs: r.timeoutMs },
     );
   }
 
@@ -281,6 +287,7 @@ export class LlmGateway implements LlmProvider {
       r.signal,
       (signal) => this.provider.embed({ ...r, signal }),
       (x) => x.usage,
+      { timeoutMs: r.timeoutMs },
     );
   }
 

@@ -33,6 +33,8 @@ export type ToolDefinition = {
 export type CallOptions = {
   /** Cancels the request; the adapter aborts the HTTP call. */
   signal?: AbortSignal;
+  /** Whole-request limit in ms for this call; the gateway applies it. @default LLM_TIMEOUT_MS */
+  timeoutMs?: number;
 };
 
 export type SamplingOptions = {
