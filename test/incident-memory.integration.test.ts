@@ -69,6 +69,33 @@ describe('incident memory with the lexical embedder (pgvector in PGlite)', () =>
     expect(r3).toBeGreaterThanOrEqual(0.9);
   });
 
+  it('does better hybrid than with either signal alone (ablation, printed)', async () => {
+    const tally = { vector: [0, 0], text: [0, 0], hybrid: [0, 0] };
+    let n = 0;
+    for (const inc of corpus)
+      for (const q of inc.queries) {
+        n++;
+        // Every candidate, with both component scores, ranked three ways.
+        const all = await memory.similar(q, { topK: 100 });
+        const rank = (key: (h: (typeof all)[number]) => number) =>
+          [...all].sort((a, b) => key(b) - key(a)).map((h) => idOf.get(h.incident.id));
+        for (const [name, order] of [
+          ['vector', rank((h) => h.vectorScore)],
+          ['text', rank((h) => h.textScore)],
+          ['hybrid', rank((h) => h.rawScore)],
+        ] as const) {
+          if (order[0] === inc.key) tally[name][0]!++;
+          if (order.slice(0, 3).includes(inc.key)) tally[name][1]!++;
+        }
+      }
+    const fmt = (t: number[]) =>
+      `recall@1 ${(t[0]! / n).toFixed(3)}, recall@3 ${(t[1]! / n).toFixed(3)}`;
+    console.log(
+      `ablation over ${n} alerts: vector only (lexical embedder): ${fmt(tally.vector)}; full text only: ${fmt(tally.text)}; hybrid: ${fmt(tally.hybrid)}`,
+    );
+    expect(tally.hybrid[0]).toBeGreaterThanOrEqual(Math.max(tally.vector[0]!, tally.text[0]!));
+  });
+
   it('calibrates the score: matches above 0.85 are right, novel alerts stay under it', async () => {
     const samples: Array<{ raw: number; match: boolean }> = [];
     const top1: Array<{ score: number; right: boolean }> = [];
