@@ -28,6 +28,20 @@ import { MonitorService } from './monitors/monitor-service.ts';
 import { UserError } from './errors.ts';
 import { NotificationService } from './notify/notification-service.ts';
 import { notifiersFromConfig } from './notify/notifiers-from-config.ts';
+import { CircuitBreaker } from './llm/circuit-breaker.ts';
+import { LlmGateway } from './llm/gateway.ts';
+import { rolesFromConfig } from './llm/model-roles.ts';
+import { OllamaProvider } from './llm/ollama-provider.ts';
+import { OpenAiProvider } from './llm/openai-provider.ts';
+import type { Embedder } from './memory/embedder.ts';
+import { ExactScanStore } from './memory/exact-scan-store.ts';
+import { IncidentMemory } from './memory/incident-memory.ts';
+import { LexicalEmbedder } from './memory/lexical-embedder.ts';
+import { OllamaEmbedder } from './memory/ollama-embedder.ts';
+import { pgvectorInstallHint, pgvectorStatus } from './memory/pg-collections.ts';
+import { PgvectorStore } from './memory/pgvector-store.ts';
+import { QdrantStore } from './memory/qdrant-store.ts';
+import type { VectorStore } from './memory/vector-store.ts';
 import { CredentialStore } from './secrets/credential-store.ts';
 import { loadEncryptionKey } from './secrets/encryption-key.ts';
 
@@ -50,6 +64,11 @@ export type Services = {
   maintenance: MaintenanceService;
   /** Safe execution: policy, runner, action catalogue, audit log. */
   exec: ExecServices;
+  /** Every model call goes through it: roles, timeouts, retries, per-model queue, breaker, metrics. */
+  llm: LlmGateway;
+  embedder: Embedder;
+  vectorStore: VectorStore;
+  memory: IncidentMemory;
   /** Closes everything this graph opened, in reverse order. */
   close(): Promise<void>;
 };
@@ -79,6 +98,72 @@ export type CreateServicesOptions = {
   spawn?: BuildExecOptions['spawn'];
 };
 
+/** The LLM gateway for the configured model server; needs no database (`warden models`). */
+export function createLlmGateway(config: Pick<Config, 'llm'>): LlmGateway {
+  const c = config.llm;
+  const provider =
+    c.provider === 'openai'
+      ? new OpenAiProvider({ url: c.url, apiKey: c.apiKey })
+      : new OllamaProvider({ url: c.url });
+  return new LlmGateway(provider, {
+    roles: rolesFromConfig(c),
+    timeoutMs: c.timeoutMs,
+    shortTimeoutMs: c.connectTimeoutMs,
+    retries: c.retries,
+    concurrencyPerModel: c.concurrencyPerModel,
+    breaker: new CircuitBreaker({
+      failureThreshold: c.breakerFailures,
+      cooldownMs: c.breakerCooldownMs,
+    }),
+  });
+}
+
+export function createEmbedder(config: Pick<Config, 'memory' | 'llm'>, llm: LlmGateway): Embedder {
+  return config.memory.embedder === 'ollama'
+    ? new OllamaEmbedder({ llm, model: config.llm.embeddingModel })
+    : new LexicalEmbedder();
+}
+
+/**
+ * MEMORY_STORE=auto: Qdrant when QDRANT_URL is set; else pgvector (always in
+ * PGlite; in PostgreSQL when the extension is there); else an exact scan in
+ * PostgreSQL, with a warning that says how to install pgvector.
+ */
+export async function openVectorStore(
+  config: Pick<Config, 'memory'>,
+  db: Db,
+  logger: Logger,
+): Promise<VectorStore> {
+  const m = config.memory;
+  const want = m.store === 'auto' ? (m.qdrantUrl ? 'qdrant' : 'pgvector-or-exact') : m.store;
+  if (want === 'qdrant') {
+    if (!m.qdrantUrl)
+      throw new UserError('qdrant_url_missing', 'MEMORY_STORE=qdrant needs QDRANT_URL');
+    return new QdrantStore({
+      url: m.qdrantUrl,
+      apiKey: m.qdrantApiKey,
+      prefix: m.qdrantCollection,
+    });
+  }
+  if (want === 'postgres-exact') return new ExactScanStore(db);
+  if (want === 'pgvector' || db.kind === 'pglite') return PgvectorStore.open(db);
+  const status = await pgvectorStatus(db);
+  if (status.available) {
+    try {
+      return await PgvectorStore.open(db);
+    } catch (err) {
+      logger.warn({ err }, 'pgvector could not be enabled; incident memory uses an exact scan');
+      return new ExactScanStore(db);
+    }
+  }
+  // The automatic fallback is expected on a stock PostgreSQL: note it at start
+  // (info), and let `warden doctor` explain it, rather than warn on every command.
+  logger.info(
+    `PostgreSQL has no pgvector extension: incident memory keeps vectors as float8[] and scans them exactly (fine for thousands of incidents). ${pgvectorInstallHint(status.serverMajor)}`,
+  );
+  return new ExactScanStore(db);
+}
+
 export async function createServices(
   config: Config,
   logger: Logger,
@@ -103,6 +188,31 @@ export async function createServices(
           ? { ok: true, kind: db.kind, pool: db.stats() }
           : { ok: false, detail: `migrations pending: ${pending.join(', ')}` };
       },
+    });
+    const llm = createLlmGateway(config);
+    health.register({
+      name: 'llm',
+      // Warden runs without a model server: LLM steps fail and incidents escalate to a human.
+      required: false,
+      async run() {
+        const h = await llm.health();
+        return {
+          ok: h.ok,
+          url: h.url,
+          kind: h.kind,
+          version: h.version,
+          circuit: h.circuit,
+          detail: h.detail,
+        };
+      },
+    });
+    const embedder = createEmbedder(config, llm);
+    const vectorStore = await openVectorStore(config, db, logger);
+    const memory = new IncidentMemory({
+      db,
+      store: vectorStore,
+      embedder,
+      threshold: config.memory.threshold,
     });
     const key = loadEncryptionKey({
       key: config.security.encryptionKey,
@@ -159,9 +269,14 @@ export async function createServices(
         ttlMs: config.alerts.approvalTtlSeconds * 1000,
         ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
       }),
+      llm,
+      embedder,
+      vectorStore,
+      memory,
       metrics,
       async close() {
         await monitors.stop();
+        await vectorStore.close?.();
         await opened.close();
       },
     };

@@ -11,6 +11,9 @@ import { registerIncidentCommands } from './incident-commands.ts';
 import { registerMaintenanceCommands } from './maintenance-commands.ts';
 import { registerExecCommands } from './exec-commands.ts';
 import { registerMcpOpsCommand } from './mcp-ops-command.ts';
+import { registerDoctorCommand } from './doctor.ts';
+import { registerMemoryCommands } from './memory-commands.ts';
+import { registerModelsCommands } from './models-commands.ts';
 import { startCommand } from './start.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -36,6 +39,9 @@ export function buildProgram(): Command {
   registerMaintenanceCommands(program);
   registerExecCommands(program);
   registerMcpOpsCommand(program);
+  registerModelsCommands(program);
+  registerMemoryCommands(program);
+  registerDoctorCommand(program);
   return program;
 }
 

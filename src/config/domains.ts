@@ -6,6 +6,8 @@ import { notifyDomain } from './notify-domain.ts';
 import { alertsDomain } from './alerts-domain.ts';
 import { execDomain } from './exec-domain.ts';
 import { mcpDomain } from './mcp-domain.ts';
+import { llmDomain } from './llm-domain.ts';
+import { memoryDomain } from './memory-domain.ts';
 import { domain, durationMs, envBoolean, port, setting } from './setting.ts';
 
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -133,4 +135,6 @@ export const domains = [
   alertsDomain,
   execDomain,
   mcpDomain,
+  llmDomain,
+  memoryDomain,
 ] as const;

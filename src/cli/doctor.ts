@@ -1,0 +1,138 @@
+// `warden doctor`: what is missing and how to fix it. Each finding is ok,
+// warn or fail with a fix; any fail makes the exit code 1.
+import type { Command } from 'commander';
+
+import type { Services } from '../app.ts';
+import { createServices } from '../app.ts';
+import { errorMessage } from '../errors.ts';
+import { checkRoleModels } from '../llm/model-check.ts';
+import { rawFor } from '../memory/calibration.ts';
+import { cliConfig, cliLogger } from './context.ts';
+import { printJson, printLine } from './output.ts';
+
+export type Finding = {
+  check: string;
+  status: 'ok' | 'warn' | 'fail';
+  detail: string;
+  fix?: string;
+};
+
+export async function diagnose(s: Services): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  const { checks } = await s.health.run();
+  const dbCheck = checks.database;
+  findings.push({
+    check: 'database',
+    status: dbCheck?.ok ? 'ok' : 'fail',
+    detail: dbCheck?.ok ? `${s.db.kind}, migrated` : (dbCheck?.detail ?? 'not checked'),
+    ...(dbCheck?.ok ? {} : { fix: 'run `warden db migrate`; check DATABASE_URL' }),
+  });
+
+  const report = await checkRoleModels(s.llm);
+  if (!report.reachable) {
+    findings.push({
+      check: 'model server',
+      status: 'fail',
+      detail: report.error ?? 'unreachable',
+      fix:
+        s.llm.kind === 'ollama'
+          ? `start Ollama (\`ollama serve\`, or install it from https://ollama.com) or point OLLAMA_URL at it (now ${report.url})`
+          : `start the OpenAI-compatible server or fix OLLAMA_URL (now ${report.url})`,
+    });
+  } else {
+    findings.push({
+      check: 'model server',
+      status: 'ok',
+      detail: `${report.kind} ${report.version ?? ''} at ${report.url}`.replace('  ', ' '),
+    });
+    for (const r of report.roles) {
+      // The embedding model matters only when the Ollama embedder is chosen.
+      const needed = r.role !== 'embedding' || s.config.memory.embedder === 'ollama';
+      findings.push({
+        check: `model ${r.role}`,
+        status: r.present ? 'ok' : needed ? 'fail' : 'warn',
+        detail: r.present
+          ? r.model
+          : `${r.model} is not on the server${needed ? '' : ' (not used: MEMORY_EMBEDDER=lexical)'}`,
+        ...(r.present
+          ? {}
+          : {
+              fix:
+                s.llm.kind === 'ollama'
+                  ? `run \`warden models pull\` (or \`ollama pull ${r.model}\`), or choose another model with ${r.env}`
+                  : `load ${r.model} in the server, or choose another model with ${r.env}`,
+            }),
+      });
+    }
+  }
+  const circuit = s.llm.breaker.snapshot();
+  if (circuit.state !== 'closed')
+    findings.push({
+      check: 'llm circuit',
+      status: 'warn',
+      detail: `${circuit.state} after ${circuit.consecutiveFailures} failures: ${circuit.lastError}`,
+    });
+
+  try {
+    const m = await s.memory.status();
+    findings.push({
+      check: 'incident memory',
+      status: m.stale > 0 ? 'fail' : 'ok',
+      detail: `${m.incidents} incident(s), ${m.embedder} in ${m.store}; a match needs a calibrated score of ${s.memory.threshold} (raw ${rawFor(s.memory.threshold, s.memory.calibration).toFixed(2)}; ${s.memory.calibration.source})`,
+      ...(m.stale > 0
+        ? {
+            fix: `${m.stale} incident(s) were embedded by another embedder: run \`warden memory reindex\``,
+          }
+        : {}),
+    });
+    if (m.store === 'postgres-exact' && s.db.kind === 'postgres')
+      findings.push({
+        check: 'pgvector',
+        status: 'warn',
+        detail:
+          'PostgreSQL has no pgvector: incident memory scans vectors exactly (fine for thousands of incidents)',
+        fix: 'install pgvector on the server and run `CREATE EXTENSION vector;` (see README, "Incident memory")',
+      });
+  } catch (err) {
+    findings.push({ check: 'incident memory', status: 'fail', detail: errorMessage(err) });
+  }
+  return findings;
+}
+
+export function registerDoctorCommand(program: Command): void {
+  program
+    .command('doctor')
+    .description(
+      'check the database, the model server, role models and incident memory; say how to fix what is missing',
+    )
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }) => {
+      const config = cliConfig();
+      let findings: Finding[];
+      let services: Services | undefined;
+      try {
+        services = await createServices(config, cliLogger(config, 'error'));
+        findings = await diagnose(services);
+      } catch (err) {
+        findings = [
+          {
+            check: 'database',
+            status: 'fail',
+            detail: errorMessage(err),
+            fix: 'check DATABASE_URL or WARDEN_DATA_DIR',
+          },
+        ];
+      } finally {
+        await services?.close();
+      }
+      if (opts.json) printJson(findings);
+      else {
+        const mark = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' } as const;
+        for (const f of findings) {
+          printLine(`${mark[f.status]}  ${f.check}: ${f.detail}`);
+          if (f.fix) printLine(`      fix: ${f.fix}`);
+        }
+      }
+      if (findings.some((f) => f.status === 'fail')) process.exitCode = 1;
+    });
+}

@@ -1,0 +1,402 @@
+// Incident memory: past resolutions, found again for a new alert. Retrieval
+// is hybrid: cosine similarity of embeddings (VectorStore) plus an IDF-
+// weighted share of the alert's words found by PostgreSQL full-text search,
+// so the offline lexical embedder retrieves well too. The score compared with
+// the threshold (0.85 by default) is calibrated per embedder (calibration.ts).
+// A fix that failed verification is never offered for automatic use again.
+import type { Db } from '../db/db.ts';
+import { notFound, UserError } from '../errors.ts';
+import type { Calibration } from './calibration.ts';
+import { calibrate, calibrationFor } from './calibration.ts';
+import type { Embedder, EmbedOptions } from './embedder.ts';
+import type { SearchHit, VectorStore } from './vector-store.ts';
+
+export type Outcome = 'resolved' | 'partial' | 'failed' | 'unknown';
+
+export type Resolution = {
+  title: string;
+  symptoms?: string;
+  service?: string;
+  logExcerpt?: string;
+  rootCause?: string;
+  /** The fix as a catalogue action with its parameters. */
+  fix?: { action: string; parameters: Record<string, unknown> };
+  outcome: Outcome;
+  /** The fix's verify probe passed. */
+  verified?: boolean;
+};
+
+export type StoredIncident = Required<Omit<Resolution, 'fix' | 'service'>> & {
+  id: string;
+  service: string | null;
+  fix: Resolution['fix'] | null;
+  /** The fix failed verification once: never applied automatically again. */
+  fixBlocked: boolean;
+  successCount: number;
+  failureCount: number;
+  createdAt: Date;
+};
+
+export type SimilarIncident = {
+  incident: StoredIncident;
+  /** Calibrated score in [0, 1], the one the threshold is compared with. */
+  score: number;
+  /** Cosine similarity of the embeddings, clamped to [0, 1]. */
+  vectorScore: number;
+  /** IDF-weighted share of the alert's words found in the incident. */
+  textScore: number;
+  /** (vectorScore + textScore) / 2, before calibration. */
+  rawScore: number;
+  /** Whether its fix may run without a second opinion or a human. */
+  autoApply: boolean;
+  /** Why not, when autoApply is false. */
+  reason?: string;
+};
+
+export type IncidentMemoryOptions = {
+  db: Db;
+  store: VectorStore;
+  embedder: Embedder;
+  /** Calibrated score a match needs for its fix to be reused automatically. @default 0.85 */
+  threshold?: number;
+  /** @default calibrationFor(embedder.id) */
+  calibration?: Calibration;
+  /** @default "incidents" */
+  collection?: string;
+};
+
+export type SearchOptions = EmbedOptions & {
+  /** @default 3 */
+  topK?: number;
+  /** Only incidents of this service. */
+  service?: string;
+};
+
+type Row = {
+  id: string;
+  title: string;
+  symptoms: string;
+  service: string | null;
+  log_excerpt: string;
+  root_cause: string;
+  fix_action: string | null;
+  fix_parameters: Record<string, unknown>;
+  outcome: Outcome;
+  verified: boolean;
+  fix_blocked: boolean;
+  success_count: number;
+  failure_count: number;
+  created_at: Date;
+};
+
+const columns = `id::text AS id, title, symptoms, service, log_excerpt, root_cause, fix_action, fix_parameters,
+  outcome, verified, fix_blocked, success_count, failure_count, created_at`;
+
+function toIncident(r: Row): StoredIncident {
+  return {
+    id: r.id,
+    title: r.title,
+    symptoms: r.symptoms,
+    service: r.service,
+    logExcerpt: r.log_excerpt,
+    rootCause: r.root_cause,
+    fix: r.fix_action ? { action: r.fix_action, parameters: r.fix_parameters } : null,
+    outcome: r.outcome,
+    verified: r.verified,
+    fixBlocked: r.fix_blocked,
+    successCount: r.success_count,
+    failureCount: r.failure_count,
+    createdAt: r.created_at,
+  };
+}
+
+/** The text an incident is embedded and found by. */
+export function documentText(
+  r: Pick<Resolution, 'title' | 'symptoms' | 'service' | 'rootCause' | 'logExcerpt'>,
+): string {
+  return [r.title, r.symptoms, r.service ? `service ${r.service}` : '', r.rootCause, r.logExcerpt]
+    .filter((x) => x && x.length > 0)
+    .join('\n');
+}
+
+const candidates = 20;
+
+export class IncidentMemory {
+  readonly threshold: number;
+  readonly calibration: Calibration;
+  readonly collection: string;
+  private readonly db: Db;
+  private readonly store: VectorStore;
+  readonly embedder: Embedder;
+  private ready = false;
+
+  constructor(options: IncidentMemoryOptions) {
+    this.db = options.db;
+    this.store = options.store;
+    this.embedder = options.embedder;
+    this.threshold = options.threshold ?? 0.85;
+    this.calibration = options.calibration ?? calibrationFor(options.embedder.id);
+    this.collection = options.collection ?? 'incidents';
+  }
+
+  private spec() {
+    return {
+      name: this.collection,
+      dimension: this.embedder.dimension,
+      embedder: this.embedder.id,
+      indexedKeys: ['service'],
+    };
+  }
+
+  /** Checks, once, that stored vectors come from the configured embedder. */
+  private async ensureReady(): Promise<void> {
+    if (this.ready) return;
+    await this.store.ensureCollection(this.spec());
+    const { rows } = await this.db.query<{ embedder: string; n: number }>(
+      'SELECT embedder, count(*)::int AS n FROM memory_incidents WHERE embedder IS NOT NULL AND embedder <> $1 GROUP BY embedder',
+      [this.embedder.id],
+    );
+    if (rows.length > 0)
+      throw new UserError(
+        'embedder_mismatch',
+        `Incident memory holds vectors of ${rows.map((r) => `${r.embedder} (${r.n})`).join(', ')}, but the configured embedder is ${this.embedder.id}; vectors of different embedders cannot be compared. Run \`warden memory reindex\``,
+        { status: 409 },
+      );
+    this.ready = true;
+  }
+
+  async remember(r: Resolution, options: EmbedOptions = {}): Promise<StoredIncident> {
+    if (!r.title.trim()) throw new UserError('invalid_incident', 'An incident needs a title');
+    await this.ensureReady();
+    const [vector] = await this.embedder.embedDocuments([documentText(r)], options);
+    const { rows } = await this.db.query<Row>(
+      `INSERT INTO memory_incidents (title, symptoms, service, log_excerpt, root_cause, fix_action, fix_parameters,
+         outcome, verified, success_count)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10) RETURNING ${columns}`,
+      [
+        r.title,
+        r.symptoms ?? '',
+        r.service ?? null,
+        r.logExcerpt ?? '',
+        r.rootCause ?? '',
+        r.fix?.action ?? null,
+        JSON.stringify(r.fix?.parameters ?? {}),
+        r.outcome,
+        r.verified ?? false,
+        r.verified ? 1 : 0,
+      ],
+    );
+    const incident = toIncident(rows[0]!);
+    await this.store.upsert(this.collection, [
+      { id: incident.id, vector: vector!, payload: { service: incident.service ?? '' } },
+    ]);
+    // Marked embedded only once the vector is stored: a failed upsert leaves
+    // the incident counted as stale, and `warden memory reindex` repairs it.
+    await this.db.query(
+      'UPDATE memory_incidents SET embedder = $1, embedding_dim = $2 WHERE id = $3::bigint',
+      [this.embedder.id, this.embedder.dimension, incident.id],
+    );
+    return incident;
+  }
+
+  async get(id: string): Promise<StoredIncident> {
+    const { rows } = await this.db.query<Row>(
+      `SELECT ${columns} FROM memory_incidents WHERE id = $1::bigint`,
+      [id],
+    );
+    if (!rows[0]) throw notFound('Incident', id);
+    return toIncident(rows[0]);
+  }
+
+  /**
+   * Records whether a reused fix passed its verify probe. A failure blocks the
+   * fix from automatic use for good; a later success does not unblock it.
+   */
+  async feedback(
+    id: string,
+    result: { verified: boolean; note?: string },
+  ): Promise<StoredIncident> {
+    await this.get(id);
+    await this.db.transaction(async (tx) => {
+      await tx.query(
+        'INSERT INTO memory_feedback (incident_id, verified, note) VALUES ($1::bigint, $2, $3)',
+        [id, result.verified, result.note ?? ''],
+      );
+      await tx.query(
+        result.verified
+          ? 'UPDATE memory_incidents SET success_count = success_count + 1, updated_at = now() WHERE id = $1::bigint'
+          : 'UPDATE memory_incidents SET failure_count = failure_count + 1, fix_blocked = true, updated_at = now() WHERE id = $1::bigint',
+        [id],
+      );
+    });
+    return this.get(id);
+  }
+
+  /** IDF-weighted share of the query's lexemes in each candidate, and the best text candidates. */
+  private async textScores(text: string, service: string | undefined) {
+    const { rows } = await this.db.query<{ id: string; score: number }>(
+      `WITH q AS (
+         SELECT DISTINCT lexeme FROM unnest(to_tsvector('english', $1)) AS u(lexeme, positions, weights)
+       ), n AS (SELECT greatest(count(*), 1)::float8 AS total FROM memory_incidents),
+       idf AS (
+         SELECT q.lexeme, ln(1 + n.total / (1 + (SELECT count(*) FROM memory_incidents m
+                  WHERE m.search_tsv @@ quote_literal(q.lexeme)::tsquery))) AS w
+         FROM q, n
+       ), total AS (SELECT sum(w) AS s FROM idf)
+       SELECT m.id::text AS id,
+              (SELECT sum(idf.w) FROM idf WHERE idf.lexeme = ANY(tsvector_to_array(m.search_tsv))) / total.s AS score
+       FROM memory_incidents m, total
+       WHERE total.s > 0
+         AND m.search_tsv @@ (SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery FROM q)
+         AND ($2::text IS NULL OR m.service = $2)
+       ORDER BY score DESC
+       LIMIT ${candidates}`,
+      [text, service ?? null],
+    );
+    return new Map(rows.map((r) => [r.id, Number(r.score)]));
+  }
+
+  /** The past incidents most like the alert, best first, with calibrated scores. */
+  async similar(text: string, options: SearchOptions = {}): Promise<SimilarIncident[]> {
+    await this.ensureReady();
+    const topK = options.topK ?? 3;
+    const vector = await this.embedder.embedQuery(text, options);
+    const filter = options.service ? { service: options.service } : undefined;
+    const [vectorHits, text_] = await Promise.all([
+      this.store.search(this.collection, { vector, topK: candidates, filter }),
+      this.textScores(text, options.service),
+    ]);
+    const vectorScore = new Map(vectorHits.map((h) => [h.id, h.score]));
+    // Text-only candidates still need their cosine: score exactly those ids.
+    const missing = [...text_.keys()].filter((id) => !vectorScore.has(id));
+    if (missing.length > 0) {
+      const extra: SearchHit[] = await this.store.search(this.collection, {
+        vector,
+        topK: missing.length,
+        ids: missing,
+      });
+      for (const h of extra) vectorScore.set(h.id, h.score);
+    }
+    const ids = new Set([...vectorScore.keys(), ...text_.keys()]);
+    const ranked = [...ids]
+      .map((id) => {
+        const v = Math.max(0, Math.min(1, vectorScore.get(id) ?? 0));
+        const t = text_.get(id) ?? 0;
+        const raw = (v + t) / 2;
+        return { id, v, t, raw };
+      })
+      .sort((a, b) => b.raw - a.raw || Number(a.id) - Number(b.id))
+      .slice(0, topK);
+    if (ranked.length === 0) return [];
+    const { rows } = await this.db.query<Row>(
+      `SELECT ${columns} FROM memory_incidents WHERE id = ANY($1::bigint[])`,
+      [ranked.map((r) => r.id)],
+    );
+    const byId = new Map(rows.map((r) => [r.id, toIncident(r)]));
+    return ranked
+      .filter((r) => byId.has(r.id))
+      .map((r) => {
+        const incident = byId.get(r.id)!;
+        const score = calibrate(r.raw, this.calibration);
+        const reason = this.refusal(incident, score);
+        return {
+          incident,
+          score,
+          vectorScore: r.v,
+          textScore: r.t,
+          rawScore: r.raw,
+          autoApply: reason === undefined,
+          ...(reason ? { reason } : {}),
+        };
+      });
+  }
+
+  private refusal(i: StoredIncident, score: number): string | undefined {
+    if (!i.fix) return 'the incident has no fix';
+    if (i.fixBlocked)
+      return 'its fix failed verification before; it is never applied automatically again';
+    if (i.outcome !== 'resolved') return `its outcome was ${i.outcome}`;
+    if (!i.verified) return 'its fix was never verified';
+    if (score < this.threshold)
+      return `score ${score.toFixed(2)} is under the threshold ${this.threshold} (MEMORY_THRESHOLD)`;
+    return undefined;
+  }
+
+  async status(): Promise<{
+    embedder: string;
+    dimension: number;
+    store: string;
+    incidents: number;
+    stale: number;
+  }> {
+    const { rows } = await this.db.query<{ total: number; stale: number }>(
+      `SELECT count(*)::int AS total, count(*) FILTER (WHERE embedder IS DISTINCT FROM $1)::int AS stale FROM memory_incidents`,
+      [this.embedder.id],
+    );
+    return {
+      embedder: this.embedder.id,
+      dimension: this.embedder.dimension,
+      store: this.store.kind,
+      incidents: rows[0]!.total,
+      stale: rows[0]!.stale,
+    };
+  }
+
+  /**
+   * Re-embeds every incident with the configured embedder into a rebuilt
+   * collection. Safe to rerun after an interruption.
+   */
+  async reindex(
+    options: EmbedOptions & {
+      batchSize?: number;
+      onProgress?: (done: number, total: number) => void;
+    } = {},
+  ): Promise<{ reindexed: number }> {
+    const batch = options.batchSize ?? 32;
+    await this.store.dropCollection(this.collection);
+    await this.store.ensureCollection(this.spec());
+    this.ready = false;
+    const { rows: c } = await this.db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM memory_incidents',
+    );
+    const total = c[0]!.n;
+    let done = 0;
+    let after = '0';
+    options.onProgress?.(0, total);
+    while (true) {
+      const { rows } = await this.db.query<Row>(
+        `SELECT ${columns} FROM memory_incidents WHERE id > $1::bigint ORDER BY memory_incidents.id LIMIT ${batch}`,
+        [after],
+      );
+      if (rows.length === 0) break;
+      const vectors = await this.embedder.embedDocuments(
+        rows.map((r) =>
+          documentText({
+            ...r,
+            logExcerpt: r.log_excerpt,
+            rootCause: r.root_cause,
+            service: r.service ?? undefined,
+          }),
+        ),
+        options,
+      );
+      await this.store.upsert(
+        this.collection,
+        rows.map((r, i) => ({
+          id: r.id,
+          vector: vectors[i]!,
+          payload: { service: r.service ?? '' },
+        })),
+      );
+      await this.db.query(
+        'UPDATE memory_incidents SET embedder = $1, embedding_dim = $2 WHERE id = ANY($3::bigint[])',
+        [this.embedder.id, this.embedder.dimension, rows.map((r) => r.id)],
+      );
+      done += rows.length;
+      after = rows.at(-1)!.id;
+      options.onProgress?.(done, total);
+    }
+    await this.ensureReady();
+    return { reindexed: done };
+  }
+}
