@@ -2,6 +2,7 @@
 // domain here; the README table and `warden config print` follow.
 import { z } from 'zod';
 
+import { engineDomain, queueDomain } from './engine-domain.ts';
 import { domain, durationMs, envBoolean, port, setting } from './setting.ts';
 
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -120,4 +121,11 @@ export const logDomain = domain('log', 'Logging.', {
   }),
 });
 
-export const domains = [serverDomain, databaseDomain, securityDomain, logDomain] as const;
+export const domains = [
+  serverDomain,
+  databaseDomain,
+  securityDomain,
+  logDomain,
+  queueDomain,
+  engineDomain,
+] as const;
