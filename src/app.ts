@@ -8,9 +8,16 @@ import type { Config } from './config/load.ts';
 import type { Db } from './db/db.ts';
 import { migrate, pendingMigrations } from './db/migrate.ts';
 import { openDb } from './db/open-db.ts';
+import { Engine } from './engine/engine.ts';
+import type { ResponseBus } from './engine/response-bus.ts';
+import { LocalResponseBus, RedisResponseBus } from './engine/response-bus.ts';
+import { WebhookService } from './engine/webhooks.ts';
 import { HealthChecks } from './health.ts';
 import type { Logger } from './log.ts';
 import { CredentialStore } from './secrets/credential-store.ts';
+import { BullmqQueue } from './queue/bullmq-queue.ts';
+import { EmbeddedQueue } from './queue/embedded-queue.ts';
+import type { JobQueue } from './queue/job-queue.ts';
 import { loadEncryptionKey } from './secrets/encryption-key.ts';
 
 export type Services = {
@@ -23,6 +30,11 @@ export type Services = {
   sessions: SessionService;
   loginLimiter: LoginLimiter;
   credentials: CredentialStore;
+  /** Embedded, or BullMQ when REDIS_URL is set. */
+  queue: JobQueue;
+  /** Workflows, executions and the worker, scheduler and sweep roles. */
+  engine: Engine;
+  webhooks: WebhookService;
   /** Closes everything this graph opened, in reverse order. */
   close(): Promise<void>;
 };
@@ -61,6 +73,16 @@ export async function createServices(
       key: config.security.encryptionKey,
       dataDir: config.database.dataDir,
     });
+    const credentials = new CredentialStore(db, key);
+    const { queue, responses } = openQueue(config, logger);
+    health.register({ name: 'queue', run: () => queue.check() });
+    const engine = new Engine({
+      db,
+      logger,
+      queue,
+      responses,
+      settings: config.engine,
+    });
     return {
       config,
       logger,
@@ -73,11 +95,36 @@ export async function createServices(
         maxFailures: config.security.loginMaxFailures,
         windowMs: config.security.loginWindowSeconds * 1000,
       }),
-      credentials: new CredentialStore(db, key),
-      close: () => opened.close(),
+      credentials,
+      queue,
+      engine,
+      webhooks: new WebhookService(engine, credentials, config.engine.webhookResponseTimeoutMs),
+      async close() {
+        await engine.shutdown(config.server.shutdownTimeoutMs);
+        await queue.close();
+        await responses.close();
+        await opened.close();
+      },
     };
   } catch (err) {
     await opened.close();
     throw err;
   }
+}
+
+function openQueue(config: Config, logger: Logger): { queue: JobQueue; responses: ResponseBus } {
+  const { redisUrl, name, prefix } = config.queue;
+  if (!redisUrl) return { queue: new EmbeddedQueue(logger), responses: new LocalResponseBus() };
+  return {
+    queue: new BullmqQueue({
+      url: redisUrl,
+      name,
+      prefix,
+      enqueueTimeoutMs: config.queue.enqueueTimeoutMs,
+      pingIntervalMs: config.queue.pingIntervalMs,
+      pingTimeoutMs: config.queue.pingTimeoutMs,
+      logger,
+    }),
+    responses: new RedisResponseBus(redisUrl, `${prefix}:${name}:responses`),
+  };
 }

@@ -6,7 +6,8 @@ import { Command } from 'commander';
 
 import { isOperationalError, isUserError } from '../errors.ts';
 import { registerAdminCommands } from './admin-commands.ts';
-import { startCommand } from './start.ts';
+import { startCommand, workerCommand } from './start.ts';
+import { registerWorkflowCommands } from './workflow-commands.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -23,7 +24,21 @@ export function buildProgram(): Command {
     .description('run Warden: HTTP server (UI, API, webhooks) and its workers')
     .option('--port <port>', 'HTTP port (WARDEN_PORT)')
     .option('--host <host>', 'listen address (WARDEN_HOST)')
+    .option(
+      '--role <role>',
+      'all (HTTP, scheduler and worker) or main (HTTP and scheduler; needs REDIS_URL)',
+      'all',
+    )
     .action(startCommand);
+
+  program
+    .command('worker')
+    .description('consume executions from Redis (needs REDIS_URL and DATABASE_URL)')
+    .option('--concurrency <n>', 'executions at once (WARDEN_WORKER_CONCURRENCY)')
+    .option('--health-port <port>', 'serve /healthz and /readyz on this port')
+    .action(workerCommand);
+
+  registerWorkflowCommands(program);
 
   registerAdminCommands(program);
   return program;

@@ -335,21 +335,21 @@ export class ExecutionStore {
    * waits that are due, and queued ones no worker took for requeueAfterMs
    * (the queue lost them). Marks them so the next sweep skips them for a while.
    */
-  async sweep(requeueAfterMs: number, minGapMs: number): Promise<string[]> {
+  async sweep(requeueAfterMs: number): Promise<string[]> {
     const { rows } = await this.db.query<{ id: string }>(
       `UPDATE executions SET enqueued_at = now()
        WHERE id IN (
          SELECT id FROM executions WHERE status = 'running' AND lease_expires_at < now()
-           AND enqueued_at < now() - $2 * interval '1 millisecond'
+           AND (enqueued_at < lease_expires_at OR enqueued_at < now() - $1 * interval '1 millisecond')
          UNION ALL
          SELECT id FROM executions WHERE status = 'waiting' AND resume_at <= now()
-           AND enqueued_at < now() - $2 * interval '1 millisecond'
+           AND (enqueued_at < resume_at OR enqueued_at < now() - $1 * interval '1 millisecond')
          UNION ALL
          SELECT id FROM executions WHERE status = 'queued'
            AND enqueued_at < now() - $1 * interval '1 millisecond'
          LIMIT 1000)
        RETURNING id`,
-      [requeueAfterMs, minGapMs],
+      [requeueAfterMs],
     );
     return rows.map((r) => r.id);
   }

@@ -1,7 +1,7 @@
 // Parameter expressions: JSONata, never JavaScript. A string parameter that
-// starts with "=" is one expression; one containing {{ }} is a template
-// (a lone {{ }} keeps the value's type, otherwise the parts are joined as
-// text). Evaluation is bounded in time, recursion depth and sequence length.
+// starts with "=" is one expression; one containing {{ }} is a template,
+// with or without a leading "=" as in n8n (a lone {{ }} keeps the value's
+// type, otherwise the parts are joined as text). Evaluation is bounded in time, recursion depth and sequence length.
 import jsonata from 'jsonata';
 
 import { UserError } from '../errors.ts';
@@ -40,9 +40,13 @@ type Part = { text: string } | { expr: string };
 
 /** Splits a parameter string into literal text and expression sources. */
 export function parseTemplate(value: string): Part[] {
-  if (value.startsWith('=')) return [{ expr: value.slice(1) }];
-  const parts: Part[] = [];
   let rest = value;
+  if (rest.startsWith('=')) {
+    rest = rest.slice(1);
+    // n8n's "={{ ... }}" is a template too; a plain "=..." is one expression.
+    if (!rest.includes('{{')) return [{ expr: rest }];
+  }
+  const parts: Part[] = [];
   for (;;) {
     const open = rest.indexOf('{{');
     if (open < 0) break;

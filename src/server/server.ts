@@ -11,10 +11,13 @@ import { registerErrorHandler } from './error-handler.ts';
 import apiKeysPlugin from './plugins/api-keys.ts';
 import authPlugin from './plugins/auth.ts';
 import credentialsPlugin from './plugins/credentials.ts';
+import executionsPlugin from './plugins/executions.ts';
 import healthPlugin from './plugins/health.ts';
 import sessionPlugin from './plugins/session.ts';
 import setupPlugin from './plugins/setup.ts';
 import usersPlugin from './plugins/users.ts';
+import webhooksPlugin from './plugins/webhooks.ts';
+import workflowsPlugin from './plugins/workflows.ts';
 
 export type ServerPlugin = (app: FastifyInstance, opts: { services: Services }) => Promise<void>;
 
@@ -56,6 +59,9 @@ export async function buildServer(
     usersPlugin,
     apiKeysPlugin,
     credentialsPlugin,
+    workflowsPlugin,
+    executionsPlugin,
+    webhooksPlugin,
     ...(options.plugins ?? []),
   ]) {
     await app.register(plugin, { services });
