@@ -69,6 +69,7 @@ export type Step = {
 /** A step as the executor writes it (dates as ISO strings). */
 export type StepWrite = {
   node_name: string;
+  seq: number;
   status: StepStatus;
   attempts: number;
   input: unknown;
@@ -179,16 +180,16 @@ export type ExecutionFilter = {
 };
 
 const upsertSteps = `
-  INSERT INTO execution_steps (execution_id, node_name, status, attempts, input, output, truncated,
+  INSERT INTO execution_steps (execution_id, node_name, seq, status, attempts, input, output, truncated,
     error, worker, started_at, finished_at, duration_ms)
-  SELECT $1::uuid, x.node_name, x.status, x.attempts, x.input, x.output, x.truncated, x.error,
+  SELECT $1::uuid, x.node_name, x.seq, x.status, x.attempts, x.input, x.output, x.truncated, x.error,
     x.worker, x.started_at, x.finished_at, x.duration_ms
-  FROM jsonb_to_recordset($2::jsonb) AS x(node_name text, status text, attempts int, input jsonb,
+  FROM jsonb_to_recordset($2::jsonb) AS x(node_name text, seq int, status text, attempts int, input jsonb,
     output jsonb, truncated boolean, error jsonb, worker text, started_at timestamptz,
     finished_at timestamptz, duration_ms int)
   WHERE EXISTS (SELECT 1 FROM executions e WHERE e.id = $1::uuid AND e.lease_owner = $3
     AND e.status = 'running')
-  ON CONFLICT (execution_id, node_name) DO UPDATE SET status = EXCLUDED.status,
+  ON CONFLICT (execution_id, node_name) DO UPDATE SET seq = EXCLUDED.seq, status = EXCLUDED.status,
     attempts = EXCLUDED.attempts, input = EXCLUDED.input, output = EXCLUDED.output,
     truncated = EXCLUDED.truncated, error = EXCLUDED.error, worker = EXCLUDED.worker,
     started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at,
@@ -365,7 +366,7 @@ export class ExecutionStore {
 
   async steps(id: string): Promise<Step[]> {
     const { rows } = await this.db.query<StepRow>(
-      'SELECT * FROM execution_steps WHERE execution_id = $1 ORDER BY started_at, node_name',
+      'SELECT * FROM execution_steps WHERE execution_id = $1 ORDER BY seq, started_at, node_name',
       [id],
     );
     return rows.map(toStep);

@@ -229,6 +229,8 @@ class ExecutionRun {
     return this.o.workerId;
   }
 
+  private readonly seq = new Map<string, number>();
+
   private step(
     node: string,
     status: StepWrite['status'],
@@ -240,6 +242,7 @@ class ExecutionRun {
     const done = status === 'started' ? null : new Date();
     return {
       node_name: node,
+      seq: this.seq.get(node) ?? 0,
       status,
       attempts: data.attempts ?? 1,
       input: input.value,
@@ -350,6 +353,7 @@ class ExecutionRun {
       [...reachable],
       edges.filter((e) => reachable.has(e.from)),
     )!;
+    order.forEach((n, i) => this.seq.set(n, i));
     const prior =
       ex.attempts > 1
         ? new Map((await o.store.steps(ex.id)).map((s) => [s.nodeName, s]))

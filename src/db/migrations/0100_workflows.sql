@@ -81,6 +81,8 @@ CREATE TRIGGER executions_keep_terminal BEFORE UPDATE OF status ON executions
 CREATE TABLE execution_steps (
   execution_id uuid NOT NULL REFERENCES executions (id) ON DELETE CASCADE,
   node_name text NOT NULL,
+  -- The node's place in the execution order, for listing steps.
+  seq integer NOT NULL DEFAULT 0,
   status text NOT NULL CHECK (status IN ('started', 'succeeded', 'failed')),
   attempts integer NOT NULL DEFAULT 1,
   input jsonb,
