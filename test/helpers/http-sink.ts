@@ -9,7 +9,7 @@ export type HttpSink = {
   effects: Map<string, number>;
   /** Requests seen, by path. */
   hits: Map<string, number>;
-  /** Called when a request to /hold arrives; the request waits until release() is called. */
+  /** Called when a first request to /hold?key arrives; it waits until release(key). */
   onHold?: (key: string) => void;
   release(key: string): void;
   close(): Promise<void>;
@@ -69,6 +69,8 @@ export async function startHttpSink(): Promise<HttpSink> {
             Number(u.searchParams.get('ms') ?? 1000),
           ).unref();
         case '/hold': {
+          // Only the first request per key is held; a re-run passes straight through.
+          if (hits.get(counted)! > 1) return json(200, { held: false });
           const list = held.get(key) ?? [];
           list.push(() => json(200, { held: key }));
           held.set(key, list);
