@@ -38,11 +38,11 @@ function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
-/** Starts `warden <args>` and waits until its output matches ready. */
+/** Starts `warden <args>` and waits until its output matches ready (or ready() is true). */
 export async function startWarden(
   args: string[],
   env: Record<string, string>,
-  ready: RegExp,
+  ready: RegExp | (() => Promise<boolean>),
   timeoutMs = 60_000,
 ): Promise<WardenProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'warden-proc-'));
@@ -84,7 +84,9 @@ export async function startWarden(
     },
   };
   const until = Date.now() + timeoutMs;
-  while (!ready.test(out)) {
+  const isReady = async () =>
+    ready instanceof RegExp ? ready.test(out) : await ready().catch(() => false);
+  while (!(await isReady())) {
     if (child.exitCode !== null) throw new Error(`warden ${args.join(' ')} exited early:\n${out}`);
     if (Date.now() > until) {
       await proc.kill();
