@@ -89,6 +89,8 @@ export type NodeType = {
   /** Whether running it changes something outside the execution; may depend on parameters. */
   sideEffects: boolean | ((parameters: Record<string, unknown>) => boolean);
   run(ctx: NodeContext): Promise<NodeResult>;
+  /** Checks of literal parameters beyond their types, at save time: problems by field. */
+  check?(parameters: Record<string, unknown>): { field: string; message: string }[];
   /**
    * After a crash while a side-effecting node ran: did it take effect? Without
    * verify (or when it answers unknown) the execution stops as needs_attention.

@@ -121,4 +121,18 @@ describe('validateWorkflow', () => {
       message: 'needs onError "errorBranch"',
     });
   });
+
+  it('checks node-specific parameters: cron expressions and webhook paths', () => {
+    const doc = {
+      name: 'triggers',
+      nodes: [
+        { name: 'Cron', type: 'schedule', parameters: { cron: 'every day' } },
+        { name: 'Hook', type: 'webhook', parameters: { path: '../etc' } },
+      ],
+      connections: {},
+    };
+    const p = problems(doc);
+    expect(p).toContainEqual(expect.objectContaining({ node: 'Cron', field: 'parameters.cron' }));
+    expect(p).toContainEqual(expect.objectContaining({ node: 'Hook', field: 'parameters.path' }));
+  });
 });

@@ -234,6 +234,7 @@ export function validateWorkflow(doc: unknown, registry: NodeRegistry): Workflow
             field: `parameters.${key}`,
             message: `is not a parameter of ${type.type}`,
           });
+      for (const p of type.check?.(parameters) ?? []) problems.push({ node: name, ...p });
       const exprProblems: string[] = [];
       checkExpressions(parameters, 'parameters', exprProblems);
       for (const p of exprProblems) {

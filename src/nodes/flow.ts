@@ -39,6 +39,10 @@ export const switchNode: NodeType = {
   inputs: 1,
   outputs: (p) => caseCount(p) + 1,
   sideEffects: false,
+  check: (p) =>
+    p.cases === undefined || Array.isArray(p.cases)
+      ? []
+      : [{ field: 'parameters.cases', message: 'must be a literal array' }],
   parameters: [
     {
       name: 'value',

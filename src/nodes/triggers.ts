@@ -49,6 +49,20 @@ export const webhookTrigger: NodeType = {
         'Header carrying the token or signature. @default x-warden-token (headerToken), x-warden-signature (hmac)',
     },
   ],
+  check(p) {
+    const problems = [];
+    if (typeof p.path === 'string' && !webhookPathPattern.test(p.path))
+      problems.push({
+        field: 'parameters.path',
+        message: 'may hold letters, digits, -, _ and / between segments',
+      });
+    if (p.auth !== undefined && p.auth !== 'none' && typeof p.credential !== 'string')
+      problems.push({
+        field: 'parameters.credential',
+        message: `is required with auth ${String(p.auth)}`,
+      });
+    return problems;
+  },
   run: emit,
 };
 
@@ -77,6 +91,20 @@ export const scheduleTrigger: NodeType = {
       description: 'IANA time zone of the expression.',
     },
   ],
+  check(p) {
+    if (typeof p.cron !== 'string') return [];
+    try {
+      nextTick(p.cron, typeof p.timezone === 'string' ? p.timezone : undefined, new Date());
+      return [];
+    } catch (err) {
+      return [
+        {
+          field: 'parameters.cron',
+          message: `not a valid cron expression: ${(err as Error).message}`,
+        },
+      ];
+    }
+  },
   run: emit,
 };
 
