@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 
 import type { Db, Queryable } from '../db/db.ts';
+import { MicroBatcher } from '../db/micro-batcher.ts';
 import { notFound, UserError } from '../errors.ts';
 import type { Item } from './expressions.ts';
 
@@ -198,24 +199,118 @@ const upsertSteps = `
 export class ExecutionStore {
   constructor(private readonly db: Db) {}
 
-  /** Inserts a queued execution; returns its id. */
-  async create(input: NewExecution, q: Queryable = this.db): Promise<string> {
+  // Under load, concurrent inserts, claims and finishes share statements.
+  private readonly creates = new MicroBatcher<Record<string, unknown>, void>(async (rows) => {
+    await this.db.query(
+      `INSERT INTO executions (id, workflow_id, workflow_version, status, mode, trigger_node,
+         trigger_data, timeout_ms, parent_execution_id, parent_node, retry_of)
+       SELECT x.id, x.workflow_id, x.workflow_version, 'queued', x.mode, x.trigger_node,
+         x.trigger_data, x.timeout_ms, x.parent_execution_id, x.parent_node, x.retry_of
+       FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, workflow_id bigint, workflow_version int,
+         mode text, trigger_node text, trigger_data jsonb, timeout_ms int,
+         parent_execution_id uuid, parent_node text, retry_of uuid)`,
+      [JSON.stringify(rows)],
+    );
+    return rows.map(() => undefined);
+  });
+
+  private readonly claims = new MicroBatcher<
+    { id: string; owner: string; leaseMs: number },
+    Execution | undefined
+  >(async (items) => {
+    const { owner, leaseMs } = items[0]!;
+    if (items.some((i) => i.owner !== owner || i.leaseMs !== leaseMs))
+      return Promise.all(
+        items.map((i) => this.claimNow([i.id], i.owner, i.leaseMs).then((r) => r.get(i.id))),
+      );
+    const rows = await this.claimNow(
+      items.map((i) => i.id),
+      owner,
+      leaseMs,
+    );
+    // One row answers one caller: a second claim of the same id in the batch loses.
+    return items.map((i) => {
+      const row = rows.get(i.id);
+      rows.delete(i.id);
+      return row;
+    });
+  });
+
+  private readonly finishes = new MicroBatcher<
+    {
+      id: string;
+      owner: string;
+      status: ExecutionStatus;
+      result: unknown;
+      error: ExecutionError | null;
+      steps: StepWrite[];
+    },
+    boolean
+  >(async (items) => {
+    const { rows } = await this.db.query<{ id: string }>(
+      `WITH input AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS i(id uuid, owner text, status text,
+           result jsonb, error jsonb, steps jsonb)
+       ), s AS (
+         INSERT INTO execution_steps (execution_id, node_name, seq, status, attempts, input, output,
+           truncated, error, worker, started_at, finished_at, duration_ms)
+         SELECT i.id, x.node_name, x.seq, x.status, x.attempts, x.input, x.output, x.truncated,
+           x.error, x.worker, x.started_at, x.finished_at, x.duration_ms
+         FROM input i CROSS JOIN LATERAL jsonb_to_recordset(i.steps) AS x(node_name text, seq int,
+           status text, attempts int, input jsonb, output jsonb, truncated boolean, error jsonb,
+           worker text, started_at timestamptz, finished_at timestamptz, duration_ms int)
+         WHERE EXISTS (SELECT 1 FROM executions e WHERE e.id = i.id AND e.lease_owner = i.owner
+           AND e.status = 'running')
+         ON CONFLICT (execution_id, node_name) DO UPDATE SET seq = EXCLUDED.seq,
+           status = EXCLUDED.status, attempts = EXCLUDED.attempts, input = EXCLUDED.input,
+           output = EXCLUDED.output, truncated = EXCLUDED.truncated, error = EXCLUDED.error,
+           worker = EXCLUDED.worker, started_at = EXCLUDED.started_at,
+           finished_at = EXCLUDED.finished_at, duration_ms = EXCLUDED.duration_ms
+       )
+       UPDATE executions e SET status = i.status, result = i.result, error = i.error,
+         finished_at = now(), lease_owner = NULL, lease_expires_at = NULL
+       FROM input i WHERE e.id = i.id AND e.lease_owner = i.owner AND e.status = 'running'
+       RETURNING e.id`,
+      [JSON.stringify(items)],
+    );
+    const done = new Set(rows.map((r) => r.id));
+    return items.map((i) => done.has(i.id));
+  });
+
+  /** Inserts a queued execution; returns its id once the row is committed. */
+  async create(input: NewExecution, q?: Queryable): Promise<string> {
     const id = input.id ?? randomUUID();
+    const row = {
+      id,
+      workflow_id: input.workflowId,
+      workflow_version: input.workflowVersion,
+      mode: input.mode,
+      trigger_node: input.triggerNode,
+      trigger_data: input.triggerItems,
+      timeout_ms: input.timeoutMs,
+      parent_execution_id: input.parentExecutionId ?? null,
+      parent_node: input.parentNode ?? null,
+      retry_of: input.retryOf ?? null,
+    };
+    if (!q) {
+      await this.creates.submit(row);
+      return id;
+    }
     await q.query(
       `INSERT INTO executions (id, workflow_id, workflow_version, status, mode, trigger_node,
          trigger_data, timeout_ms, parent_execution_id, parent_node, retry_of)
        VALUES ($1, $2, $3, 'queued', $4, $5, $6::jsonb, $7, $8, $9, $10)`,
       [
         id,
-        input.workflowId,
-        input.workflowVersion,
-        input.mode,
-        input.triggerNode,
-        JSON.stringify(input.triggerItems),
-        input.timeoutMs,
-        input.parentExecutionId ?? null,
-        input.parentNode ?? null,
-        input.retryOf ?? null,
+        row.workflow_id,
+        row.workflow_version,
+        row.mode,
+        row.trigger_node,
+        JSON.stringify(row.trigger_data),
+        row.timeout_ms,
+        row.parent_execution_id,
+        row.parent_node,
+        row.retry_of,
       ],
     );
     return id;
@@ -225,20 +320,24 @@ export class ExecutionStore {
    * Takes the execution for this worker when it is queued, its lease has
    * expired, or its wait is over. Undefined: someone else has it, or it is done.
    */
-  async claim(id: string, owner: string, leaseMs: number): Promise<Execution | undefined> {
+  claim(id: string, owner: string, leaseMs: number): Promise<Execution | undefined> {
+    return this.claims.submit({ id, owner, leaseMs });
+  }
+
+  private async claimNow(ids: string[], owner: string, leaseMs: number) {
     const { rows } = await this.db.query<ExecutionRow>(
       `UPDATE executions SET status = 'running', lease_owner = $2,
          lease_expires_at = now() + $3 * interval '1 millisecond', resume_at = NULL,
          attempts = attempts + 1, started_at = COALESCE(started_at, now()),
          deadline_at = COALESCE(deadline_at,
            CASE WHEN timeout_ms > 0 THEN now() + timeout_ms * interval '1 millisecond' END)
-       WHERE id = $1 AND (status = 'queued'
+       WHERE id = ANY($1::uuid[]) AND (status = 'queued'
          OR (status = 'running' AND lease_expires_at < now())
          OR (status = 'waiting' AND resume_at <= now()))
        RETURNING *`,
-      [id, owner, leaseMs],
+      [ids, owner, leaseMs],
     );
-    return rows[0] && toExecution(rows[0]);
+    return new Map(rows.map((r) => [r.id, toExecution(r)]));
   }
 
   /** Renews this worker's leases; returns the ones it still holds, with cancel requests. */
@@ -260,28 +359,21 @@ export class ExecutionStore {
   }
 
   /** Ends a running execution this worker holds, with its pending steps, in one statement. */
-  async finish(
+  finish(
     id: string,
     owner: string,
     status: ExecutionStatus,
     outcome: { result?: unknown; error?: ExecutionError | null },
     steps: StepWrite[],
   ): Promise<boolean> {
-    const { rows } = await this.db.query(
-      `WITH s AS (${upsertSteps})
-       UPDATE executions SET status = $4, result = $5::jsonb, error = $6::jsonb,
-         finished_at = now(), lease_owner = NULL, lease_expires_at = NULL
-       WHERE id = $1 AND lease_owner = $3 AND status = 'running' RETURNING id`,
-      [
-        id,
-        JSON.stringify(steps),
-        owner,
-        status,
-        JSON.stringify(outcome.result ?? null),
-        JSON.stringify(outcome.error ?? null),
-      ],
-    );
-    return rows.length === 1;
+    return this.finishes.submit({
+      id,
+      owner,
+      status,
+      result: outcome.result ?? null,
+      error: outcome.error ?? null,
+      steps,
+    });
   }
 
   /** Parks a running execution until resumeAt (a durable wait). */
