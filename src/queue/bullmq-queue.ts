@@ -5,6 +5,7 @@
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 
+import { MicroBatcher } from '../db/micro-batcher.ts';
 import { OperationalError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { ConsumeOptions, EnqueueOptions, JobHandler, JobQueue } from './job-queue.ts';
@@ -35,6 +36,25 @@ export class BullmqQueue implements JobQueue {
   private workerConnection: Redis | undefined;
   private readonly watchdog: RedisWatchdog;
   private running = 0;
+  // Jobs enqueued together go to Redis in one addBulk.
+  private readonly adds = new MicroBatcher<{ executionId: string; delayMs: number }, void>(
+    async (items) => {
+      await this.queue.addBulk(
+        items.map((i) => ({
+          name: 'execution',
+          data: { executionId: i.executionId },
+          opts: {
+            removeOnComplete: true,
+            removeOnFail: true,
+            ...(i.delayMs > 0 ? { delay: Math.round(i.delayMs) } : {}),
+          },
+        })),
+      );
+      return items.map(() => undefined);
+    },
+    200,
+    8,
+  );
 
   constructor(private readonly o: BullmqQueueOptions) {
     // Producer commands fail fast instead of queueing forever while Redis is away.
@@ -71,15 +91,7 @@ export class BullmqQueue implements JobQueue {
     let t: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        this.queue.add(
-          'execution',
-          { executionId },
-          {
-            removeOnComplete: true,
-            removeOnFail: true,
-            ...(options.delayMs ? { delay: Math.round(options.delayMs) } : {}),
-          },
-        ),
+        this.adds.submit({ executionId, delayMs: options.delayMs ?? 0 }),
         new Promise((_, reject) => {
           t = setTimeout(
             () => reject(new Error(`Redis did not take the job within ${timeoutMs} ms`)),
