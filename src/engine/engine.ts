@@ -282,7 +282,8 @@ export class Engine {
 
   startSweeper(): void {
     this.sweeper.start();
-    void this.sweeper.sweep();
+    // The in-process queue starts empty: everything queued in the database is due now.
+    void this.sweeper.sweep(this.o.queue.kind === 'embedded' ? 0 : undefined);
   }
 
   /**

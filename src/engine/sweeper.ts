@@ -29,14 +29,18 @@ export class Sweeper {
     this.timer = undefined;
   }
 
-  /** One sweep; returns the ids it re-enqueued (none when another process is sweeping). */
-  async sweep(): Promise<string[]> {
+  /**
+   * One sweep; returns the ids it re-enqueued (none when another process is
+   * sweeping). requeueAfterMs 0 takes every queued execution (an in-process
+   * queue that just started is empty).
+   */
+  async sweep(requeueAfterMs = this.o.requeueAfterMs): Promise<string[]> {
     if (this.busy) return [];
     this.busy = true;
     try {
       const ids =
         (await this.o.db.tryWithLock('warden:sweep', () =>
-          this.o.executions.sweep(this.o.requeueAfterMs),
+          this.o.executions.sweep(requeueAfterMs),
         )) ?? [];
       if (ids.length > 0) this.o.logger.info({ count: ids.length }, 'sweep re-enqueued executions');
       for (const id of ids) await this.o.enqueue(id);
