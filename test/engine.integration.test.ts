@@ -292,6 +292,22 @@ describe.each(modes)('engine: $name', ({ kind, redis }) => {
     expect(done.attempts).toBe(2);
   });
 
+  it('answers a webhook waiting for a respond node 202 when the execution goes to sleep first', async () => {
+    const path = `sleepy-${randomUUID()}`;
+    await create(
+      chain([
+        { name: 'Hook', type: 'webhook', parameters: { path } },
+        { name: 'Nap', type: 'wait', parameters: { seconds: 3600 } },
+        { name: 'Respond', type: 'respondToWebhook' },
+      ]),
+      true,
+    );
+    const res = await app.inject({ method: 'POST', url: `/webhook/${path}`, payload: {} });
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toMatchObject({ status: 'waiting' });
+    await s.engine.cancel(res.headers['x-warden-execution-id'] as string);
+  });
+
   it('cancels, and never overwrites a terminal status', async () => {
     const { id: wfId } = await create(
       chain([

@@ -429,8 +429,16 @@ class ExecutionRun {
         last = outcome.result.outputs[0] ?? null;
         if (outcome.result.waitUntil && before?.status !== 'succeeded') {
           const at = outcome.result.waitUntil;
-          if (await o.store.suspend(ex.id, this.owner, at, this.takePending()))
+          if (await o.store.suspend(ex.id, this.owner, at, this.takePending())) {
             o.requeue(ex.id, Math.max(0, at.getTime() - Date.now()));
+            // A webhook caller still waiting for a respond node is told it went to sleep.
+            if (ex.mode === 'webhook' && !this.responded)
+              o.nodeEnv.respond(ex.id, {
+                status: 202,
+                headers: {},
+                body: { executionId: ex.id, status: 'waiting', resumeAt: at.toISOString() },
+              });
+          }
           return;
         }
         continue;
