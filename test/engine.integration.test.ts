@@ -278,7 +278,7 @@ describe.each(modes)('engine: $name', ({ kind, redis }) => {
     const wf = await create(
       chain([
         { name: 'Start', type: 'manual' },
-        { name: 'Nap', type: 'wait', parameters: { seconds: 0.5 } },
+        { name: 'Nap', type: 'wait', parameters: { seconds: 2 } },
         { name: 'After', type: 'set', parameters: { values: { woke: true } } },
       ]),
     );

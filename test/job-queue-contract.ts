@@ -56,7 +56,7 @@ export function defineJobQueueContract(name: string, factory: JobQueueFactory) {
       withQueue(async (q) => {
         const seen: string[] = [];
         await q.consume(async (id) => void seen.push(id), { concurrency: 2 });
-        await q.enqueue('delayed', { delayMs: 400 });
+        await q.enqueue('delayed', { delayMs: 1500 });
         await q.enqueue('now');
         await waitFor(() => seen.length === 2, 'both jobs delivered');
         expect(seen).toEqual(['now', 'delayed']);
