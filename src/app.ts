@@ -11,8 +11,15 @@ import { migrate, pendingMigrations } from './db/migrate.ts';
 import { openDb } from './db/open-db.ts';
 import type { BuildExecOptions, ExecServices } from './exec/build-exec.ts';
 import { buildExec } from './exec/build-exec.ts';
+import { Engine } from './engine/engine.ts';
+import type { ResponseBus } from './engine/response-bus.ts';
+import { LocalResponseBus, RedisResponseBus } from './engine/response-bus.ts';
+import { WebhookService } from './engine/webhooks.ts';
 import { HealthChecks } from './health.ts';
 import { AlertEndpointService } from './incidents/alert-endpoints.ts';
+import { wireAutoHeal } from './incidents/healing/auto-heal.ts';
+import { healingNodes } from './incidents/healing/healing-nodes.ts';
+import { HealingService } from './incidents/healing/healing-service.ts';
 import { IncidentService } from './incidents/incident-service.ts';
 import { MaintenanceService } from './incidents/maintenance.ts';
 import type { Logger } from './log.ts';
@@ -43,6 +50,9 @@ import { PgvectorStore } from './memory/pgvector-store.ts';
 import { QdrantStore } from './memory/qdrant-store.ts';
 import type { VectorStore } from './memory/vector-store.ts';
 import { CredentialStore } from './secrets/credential-store.ts';
+import { BullmqQueue } from './queue/bullmq-queue.ts';
+import { EmbeddedQueue } from './queue/embedded-queue.ts';
+import type { JobQueue } from './queue/job-queue.ts';
 import { loadEncryptionKey } from './secrets/encryption-key.ts';
 
 export type Services = {
@@ -58,6 +68,8 @@ export type Services = {
   notifications: NotificationService;
   monitors: MonitorService;
   approvals: ApprovalService;
+  /** The auto-healing steps; the auto-heal workflow's nodes call them. */
+  healing: HealingService;
   metrics: MetricsRegistry;
   alertEndpoints: AlertEndpointService;
   incidents: IncidentService;
@@ -69,6 +81,11 @@ export type Services = {
   embedder: Embedder;
   vectorStore: VectorStore;
   memory: IncidentMemory;
+  /** Embedded, or BullMQ when REDIS_URL is set. */
+  queue: JobQueue;
+  /** Workflows, executions and the worker, scheduler and sweep roles. */
+  engine: Engine;
+  webhooks: WebhookService;
   /** Closes everything this graph opened, in reverse order. */
   close(): Promise<void>;
 };
@@ -219,6 +236,15 @@ export async function createServices(
       dataDir: config.database.dataDir,
     });
     const credentials = new CredentialStore(db, key);
+    const { queue, responses } = openQueue(config, logger);
+    health.register({ name: 'queue', run: () => queue.check() });
+    const engine = new Engine({
+      db,
+      logger,
+      queue,
+      responses,
+      settings: config.engine,
+    });
     const exec = await buildExec(config, db, {
       spawn: options.spawn,
       syncCatalogue: options.migrate !== false,
@@ -246,6 +272,24 @@ export async function createServices(
     metrics.register(dbPoolCollector(db));
     metrics.register(monitorsCollector(db));
     metrics.register(notificationsCollector(db));
+    const approvals = new ApprovalService(db, incidents, notifications, {
+      ttlMs: config.alerts.approvalTtlSeconds * 1000,
+      ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
+    });
+    const healing = new HealingService({
+      incidents,
+      memory,
+      llm,
+      executor: exec.executor,
+      catalogue: exec.catalogue,
+      approvals,
+      monitors,
+      notifications,
+      logger,
+      settings: config.heal,
+    });
+    for (const type of healingNodes(healing)) engine.registry.register(type);
+    if (config.heal.enabled) wireAutoHeal({ engine, incidents, approvals, logger });
     return {
       config,
       logger,
@@ -265,17 +309,21 @@ export async function createServices(
       maintenance: new MaintenanceService(db),
       notifications,
       monitors,
-      approvals: new ApprovalService(db, incidents, notifications, {
-        ttlMs: config.alerts.approvalTtlSeconds * 1000,
-        ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
-      }),
+      approvals,
+      healing,
       llm,
       embedder,
       vectorStore,
       memory,
+      queue,
+      engine,
+      webhooks: new WebhookService(engine, credentials, config.engine.webhookResponseTimeoutMs),
       metrics,
       async close() {
         await monitors.stop();
+        await engine.shutdown(config.server.shutdownTimeoutMs);
+        await queue.close();
+        await responses.close();
         await vectorStore.close?.();
         await opened.close();
       },
@@ -284,4 +332,21 @@ export async function createServices(
     await opened.close();
     throw err;
   }
+}
+
+function openQueue(config: Config, logger: Logger): { queue: JobQueue; responses: ResponseBus } {
+  const { redisUrl, name, prefix } = config.queue;
+  if (!redisUrl) return { queue: new EmbeddedQueue(logger), responses: new LocalResponseBus() };
+  return {
+    queue: new BullmqQueue({
+      url: redisUrl,
+      name,
+      prefix,
+      enqueueTimeoutMs: config.queue.enqueueTimeoutMs,
+      pingIntervalMs: config.queue.pingIntervalMs,
+      pingTimeoutMs: config.queue.pingTimeoutMs,
+      logger,
+    }),
+    responses: new RedisResponseBus(redisUrl, `${prefix}:${name}:responses`),
+  };
 }

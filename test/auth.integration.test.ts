@@ -49,12 +49,14 @@ describe('route table', () => {
         'GET /healthz',
         'GET /readyz',
         'GET /setup',
+        'GET /webhook/*',
         'POST /api/v1/alerts/:source',
         'POST /api/v1/alerts/generic/:name',
         'POST /api/v1/auth/login',
         'POST /api/v1/setup',
         'POST /hooks/alerts/:source/:token',
         'POST /hooks/alerts/generic/:name/:token',
+        'POST /webhook/*',
       ]);
       // Alert webhooks are public to Fastify only: each checks its endpoint's own token.
       for (const url of [

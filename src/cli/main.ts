@@ -14,7 +14,8 @@ import { registerMcpOpsCommand } from './mcp-ops-command.ts';
 import { registerDoctorCommand } from './doctor.ts';
 import { registerMemoryCommands } from './memory-commands.ts';
 import { registerModelsCommands } from './models-commands.ts';
-import { startCommand } from './start.ts';
+import { startCommand, workerCommand } from './start.ts';
+import { registerWorkflowCommands } from './workflow-commands.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -31,7 +32,21 @@ export function buildProgram(): Command {
     .description('run Warden: HTTP server (UI, API, webhooks) and its workers')
     .option('--port <port>', 'HTTP port (WARDEN_PORT)')
     .option('--host <host>', 'listen address (WARDEN_HOST)')
+    .option(
+      '--role <role>',
+      'all (HTTP, scheduler and worker) or main (HTTP and scheduler; needs REDIS_URL)',
+      'all',
+    )
     .action(startCommand);
+
+  program
+    .command('worker')
+    .description('consume executions from Redis (needs REDIS_URL and DATABASE_URL)')
+    .option('--concurrency <n>', 'executions at once (WARDEN_WORKER_CONCURRENCY)')
+    .option('--health-port <port>', 'serve /healthz and /readyz on this port')
+    .action(workerCommand);
+
+  registerWorkflowCommands(program);
 
   registerAdminCommands(program);
   registerMonitorCommands(program);

@@ -1,52 +1,30 @@
-// `warden start`: the HTTP server on the embedded defaults or the configured
-// servers. Ctrl-C (SIGINT) and SIGTERM close the server and the database
-// cleanly; a second signal forces the exit.
+// `warden start [--role all|main]` and `warden worker`: the long-running
+// processes. all: HTTP server, scheduler, sweep and an in-process worker;
+// main: HTTP server, scheduler and sweep, executions go to Redis; worker:
+// consumes Redis (and sweeps), with an optional health port for /readyz.
+// SIGINT/SIGTERM shut down gracefully; a second signal forces the exit.
+import type { FastifyInstance } from 'fastify';
+import Fastify from 'fastify';
+
+import type { Services } from '../app.ts';
 import { createServices } from '../app.ts';
-import { buildServer } from '../server/server.ts';
+import { installAutoHeal } from '../incidents/healing/auto-heal.ts';
+import { UserError } from '../errors.ts';
+import type { Logger } from '../log.ts';
 import { createLogger } from '../log.ts';
+import healthPlugin from '../server/plugins/health.ts';
+import { buildServer } from '../server/server.ts';
 import { cliConfig } from './context.ts';
 
 export type StartOptions = { port?: string; host?: string; role?: string };
+export type WorkerOptions = { concurrency?: string; healthPort?: string };
 
-export async function startCommand(options: StartOptions): Promise<void> {
-  const config = cliConfig({ WARDEN_PORT: options.port, WARDEN_HOST: options.host });
-  const logger = createLogger({ level: config.log.level });
-  const services = await createServices(config, logger);
-  let app;
-  try {
-    app = await buildServer(services);
-    await app.listen({ host: config.server.host, port: config.server.port });
-  } catch (err) {
-    await app?.close().catch(() => {});
-    await services.close();
-    throw err;
-  }
-  services.monitors.start();
-  const base = config.server.publicUrl ?? `http://localhost:${config.server.port}`;
-  logger.info({ url: base, database: services.db.kind }, 'Warden is running');
-
-  const token = await services.users.issueSetupToken();
-  if (token) {
-    process.stderr.write(
-      `\nNo users yet. Open this one-time link to create the administrator (valid 24 h):\n  ${base}/setup?token=${token}\nor run: warden users create --username admin --role admin\n\n`,
-    );
-  }
-
-  // Expired sessions are refused on read; this only keeps the table small.
-  const purge = setInterval(() => {
-    services.sessions
-      .purgeExpired()
-      .catch((err: unknown) => logger.warn({ err }, 'session purge failed'));
-  }, 3600_000);
-  purge.unref();
-  // Approvals are also expired when read; this tells waiting work in time.
-  const expire = setInterval(() => {
-    services.approvals
-      .expireDue()
-      .catch((err: unknown) => logger.warn({ err }, 'approval expiry failed'));
-  }, 30_000);
-  expire.unref();
-
+function onSignals(
+  logger: Logger,
+  timeoutMs: number,
+  services: Services,
+  app: FastifyInstance | undefined,
+) {
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) {
@@ -58,12 +36,11 @@ export async function startCommand(options: StartOptions): Promise<void> {
     const timer = setTimeout(() => {
       logger.error('shutdown timed out; exiting');
       process.exit(1);
-    }, config.server.shutdownTimeoutMs);
+    }, timeoutMs + 5000);
     timer.unref();
-    clearInterval(purge);
-    clearInterval(expire);
     try {
-      await app.close();
+      await app?.close();
+      await services.engine.shutdown(timeoutMs);
       await services.close();
       logger.info('stopped');
       process.exit(0);
@@ -74,4 +51,93 @@ export async function startCommand(options: StartOptions): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+/** Periodic upkeep of the main process; the timers never hold the process open. */
+function startHousekeeping(services: Services, logger: Logger): void {
+  const every = (ms: number, what: string, fn: () => Promise<unknown>) =>
+    setInterval(() => {
+      fn().catch((err: unknown) => logger.warn({ err }, `${what} failed`));
+    }, ms).unref();
+  // Expired sessions are refused on read anyway; this keeps the table small.
+  every(3600_000, 'session purge', () => services.sessions.purgeExpired());
+  // Approvals also expire when read; this tells waiting work in time.
+  every(30_000, 'approval expiry', () => services.approvals.expireDue());
+}
+
+export async function startCommand(options: StartOptions): Promise<void> {
+  const role = options.role ?? 'all';
+  if (role !== 'all' && role !== 'main')
+    throw new UserError('invalid_role', `--role must be all or main; got "${role}"`);
+  const config = cliConfig({ WARDEN_PORT: options.port, WARDEN_HOST: options.host });
+  if (role === 'main' && !config.queue.redisUrl)
+    throw new UserError(
+      'redis_required',
+      '--role main needs REDIS_URL: workers take executions from Redis',
+    );
+  const logger = createLogger({ level: config.log.level });
+  const services = await createServices(config, logger);
+  let app;
+  try {
+    app = await buildServer(services);
+    await app.listen({ host: config.server.host, port: config.server.port });
+    if (role === 'all') await services.engine.startWorker(config.engine.concurrency);
+    services.engine.startScheduler();
+    services.engine.startSweeper();
+    services.monitors.start();
+    if (config.heal.enabled) await installAutoHeal(services.engine);
+    startHousekeeping(services, logger);
+  } catch (err) {
+    await app?.close().catch(() => {});
+    await services.close();
+    throw err;
+  }
+  const base = config.server.publicUrl ?? `http://localhost:${config.server.port}`;
+  logger.info(
+    { url: base, role, database: services.db.kind, queue: services.queue.kind },
+    'Warden is running',
+  );
+
+  const token = await services.users.issueSetupToken();
+  if (token) {
+    process.stderr.write(
+      `\nNo users yet. Open this one-time link to create the administrator (valid 24 h):\n  ${base}/setup?token=${token}\nor run: warden users create --username admin --role admin\n\n`,
+    );
+  }
+  onSignals(logger, config.server.shutdownTimeoutMs, services, app);
+}
+
+export async function workerCommand(options: WorkerOptions): Promise<void> {
+  const config = cliConfig();
+  if (!config.queue.redisUrl)
+    throw new UserError('redis_required', 'warden worker needs REDIS_URL (and DATABASE_URL)');
+  if (!config.database.url)
+    throw new UserError(
+      'database_required',
+      'warden worker needs DATABASE_URL: the embedded database belongs to one process',
+    );
+  const concurrency = options.concurrency ? Number(options.concurrency) : config.engine.concurrency;
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new UserError('invalid_concurrency', `--concurrency must be a positive integer`);
+  const logger = createLogger({ level: config.log.level });
+  const services = await createServices(config, logger);
+  let app: FastifyInstance | undefined;
+  try {
+    await services.engine.startWorker(concurrency);
+    services.engine.startSweeper();
+    if (options.healthPort) {
+      app = Fastify({ logger: false });
+      await app.register(healthPlugin, { services });
+      await app.listen({ host: config.server.host, port: Number(options.healthPort) });
+    }
+  } catch (err) {
+    await app?.close().catch(() => {});
+    await services.close();
+    throw err;
+  }
+  logger.info(
+    { concurrency, workerId: services.engine.workerId, healthPort: options.healthPort },
+    'worker is consuming',
+  );
+  onSignals(logger, config.server.shutdownTimeoutMs, services, app);
 }

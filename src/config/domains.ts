@@ -8,6 +8,8 @@ import { execDomain } from './exec-domain.ts';
 import { mcpDomain } from './mcp-domain.ts';
 import { llmDomain } from './llm-domain.ts';
 import { memoryDomain } from './memory-domain.ts';
+import { engineDomain, queueDomain } from './engine-domain.ts';
+import { healDomain } from './heal-domain.ts';
 import { domain, durationMs, envBoolean, port, setting } from './setting.ts';
 
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -137,4 +139,7 @@ export const domains = [
   mcpDomain,
   llmDomain,
   memoryDomain,
+  queueDomain,
+  engineDomain,
+  healDomain,
 ] as const;

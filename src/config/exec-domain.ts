@@ -98,6 +98,11 @@ export const execDomain = domain('exec', 'Safe command execution and the audit l
     schema: z.string().min(1).optional(),
     doc: 'actions.yaml with extra catalogue actions, loaded at start. It must not be writable by group or others.',
   }),
+  supervisorConfig: setting({
+    env: 'WARDEN_SUPERVISOR_CONFIG',
+    schema: z.string().regex(/^\//, 'must be an absolute path').optional(),
+    doc: 'supervisord config file the supervisor.* actions pass to supervisorctl (-c); unset: supervisorctl looks in its usual places.',
+  }),
   dockerSocket: setting({
     env: 'DOCKER_SOCKET',
     schema: z.string().min(1),

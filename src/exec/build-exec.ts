@@ -8,7 +8,7 @@ import type { Db } from '../db/db.ts';
 import { ActionCatalogue, loadActionsFile } from './action-catalogue.ts';
 import { AuditLog } from './audit-log.ts';
 import { CommandPolicy } from './command-policy.ts';
-import { defaultCatalogue } from './default-catalogue.ts';
+import { defaultCatalogueFor } from './default-catalogue.ts';
 import { DockerEngine } from './docker-engine.ts';
 import { Executor } from './executor.ts';
 import type { Spawner } from './sandbox-runner.ts';
@@ -53,7 +53,7 @@ export async function buildExec(
     allowedLogDirs: e.allowedLogDirs,
   });
   if (options.syncCatalogue !== false) {
-    await catalogue.sync('default', defaultCatalogue);
+    await catalogue.sync('default', defaultCatalogueFor({ supervisorConfig: e.supervisorConfig }));
     await catalogue.sync('file', e.actionsFile ? loadActionsFile(e.actionsFile) : []);
   }
   const audit = new AuditLog(db, {

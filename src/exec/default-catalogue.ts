@@ -149,3 +149,18 @@ const definitions: unknown[] = [
 export const defaultCatalogue: readonly ActionDefinition[] = definitions.map((d) =>
   actionSchema.parse(d),
 );
+
+/** The default catalogue, with supervisorctl pointed at a given config file. */
+export function defaultCatalogueFor(options: {
+  supervisorConfig?: string | undefined;
+}): ActionDefinition[] {
+  const conf = options.supervisorConfig;
+  if (!conf) return [...defaultCatalogue];
+  const point = (argv: string[] | undefined) =>
+    argv?.[0] === 'supervisorctl' ? ['supervisorctl', '-c', conf, ...argv.slice(1)] : argv;
+  return defaultCatalogue.map((a) => ({
+    ...a,
+    ...(a.argv ? { argv: point(a.argv) } : {}),
+    ...(a.verify ? { verify: { ...a.verify, argv: point(a.verify.argv)! } } : {}),
+  }));
+}

@@ -13,12 +13,15 @@ import apiKeysPlugin from './plugins/api-keys.ts';
 import approvalsPlugin from './plugins/approvals.ts';
 import authPlugin from './plugins/auth.ts';
 import credentialsPlugin from './plugins/credentials.ts';
+import executionsPlugin from './plugins/executions.ts';
 import healthPlugin from './plugins/health.ts';
 import metricsPlugin from './plugins/metrics.ts';
 import monitorsPlugin from './plugins/monitors.ts';
 import sessionPlugin from './plugins/session.ts';
 import setupPlugin from './plugins/setup.ts';
 import usersPlugin from './plugins/users.ts';
+import webhooksPlugin from './plugins/webhooks.ts';
+import workflowsPlugin from './plugins/workflows.ts';
 
 export type ServerPlugin = (app: FastifyInstance, opts: { services: Services }) => Promise<void>;
 
@@ -67,6 +70,9 @@ export async function buildServer(
     approvalsPlugin,
     metricsPlugin,
     alertsPlugin,
+    workflowsPlugin,
+    executionsPlugin,
+    webhooksPlugin,
     ...(options.plugins ?? []),
   ]) {
     await app.register(plugin, { services });

@@ -1,0 +1,51 @@
+// The auto-healing pipeline: how hard it tries and what evidence it gathers.
+import { z } from 'zod';
+
+import { domain, durationMs, envBoolean, setting } from './setting.ts';
+
+const names = z
+  .string()
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.string().regex(/^[a-z][a-z0-9_.-]*$/, 'must be catalogue action names')));
+
+export const healDomain = domain(
+  'heal',
+  'Auto-healing: alert in, known fix or diagnosis, safety gate, verify, learn.',
+  {
+    enabled: setting({
+      env: 'WARDEN_HEAL_ENABLED',
+      schema: envBoolean,
+      default: true,
+      doc: 'Install and run the auto-heal workflow for every opened incident.',
+    }),
+    maxAttempts: setting({
+      env: 'WARDEN_HEAL_MAX_ATTEMPTS',
+      schema: z.coerce.number().int().min(1).max(10),
+      default: 2,
+      doc: 'Fixes tried per remediation step before it gives up.',
+    }),
+    verifyTimeoutMs: setting({
+      env: 'WARDEN_HEAL_VERIFY_TIMEOUT_MS',
+      schema: durationMs,
+      default: 60_000,
+      doc: 'How long a fix has to turn the monitor green (or the alert resolved).',
+    }),
+    verifyIntervalMs: setting({
+      env: 'WARDEN_HEAL_VERIFY_INTERVAL_MS',
+      schema: z.coerce.number().int().min(50),
+      default: 2000,
+      doc: 'How often verification checks again.',
+    }),
+    evidenceActions: setting({
+      env: 'WARDEN_HEAL_EVIDENCE_ACTIONS',
+      schema: names,
+      default: ['system.resources', 'supervisor.status', 'units.failed'],
+      doc: 'Read actions whose output is gathered as evidence before asking the model (comma-separated).',
+    }),
+  },
+);

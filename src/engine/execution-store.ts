@@ -1,0 +1,520 @@
+// Executions and their steps in SQL. Every status change is guarded in the
+// WHERE clause (a terminal status is never overwritten; a worker writes only
+// while it holds the lease), and a trigger in the migration backs that up.
+import { randomUUID } from 'node:crypto';
+
+import type { Db, Queryable } from '../db/db.ts';
+import { MicroBatcher } from '../db/micro-batcher.ts';
+import { notFound, UserError } from '../errors.ts';
+import type { Item } from './expressions.ts';
+
+export const executionStatuses = [
+  'queued',
+  'running',
+  'waiting',
+  'succeeded',
+  'failed',
+  'canceled',
+  'needs_attention',
+] as const;
+export type ExecutionStatus = (typeof executionStatuses)[number];
+export const terminalStatuses: readonly ExecutionStatus[] = [
+  'succeeded',
+  'failed',
+  'canceled',
+  'needs_attention',
+];
+const terminalSql = `('succeeded', 'failed', 'canceled', 'needs_attention')`;
+
+export type ExecutionError = { code: string; message: string; node?: string };
+
+export type Execution = {
+  id: string;
+  workflowId: number;
+  workflowVersion: number;
+  status: ExecutionStatus;
+  mode: string;
+  triggerNode: string;
+  triggerData: Item[];
+  parentExecutionId: string | null;
+  parentNode: string | null;
+  retryOf: string | null;
+  leaseOwner: string | null;
+  attempts: number;
+  cancelRequested: boolean;
+  result: unknown;
+  error: ExecutionError | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  resumeAt: Date | null;
+  deadlineAt: Date | null;
+};
+
+export type StepStatus = 'started' | 'succeeded' | 'failed';
+
+export type Step = {
+  nodeName: string;
+  status: StepStatus;
+  attempts: number;
+  input: unknown;
+  output: unknown;
+  truncated: boolean;
+  error: ExecutionError | null;
+  worker: string | null;
+  startedAt: Date;
+  finishedAt: Date | null;
+  durationMs: number | null;
+};
+
+/** A step as the executor writes it (dates as ISO strings). */
+export type StepWrite = {
+  node_name: string;
+  seq: number;
+  status: StepStatus;
+  attempts: number;
+  input: unknown;
+  output: unknown;
+  truncated: boolean;
+  error: ExecutionError | null;
+  worker: string;
+  started_at: string;
+  finished_at: string | null;
+  duration_ms: number | null;
+};
+
+type ExecutionRow = {
+  id: string;
+  workflow_id: number;
+  workflow_version: number;
+  status: ExecutionStatus;
+  mode: string;
+  trigger_node: string;
+  trigger_data: Item[];
+  parent_execution_id: string | null;
+  parent_node: string | null;
+  retry_of: string | null;
+  lease_owner: string | null;
+  attempts: number;
+  cancel_requested: boolean;
+  result: unknown;
+  error: ExecutionError | null;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+  resume_at: Date | null;
+  deadline_at: Date | null;
+};
+
+const toExecution = (r: ExecutionRow): Execution => ({
+  id: r.id,
+  workflowId: Number(r.workflow_id),
+  workflowVersion: r.workflow_version,
+  status: r.status,
+  mode: r.mode,
+  triggerNode: r.trigger_node,
+  triggerData: r.trigger_data,
+  parentExecutionId: r.parent_execution_id,
+  parentNode: r.parent_node,
+  retryOf: r.retry_of,
+  leaseOwner: r.lease_owner,
+  attempts: r.attempts,
+  cancelRequested: r.cancel_requested,
+  result: r.result,
+  error: r.error,
+  createdAt: r.created_at,
+  startedAt: r.started_at,
+  finishedAt: r.finished_at,
+  resumeAt: r.resume_at,
+  deadlineAt: r.deadline_at,
+});
+
+type StepRow = {
+  node_name: string;
+  status: StepStatus;
+  attempts: number;
+  input: unknown;
+  output: unknown;
+  truncated: boolean;
+  error: ExecutionError | null;
+  worker: string | null;
+  started_at: Date;
+  finished_at: Date | null;
+  duration_ms: number | null;
+};
+
+const toStep = (r: StepRow): Step => ({
+  nodeName: r.node_name,
+  status: r.status,
+  attempts: r.attempts,
+  input: r.input,
+  output: r.output,
+  truncated: r.truncated,
+  error: r.error,
+  worker: r.worker,
+  startedAt: r.started_at,
+  finishedAt: r.finished_at,
+  durationMs: r.duration_ms,
+});
+
+export type NewExecution = {
+  id?: string;
+  workflowId: number;
+  workflowVersion: number;
+  mode: string;
+  triggerNode: string;
+  triggerItems: Item[];
+  timeoutMs: number;
+  parentExecutionId?: string;
+  parentNode?: string;
+  retryOf?: string;
+};
+
+export type ExecutionFilter = {
+  workflowId?: number;
+  status?: ExecutionStatus;
+  mode?: string;
+  /** Executions created before this one (newest first paging). */
+  before?: Date;
+  /** @default 50 */
+  limit?: number;
+};
+
+const upsertSteps = `
+  INSERT INTO execution_steps (execution_id, node_name, seq, status, attempts, input, output, truncated,
+    error, worker, started_at, finished_at, duration_ms)
+  SELECT $1::uuid, x.node_name, x.seq, x.status, x.attempts, x.input, x.output, x.truncated, x.error,
+    x.worker, x.started_at, x.finished_at, x.duration_ms
+  FROM jsonb_to_recordset($2::jsonb) AS x(node_name text, seq int, status text, attempts int, input jsonb,
+    output jsonb, truncated boolean, error jsonb, worker text, started_at timestamptz,
+    finished_at timestamptz, duration_ms int)
+  WHERE EXISTS (SELECT 1 FROM executions e WHERE e.id = $1::uuid AND e.lease_owner = $3
+    AND e.status = 'running')
+  ON CONFLICT (execution_id, node_name) DO UPDATE SET seq = EXCLUDED.seq, status = EXCLUDED.status,
+    attempts = EXCLUDED.attempts, input = EXCLUDED.input, output = EXCLUDED.output,
+    truncated = EXCLUDED.truncated, error = EXCLUDED.error, worker = EXCLUDED.worker,
+    started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at,
+    duration_ms = EXCLUDED.duration_ms`;
+
+export class ExecutionStore {
+  constructor(private readonly db: Db) {}
+
+  // Under load, concurrent inserts, claims and finishes share statements.
+  private readonly creates = new MicroBatcher<Record<string, unknown>, void>(async (rows) => {
+    await this.db.query(
+      `INSERT INTO executions (id, workflow_id, workflow_version, status, mode, trigger_node,
+         trigger_data, timeout_ms, parent_execution_id, parent_node, retry_of)
+       SELECT x.id, x.workflow_id, x.workflow_version, 'queued', x.mode, x.trigger_node,
+         x.trigger_data, x.timeout_ms, x.parent_execution_id, x.parent_node, x.retry_of
+       FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, workflow_id bigint, workflow_version int,
+         mode text, trigger_node text, trigger_data jsonb, timeout_ms int,
+         parent_execution_id uuid, parent_node text, retry_of uuid)`,
+      [JSON.stringify(rows)],
+    );
+    return rows.map(() => undefined);
+  });
+
+  private readonly claims = new MicroBatcher<
+    { id: string; owner: string; leaseMs: number },
+    Execution | undefined
+  >(async (items) => {
+    const { owner, leaseMs } = items[0]!;
+    if (items.some((i) => i.owner !== owner || i.leaseMs !== leaseMs))
+      return Promise.all(
+        items.map((i) => this.claimNow([i.id], i.owner, i.leaseMs).then((r) => r.get(i.id))),
+      );
+    const rows = await this.claimNow(
+      items.map((i) => i.id),
+      owner,
+      leaseMs,
+    );
+    // One row answers one caller: a second claim of the same id in the batch loses.
+    return items.map((i) => {
+      const row = rows.get(i.id);
+      rows.delete(i.id);
+      return row;
+    });
+  });
+
+  private readonly finishes = new MicroBatcher<
+    {
+      id: string;
+      owner: string;
+      status: ExecutionStatus;
+      result: unknown;
+      error: ExecutionError | null;
+      steps: StepWrite[];
+    },
+    boolean
+  >(async (items) => {
+    const { rows } = await this.db.query<{ id: string }>(
+      `WITH input AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS i(id uuid, owner text, status text,
+           result jsonb, error jsonb, steps jsonb)
+       ), s AS (
+         INSERT INTO execution_steps (execution_id, node_name, seq, status, attempts, input, output,
+           truncated, error, worker, started_at, finished_at, duration_ms)
+         SELECT i.id, x.node_name, x.seq, x.status, x.attempts, x.input, x.output, x.truncated,
+           x.error, x.worker, x.started_at, x.finished_at, x.duration_ms
+         FROM input i CROSS JOIN LATERAL jsonb_to_recordset(i.steps) AS x(node_name text, seq int,
+           status text, attempts int, input jsonb, output jsonb, truncated boolean, error jsonb,
+           worker text, started_at timestamptz, finished_at timestamptz, duration_ms int)
+         WHERE EXISTS (SELECT 1 FROM executions e WHERE e.id = i.id AND e.lease_owner = i.owner
+           AND e.status = 'running')
+         ON CONFLICT (execution_id, node_name) DO UPDATE SET seq = EXCLUDED.seq,
+           status = EXCLUDED.status, attempts = EXCLUDED.attempts, input = EXCLUDED.input,
+           output = EXCLUDED.output, truncated = EXCLUDED.truncated, error = EXCLUDED.error,
+           worker = EXCLUDED.worker, started_at = EXCLUDED.started_at,
+           finished_at = EXCLUDED.finished_at, duration_ms = EXCLUDED.duration_ms
+       )
+       UPDATE executions e SET status = i.status, result = i.result, error = i.error,
+         finished_at = now(), lease_owner = NULL, lease_expires_at = NULL
+       FROM input i WHERE e.id = i.id AND e.lease_owner = i.owner AND e.status = 'running'
+       RETURNING e.id`,
+      [JSON.stringify(items)],
+    );
+    const done = new Set(rows.map((r) => r.id));
+    return items.map((i) => done.has(i.id));
+  });
+
+  /** Inserts a queued execution; returns its id once the row is committed. */
+  async create(input: NewExecution, q?: Queryable): Promise<string> {
+    const id = input.id ?? randomUUID();
+    const row = {
+      id,
+      workflow_id: input.workflowId,
+      workflow_version: input.workflowVersion,
+      mode: input.mode,
+      trigger_node: input.triggerNode,
+      trigger_data: input.triggerItems,
+      timeout_ms: input.timeoutMs,
+      parent_execution_id: input.parentExecutionId ?? null,
+      parent_node: input.parentNode ?? null,
+      retry_of: input.retryOf ?? null,
+    };
+    if (!q) {
+      await this.creates.submit(row);
+      return id;
+    }
+    await q.query(
+      `INSERT INTO executions (id, workflow_id, workflow_version, status, mode, trigger_node,
+         trigger_data, timeout_ms, parent_execution_id, parent_node, retry_of)
+       VALUES ($1, $2, $3, 'queued', $4, $5, $6::jsonb, $7, $8, $9, $10)`,
+      [
+        id,
+        row.workflow_id,
+        row.workflow_version,
+        row.mode,
+        row.trigger_node,
+        JSON.stringify(row.trigger_data),
+        row.timeout_ms,
+        row.parent_execution_id,
+        row.parent_node,
+        row.retry_of,
+      ],
+    );
+    return id;
+  }
+
+  /**
+   * Takes the execution for this worker when it is queued, its lease has
+   * expired, or its wait is over. Undefined: someone else has it, or it is done.
+   */
+  claim(id: string, owner: string, leaseMs: number): Promise<Execution | undefined> {
+    return this.claims.submit({ id, owner, leaseMs });
+  }
+
+  private async claimNow(ids: string[], owner: string, leaseMs: number) {
+    const { rows } = await this.db.query<ExecutionRow>(
+      `UPDATE executions SET status = 'running', lease_owner = $2,
+         lease_expires_at = now() + $3 * interval '1 millisecond', resume_at = NULL,
+         attempts = attempts + 1, started_at = COALESCE(started_at, now()),
+         deadline_at = COALESCE(deadline_at,
+           CASE WHEN timeout_ms > 0 THEN now() + timeout_ms * interval '1 millisecond' END)
+       WHERE id = ANY($1::uuid[]) AND (status = 'queued'
+         OR (status = 'running' AND lease_expires_at < now())
+         OR (status = 'waiting' AND resume_at <= now()))
+       RETURNING *`,
+      [ids, owner, leaseMs],
+    );
+    return new Map(rows.map((r) => [r.id, toExecution(r)]));
+  }
+
+  /** Renews this worker's leases; returns the ones it still holds, with cancel requests. */
+  async renewLeases(
+    owner: string,
+    leaseMs: number,
+  ): Promise<{ id: string; cancelRequested: boolean }[]> {
+    const { rows } = await this.db.query<{ id: string; cancel_requested: boolean }>(
+      `UPDATE executions SET lease_expires_at = now() + $2 * interval '1 millisecond'
+       WHERE lease_owner = $1 AND status = 'running' RETURNING id, cancel_requested`,
+      [owner, leaseMs],
+    );
+    return rows.map((r) => ({ id: r.id, cancelRequested: r.cancel_requested }));
+  }
+
+  async writeSteps(id: string, owner: string, steps: StepWrite[]): Promise<void> {
+    if (steps.length === 0) return;
+    await this.db.query(upsertSteps, [id, JSON.stringify(steps), owner]);
+  }
+
+  /** Ends a running execution this worker holds, with its pending steps, in one statement. */
+  finish(
+    id: string,
+    owner: string,
+    status: ExecutionStatus,
+    outcome: { result?: unknown; error?: ExecutionError | null },
+    steps: StepWrite[],
+  ): Promise<boolean> {
+    return this.finishes.submit({
+      id,
+      owner,
+      status,
+      result: outcome.result ?? null,
+      error: outcome.error ?? null,
+      steps,
+    });
+  }
+
+  /** Parks a running execution until resumeAt (a durable wait). */
+  async suspend(id: string, owner: string, resumeAt: Date, steps: StepWrite[]): Promise<boolean> {
+    const { rows } = await this.db.query(
+      `WITH s AS (${upsertSteps})
+       UPDATE executions SET status = 'waiting', resume_at = $4, enqueued_at = now(),
+         lease_owner = NULL, lease_expires_at = NULL
+       WHERE id = $1 AND lease_owner = $3 AND status = 'running' RETURNING id`,
+      [id, JSON.stringify(steps), owner, resumeAt.toISOString()],
+    );
+    return rows.length === 1;
+  }
+
+  /** Gives a running execution back (graceful shutdown): queued again, for any worker. */
+  async release(id: string, owner: string, steps: StepWrite[]): Promise<boolean> {
+    const { rows } = await this.db.query(
+      `WITH s AS (${upsertSteps})
+       UPDATE executions SET status = 'queued', enqueued_at = now(), lease_owner = NULL,
+         lease_expires_at = NULL
+       WHERE id = $1 AND lease_owner = $3 AND status = 'running' RETURNING id`,
+      [id, JSON.stringify(steps), owner],
+    );
+    return rows.length === 1;
+  }
+
+  /**
+   * Cancels: queued or waiting executions end at once; a running one is
+   * flagged and its worker stops it at its next heartbeat.
+   */
+  async requestCancel(id: string): Promise<Execution> {
+    const { rows } = await this.db.query<ExecutionRow>(
+      `UPDATE executions SET cancel_requested = true,
+         status = CASE WHEN status IN ('queued', 'waiting') THEN 'canceled' ELSE status END,
+         finished_at = CASE WHEN status IN ('queued', 'waiting') THEN now() ELSE finished_at END,
+         error = CASE WHEN status IN ('queued', 'waiting')
+           THEN '{"code":"canceled","message":"canceled by request"}'::jsonb ELSE error END
+       WHERE id = $1 AND status NOT IN ${terminalSql} RETURNING *`,
+      [id],
+    );
+    if (rows[0]) return toExecution(rows[0]);
+    const existing = await this.get(id);
+    throw new UserError(
+      'execution_finished',
+      `execution ${id} is already ${existing.status} and cannot be canceled`,
+      { status: 409 },
+    );
+  }
+
+  /**
+   * What the sweep re-enqueues: running executions whose lease expired,
+   * waits that are due, and queued ones no worker took for requeueAfterMs
+   * (the queue lost them). Marks them so the next sweep skips them for a while.
+   */
+  async sweep(requeueAfterMs: number): Promise<string[]> {
+    const { rows } = await this.db.query<{ id: string }>(
+      `UPDATE executions SET enqueued_at = now()
+       WHERE id IN (
+         SELECT id FROM executions WHERE status = 'running' AND lease_expires_at < now()
+           AND (enqueued_at < lease_expires_at OR enqueued_at < now() - $1 * interval '1 millisecond')
+         UNION ALL
+         SELECT id FROM executions WHERE status = 'waiting' AND resume_at <= now()
+           AND (enqueued_at < resume_at OR enqueued_at < now() - $1 * interval '1 millisecond')
+         UNION ALL
+         SELECT id FROM executions WHERE status = 'queued'
+           AND enqueued_at < now() - $1 * interval '1 millisecond'
+         LIMIT 1000)
+       RETURNING id`,
+      [requeueAfterMs],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  async get(id: string): Promise<Execution> {
+    if (!/^[0-9a-f-]{36}$/i.test(id)) throw notFound('execution', id);
+    const { rows } = await this.db.query<ExecutionRow>('SELECT * FROM executions WHERE id = $1', [
+      id,
+    ]);
+    if (!rows[0]) throw notFound('execution', id);
+    return toExecution(rows[0]);
+  }
+
+  async steps(id: string): Promise<Step[]> {
+    const { rows } = await this.db.query<StepRow>(
+      'SELECT * FROM execution_steps WHERE execution_id = $1 ORDER BY seq, started_at, node_name',
+      [id],
+    );
+    return rows.map(toStep);
+  }
+
+  async list(filter: ExecutionFilter = {}): Promise<Execution[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (sql: string, value: unknown) => {
+      params.push(value);
+      where.push(sql.replace('?', `$${params.length}`));
+    };
+    if (filter.workflowId !== undefined) add('workflow_id = ?', filter.workflowId);
+    if (filter.status !== undefined) add('status = ?', filter.status);
+    if (filter.mode !== undefined) add('mode = ?', filter.mode);
+    if (filter.before !== undefined) add('created_at < ?', filter.before.toISOString());
+    params.push(Math.min(Math.max(filter.limit ?? 50, 1), 500));
+    const { rows } = await this.db.query<ExecutionRow>(
+      `SELECT * FROM executions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY created_at DESC, id LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map(toExecution);
+  }
+
+  /** The child execution a parent's node started, if any. */
+  async findChild(parentId: string, parentNode: string): Promise<Execution | undefined> {
+    const { rows } = await this.db.query<ExecutionRow>(
+      'SELECT * FROM executions WHERE parent_execution_id = $1 AND parent_node = $2',
+      [parentId, parentNode],
+    );
+    return rows[0] && toExecution(rows[0]);
+  }
+
+  /** Creates the child unless the parent's node already has one; returns the child's id. */
+  async createChild(input: NewExecution): Promise<string> {
+    const id = randomUUID();
+    const { rows } = await this.db.query<{ id: string }>(
+      `INSERT INTO executions (id, workflow_id, workflow_version, status, mode, trigger_node,
+         trigger_data, timeout_ms, parent_execution_id, parent_node)
+       VALUES ($1, $2, $3, 'queued', $4, $5, $6::jsonb, $7, $8, $9)
+       ON CONFLICT (parent_execution_id, parent_node) WHERE parent_execution_id IS NOT NULL
+       DO NOTHING RETURNING id`,
+      [
+        id,
+        input.workflowId,
+        input.workflowVersion,
+        input.mode,
+        input.triggerNode,
+        JSON.stringify(input.triggerItems),
+        input.timeoutMs,
+        input.parentExecutionId,
+        input.parentNode,
+      ],
+    );
+    if (rows[0]) return rows[0].id;
+    return (await this.findChild(input.parentExecutionId!, input.parentNode!))!.id;
+  }
+}

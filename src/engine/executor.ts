@@ -1,0 +1,560 @@
+// Runs one execution on this worker: claims it (a lease), walks the nodes in
+// topological order from its trigger, records a step per node and ends it.
+// Durability rules (docs/architecture.md, "Execution semantics"):
+// - a resumed execution reuses the stored outputs of finished nodes;
+// - a side-effecting node is recorded `started` before it runs and its
+//   outcome right after; found `started` after a crash it is never re-run
+//   blindly: its verify probe decides, else the execution needs attention;
+// - steps of nodes without side effects are written with the next durable
+//   write (a side-effecting step, a wait, the end): a crash re-runs them,
+//   which is harmless since they change nothing.
+import type { Logger } from '../log.ts';
+import { UserError } from '../errors.ts';
+import type { Execution, ExecutionError, ExecutionStore, StepWrite } from './execution-store.ts';
+import { terminalStatuses } from './execution-store.ts';
+import type { Item } from './expressions.ts';
+import { evaluateParameter, ExpressionError } from './expressions.ts';
+import type {
+  ExecutionInfo,
+  NodeContext,
+  NodeEnvironment,
+  NodeRegistry,
+  NodeResult,
+  NodeType,
+} from './node-types.ts';
+import { hasSideEffects } from './node-types.ts';
+import type { WorkflowDefinition, WorkflowNode } from './workflow-model.ts';
+import { edgesOf, topologicalOrder } from './workflow-model.ts';
+import type { WorkflowStore } from './workflow-store.ts';
+
+export type AbortKind = 'canceled' | 'timeout' | 'shutdown' | 'lease_lost';
+
+class Aborted extends Error {
+  constructor(readonly kind: AbortKind) {
+    super(`execution ${kind}`);
+  }
+}
+
+export type ExecutorOptions = {
+  store: ExecutionStore;
+  workflows: WorkflowStore;
+  registry: NodeRegistry;
+  logger: Logger;
+  /** This process's lease owner name. */
+  workerId: string;
+  leaseMs: number;
+  heartbeatMs: number;
+  stepDataMaxBytes: number;
+  defaultTimeoutMs: number;
+  env: Record<string, string>;
+  nodeEnv: Omit<NodeEnvironment, 'runSubWorkflow'>;
+  /** Called when an execution goes to sleep (wait node) or is given back (shutdown). */
+  requeue(executionId: string, delayMs: number): void;
+  /** Called after an execution failed; starts its error workflow. */
+  onFailed?(execution: Execution, def: WorkflowDefinition, error: ExecutionError): Promise<void>;
+};
+
+export type RunOutcome = 'claimed' | 'not_claimed';
+
+type Outcome =
+  | { ok: true; result: NodeResult; attempts: number }
+  | { ok: false; error: ExecutionError; attempts: number };
+
+const maxDepth = 10;
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export function toExecutionError(err: unknown, node?: string): ExecutionError {
+  const e = err as { code?: unknown; message?: unknown };
+  return {
+    code: typeof e?.code === 'string' ? e.code : 'node_failed',
+    message: typeof e?.message === 'string' ? e.message : String(err),
+    ...(node ? { node } : {}),
+  };
+}
+
+/** Caps stored JSON: values larger than max are replaced by a preview. */
+export function capJson(value: unknown, max: number): { value: unknown; truncated: boolean } {
+  const text = JSON.stringify(value ?? null);
+  if (text.length <= max / 4 || Buffer.byteLength(text) <= max) return { value, truncated: false };
+  return {
+    value: { truncated: true, bytes: Buffer.byteLength(text), preview: text.slice(0, 1000) },
+    truncated: true,
+  };
+}
+
+export class Executor {
+  private readonly running = new Map<string, AbortController>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly o: ExecutorOptions) {}
+
+  get inFlight(): number {
+    return this.running.size;
+  }
+
+  /** Starts the heartbeat that renews this worker's leases and picks up cancellations. */
+  start(): void {
+    this.timer ??= setInterval(() => void this.heartbeat(), this.o.heartbeatMs);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  abortAll(kind: AbortKind): void {
+    for (const c of this.running.values()) c.abort(new Aborted(kind));
+  }
+
+  async heartbeat(): Promise<void> {
+    if (this.running.size === 0) return;
+    try {
+      const held = await this.o.store.renewLeases(this.o.workerId, this.o.leaseMs);
+      const byId = new Map(held.map((h) => [h.id, h]));
+      for (const [id, ctrl] of this.running) {
+        const h = byId.get(id);
+        if (!h) ctrl.abort(new Aborted('lease_lost'));
+        else if (h.cancelRequested) ctrl.abort(new Aborted('canceled'));
+      }
+    } catch (err) {
+      this.o.logger.warn({ err }, 'lease heartbeat failed');
+    }
+  }
+
+  /** Claims and runs an execution; 'not_claimed' when another worker has it or it is done. */
+  async run(executionId: string, depth = 0): Promise<RunOutcome> {
+    if (this.running.has(executionId)) return 'not_claimed';
+    const ex = await this.o.store.claim(executionId, this.o.workerId, this.o.leaseMs);
+    if (!ex) return 'not_claimed';
+    const ctrl = new AbortController();
+    this.running.set(ex.id, ctrl);
+    let deadline: NodeJS.Timeout | undefined;
+    if (ex.deadlineAt)
+      deadline = setTimeout(
+        () => ctrl.abort(new Aborted('timeout')),
+        Math.max(0, ex.deadlineAt.getTime() - Date.now()),
+      );
+    try {
+      await new ExecutionRun(this, this.o, ex, ctrl, depth).execute();
+    } finally {
+      clearTimeout(deadline);
+      this.running.delete(ex.id);
+    }
+    return 'claimed';
+  }
+
+  /** Runs another workflow as a child of a node, here if it can be claimed, and returns its result. */
+  async runSubWorkflow(input: {
+    parent: ExecutionInfo;
+    parentNode: string;
+    workflowId: number;
+    items: Item[];
+    signal: AbortSignal;
+  }): Promise<Item[]> {
+    if (input.parent.depth + 1 >= maxDepth)
+      throw new UserError('subworkflow_depth', `sub-workflows nest deeper than ${maxDepth}`);
+    const wf = await this.o.workflows.get(input.workflowId);
+    const version = wf.activeVersion ?? wf.currentVersion;
+    const def = await this.o.workflows.version(wf.id, version);
+    const trigger = def.nodes.find((n) => n.type === 'manual');
+    if (!trigger)
+      throw new UserError(
+        'no_manual_trigger',
+        `workflow ${wf.id} has no manual trigger to start it with`,
+      );
+    const childId = await this.o.store.createChild({
+      workflowId: wf.id,
+      workflowVersion: version,
+      mode: 'subworkflow',
+      triggerNode: trigger.name,
+      triggerItems: input.items,
+      timeoutMs: def.settings.timeoutMs ?? this.o.defaultTimeoutMs,
+      parentExecutionId: input.parent.id,
+      parentNode: input.parentNode,
+    });
+    for (;;) {
+      const child = await this.o.store.get(childId);
+      if (child.status === 'succeeded')
+        return Array.isArray(child.result) ? (child.result as Item[]) : [];
+      if (terminalStatuses.includes(child.status))
+        throw new UserError(
+          'subworkflow_failed',
+          `sub-workflow execution ${childId} ended ${child.status}: ${child.error?.message ?? ''}`,
+        );
+      if ((await this.run(childId, input.parent.depth + 1)) === 'not_claimed')
+        await sleep(250, input.signal);
+    }
+  }
+}
+
+class ExecutionRun {
+  private readonly pending: StepWrite[] = [];
+  private responded = false;
+  private readonly info: ExecutionInfo;
+
+  constructor(
+    private readonly executor: Executor,
+    private readonly o: ExecutorOptions,
+    private readonly ex: Execution,
+    private readonly ctrl: AbortController,
+    depth: number,
+  ) {
+    this.info = {
+      id: ex.id,
+      workflowId: ex.workflowId,
+      workflowVersion: ex.workflowVersion,
+      mode: ex.mode,
+      startedAt: (ex.startedAt ?? new Date()).toISOString(),
+      triggerNode: ex.triggerNode,
+      triggerItems: ex.triggerData,
+      depth,
+    };
+  }
+
+  private get owner() {
+    return this.o.workerId;
+  }
+
+  private readonly seq = new Map<string, number>();
+
+  private step(
+    node: string,
+    status: StepWrite['status'],
+    startedAt: Date,
+    data: { input?: unknown; output?: unknown; error?: ExecutionError | null; attempts?: number },
+  ): StepWrite {
+    const input = capJson(data.input ?? null, this.o.stepDataMaxBytes);
+    const output = capJson(data.output ?? null, this.o.stepDataMaxBytes);
+    const done = status === 'started' ? null : new Date();
+    return {
+      node_name: node,
+      seq: this.seq.get(node) ?? 0,
+      status,
+      attempts: data.attempts ?? 1,
+      input: input.value,
+      output: output.value,
+      truncated: input.truncated || output.truncated,
+      error: data.error ?? null,
+      worker: this.owner,
+      started_at: startedAt.toISOString(),
+      finished_at: done?.toISOString() ?? null,
+      duration_ms: done ? done.getTime() - startedAt.getTime() : null,
+    };
+  }
+
+  private takePending(...more: StepWrite[]): StepWrite[] {
+    return [...this.pending.splice(0), ...more];
+  }
+
+  async execute(): Promise<void> {
+    const { ex, o } = this;
+    const log = o.logger.child({ executionId: ex.id });
+    let def: WorkflowDefinition | undefined;
+    try {
+      def = await o.workflows.version(ex.workflowId, ex.workflowVersion);
+      if (ex.cancelRequested) throw new Aborted('canceled');
+      await this.walk(def);
+    } catch (err) {
+      const kind = err instanceof Aborted ? err.kind : (this.ctrl.signal.reason as Aborted)?.kind;
+      const steps = this.takePending();
+      try {
+        if (kind === 'lease_lost') log.warn('lease lost: another worker owns this execution now');
+        else if (kind === 'shutdown') {
+          if (await o.store.release(ex.id, this.owner, steps)) o.requeue(ex.id, 0);
+        } else if (kind === 'canceled') {
+          await this.end(
+            def,
+            'canceled',
+            null,
+            { code: 'canceled', message: 'canceled by request' },
+            steps,
+          );
+        } else if (kind === 'timeout') {
+          await this.end(
+            def,
+            'failed',
+            null,
+            { code: 'execution_timeout', message: 'the execution ran past its timeout' },
+            steps,
+          );
+        } else {
+          log.error({ err }, 'execution crashed');
+          await this.end(
+            def,
+            'failed',
+            null,
+            { code: 'internal_error', message: (err as Error).message },
+            steps,
+          );
+        }
+      } catch (writeErr) {
+        // The database is unreachable: the lease expires and the sweep resumes it.
+        log.warn({ err: writeErr }, 'could not record the end of an execution; it will be resumed');
+      }
+    }
+  }
+
+  private async end(
+    def: WorkflowDefinition | undefined,
+    status: 'succeeded' | 'failed' | 'canceled' | 'needs_attention',
+    result: unknown,
+    error: ExecutionError | null,
+    steps: StepWrite[],
+  ) {
+    const { ex, o } = this;
+    const capped = capJson(result, o.stepDataMaxBytes).value;
+    const ok = await o.store.finish(ex.id, this.owner, status, { result: capped, error }, steps);
+    if (
+      ex.mode === 'webhook' &&
+      !this.responded &&
+      def?.nodes.some((n) => n.type === 'respondToWebhook')
+    )
+      o.nodeEnv.respond(ex.id, {
+        status: status === 'succeeded' ? 200 : 500,
+        headers: {},
+        body: { executionId: ex.id, status, ...(error ? { error } : {}) },
+      });
+    if (ok && status === 'failed' && def?.settings.errorWorkflowId && o.onFailed)
+      await o
+        .onFailed(ex, def, error!)
+        .catch((err) =>
+          o.logger.warn({ err, executionId: ex.id }, 'could not start the error workflow'),
+        );
+  }
+
+  private async walk(def: WorkflowDefinition): Promise<void> {
+    const { ex, o } = this;
+    const byName = new Map(def.nodes.map((n) => [n.name, n]));
+    const edges = edgesOf(def);
+    const reachable = new Set([ex.triggerNode]);
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const e of edges)
+        if (reachable.has(e.from) && !reachable.has(e.to)) {
+          reachable.add(e.to);
+          grew = true;
+        }
+    }
+    const order = topologicalOrder(
+      [...reachable],
+      edges.filter((e) => reachable.has(e.from)),
+    )!;
+    order.forEach((n, i) => this.seq.set(n, i));
+    const prior =
+      ex.attempts > 1
+        ? new Map((await o.store.steps(ex.id)).map((s) => [s.nodeName, s]))
+        : new Map();
+    if (
+      prior.get(def.nodes.find((n) => n.type === 'respondToWebhook')?.name ?? '')?.status ===
+      'succeeded'
+    )
+      this.responded = true;
+    const outputs = new Map<string, { main: (Item[] | null)[]; error: Item[] | null }>();
+    let last: Item[] | null = null;
+
+    for (const name of order) {
+      if (this.ctrl.signal.aborted) throw this.ctrl.signal.reason;
+      const node = byName.get(name)!;
+      const type = o.registry.get(node.type)!;
+      const inputs: Item[][] = Array.from({ length: type.inputs }, () => []);
+      let arrived = false;
+      for (const e of edges) {
+        if (e.to !== name) continue;
+        const from = outputs.get(e.from);
+        const items = e.output === 'error' ? from?.error : from?.main[e.output];
+        if (items && items.length > 0) {
+          inputs[e.input]?.push(...items);
+          arrived = true;
+        }
+      }
+      if (name !== ex.triggerNode && !arrived) continue;
+      const ctx = this.context(node, inputs, outputs);
+      const effects = hasSideEffects(type, node.parameters);
+      const before = prior.get(name);
+      let outcome: Outcome;
+      const startedAt = new Date();
+      if (before?.status === 'succeeded' && !before.truncated) {
+        outcome = {
+          ok: true,
+          result: { outputs: before.output as (Item[] | null)[] },
+          attempts: before.attempts,
+        };
+      } else if (before?.status === 'failed' && !before.truncated) {
+        outcome = { ok: false, error: before.error!, attempts: before.attempts };
+      } else {
+        if (before && effects) {
+          const verified = await this.verify(type, ctx);
+          if (verified.status === 'done') {
+            outcome = { ok: true, result: verified.result, attempts: before.attempts };
+            await o.store.writeSteps(
+              ex.id,
+              this.owner,
+              this.takePending(
+                this.step(name, 'succeeded', startedAt, {
+                  input: inputs,
+                  output: verified.result.outputs,
+                  attempts: before.attempts,
+                }),
+              ),
+            );
+          } else if (verified.status === 'unknown') {
+            const message = `node "${name}" has side effects and was interrupted; whether it took effect is unknown (${verified.detail}). Check, then retry or cancel.`;
+            return this.end(
+              def,
+              'needs_attention',
+              null,
+              { code: 'side_effect_unknown', message, node: name },
+              this.takePending(),
+            );
+          } else outcome = await this.runNode(name, type, ctx, effects, inputs, startedAt);
+        } else outcome = await this.runNode(name, type, ctx, effects, inputs, startedAt);
+      }
+
+      if (outcome.ok) {
+        outputs.set(name, { main: outcome.result.outputs, error: null });
+        last = outcome.result.outputs[0] ?? null;
+        if (outcome.result.waitUntil && before?.status !== 'succeeded') {
+          const at = outcome.result.waitUntil;
+          if (await o.store.suspend(ex.id, this.owner, at, this.takePending())) {
+            o.requeue(ex.id, Math.max(0, at.getTime() - Date.now()));
+            // A webhook caller still waiting for a respond node is told it went to sleep.
+            if (ex.mode === 'webhook' && !this.responded)
+              o.nodeEnv.respond(ex.id, {
+                status: 202,
+                headers: {},
+                body: { executionId: ex.id, status: 'waiting', resumeAt: at.toISOString() },
+              });
+          }
+          return;
+        }
+        continue;
+      }
+      const error = outcome.error;
+      const withError = (inputs[0]?.length ? inputs[0] : [{}]).map((i) => ({ ...i, error }));
+      if (node.onError === 'continue') outputs.set(name, { main: [withError], error: null });
+      else if (node.onError === 'errorBranch') outputs.set(name, { main: [], error: withError });
+      else return this.end(def, 'failed', null, error, this.takePending());
+    }
+    await this.end(def, 'succeeded', last, null, this.takePending());
+  }
+
+  private async verify(type: NodeType, ctx: NodeContext) {
+    if (!type.verify) return { status: 'unknown' as const, detail: 'the node has no verify probe' };
+    try {
+      return await type.verify(ctx);
+    } catch (err) {
+      if (this.ctrl.signal.aborted) throw this.ctrl.signal.reason;
+      return { status: 'unknown' as const, detail: `verify failed: ${(err as Error).message}` };
+    }
+  }
+
+  private async runNode(
+    name: string,
+    type: NodeType,
+    ctx: NodeContext,
+    effects: boolean,
+    inputs: Item[][],
+    startedAt: Date,
+  ): Promise<Outcome> {
+    const { o, ex } = this;
+    if (effects)
+      await o.store.writeSteps(
+        ex.id,
+        this.owner,
+        this.takePending(this.step(name, 'started', startedAt, { input: inputs })),
+      );
+    const outcome = await this.tryRun(type, ctx);
+    const record = outcome.ok
+      ? this.step(name, 'succeeded', startedAt, {
+          input: inputs,
+          output: outcome.result.outputs,
+          attempts: outcome.attempts,
+        })
+      : this.step(name, 'failed', startedAt, {
+          input: inputs,
+          error: outcome.error,
+          attempts: outcome.attempts,
+        });
+    if (effects) await o.store.writeSteps(ex.id, this.owner, this.takePending(record));
+    else this.pending.push(record);
+    return outcome;
+  }
+
+  private async tryRun(type: NodeType, ctx: NodeContext): Promise<Outcome> {
+    const policy = ctx.node.retry;
+    const maxTries = policy?.maxTries ?? 1;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return { ok: true, result: await type.run(ctx), attempts: attempt };
+      } catch (err) {
+        if (this.ctrl.signal.aborted) throw this.ctrl.signal.reason;
+        if (attempt >= maxTries || err instanceof ExpressionError)
+          return { ok: false, error: toExecutionError(err, ctx.node.name), attempts: attempt };
+        const base = policy!.waitMs;
+        const wait = policy!.backoff === 'fixed' ? base : base * 2 ** (attempt - 1);
+        await sleep(Math.min(wait, 300_000), this.ctrl.signal);
+      }
+    }
+  }
+
+  private context(
+    node: WorkflowNode,
+    inputs: Item[][],
+    outputs: Map<string, { main: (Item[] | null)[]; error: Item[] | null }>,
+  ): NodeContext {
+    const items = inputs[0] ?? [];
+    const { o } = this;
+    const nodes: Record<string, Item[]> = {};
+    for (const [n, out] of outputs) nodes[n] = out.main[0] ?? out.error ?? [];
+    const execution = {
+      id: this.ex.id,
+      startedAt: this.info.startedAt,
+      mode: this.ex.mode,
+      workflowId: this.ex.workflowId,
+    };
+    return {
+      node,
+      execution: this.info,
+      inputs,
+      items:
+        node.type === 'webhook' || node.type === 'schedule' || node.type === 'manual'
+          ? this.ex.triggerData
+          : items,
+      signal: this.ctrl.signal,
+      param: async <T>(parameter: string, itemIndex = 0) => {
+        const value = node.parameters[parameter];
+        if (value === undefined) {
+          const spec = o.registry.get(node.type)?.parameters.find((p) => p.name === parameter);
+          return spec?.default as T;
+        }
+        return (await evaluateParameter(
+          value,
+          { json: items[itemIndex] ?? {}, input: items, nodes, execution, env: o.env },
+          { node: node.name, parameter },
+        )) as T;
+      },
+      env: {
+        ...o.nodeEnv,
+        respond: (id, response) => {
+          this.responded = true;
+          o.nodeEnv.respond(id, response);
+        },
+        runSubWorkflow: (input) => this.executor.runSubWorkflow(input),
+      },
+    };
+  }
+}

@@ -1,0 +1,223 @@
+// Workflows in SQL. Every save writes a new immutable version; activation
+// pins one version and publishes its webhook routes. Versions never change,
+// so they are cached forever in the process.
+import type { Db, Queryable } from '../db/db.ts';
+import { notFound, UserError } from '../errors.ts';
+import type { WorkflowDefinition } from './workflow-model.ts';
+
+export type Workflow = {
+  id: number;
+  name: string;
+  active: boolean;
+  currentVersion: number;
+  activeVersion: number | null;
+  definition: WorkflowDefinition;
+  createdAt: Date;
+  updatedAt: Date;
+};
+
+export type WorkflowSummary = Omit<Workflow, 'definition'>;
+
+type Row = {
+  id: number;
+  name: string;
+  active: boolean;
+  current_version: number;
+  active_version: number | null;
+  created_at: Date;
+  updated_at: Date;
+  definition?: WorkflowDefinition;
+};
+
+const toSummary = (r: Row): WorkflowSummary => ({
+  id: Number(r.id),
+  name: r.name,
+  active: r.active,
+  currentVersion: r.current_version,
+  activeVersion: r.active_version,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+export type WebhookRoute = { workflowId: number; version: number; nodeName: string };
+
+export type ScheduleEntry = {
+  workflowId: number;
+  version: number;
+  nodeName: string;
+  cron: string;
+  timezone: string;
+};
+
+export class WorkflowStore {
+  private readonly versions = new Map<string, WorkflowDefinition>();
+  private readonly routeCache = new Map<string, { at: number; route: WebhookRoute | null }>();
+
+  constructor(
+    private readonly db: Db,
+    /** How long a webhook route lookup is reused in this process. */
+    private readonly routeCacheMs = 1000,
+  ) {}
+
+  async create(def: WorkflowDefinition): Promise<Workflow> {
+    return this.db.transaction(async (tx) => {
+      const { rows } = await tx.query<Row>(
+        `INSERT INTO workflows (name, current_version) VALUES ($1, 1) RETURNING *`,
+        [def.name],
+      );
+      const row = rows[0]!;
+      await tx.query(
+        'INSERT INTO workflow_versions (workflow_id, version, definition) VALUES ($1, 1, $2::jsonb)',
+        [row.id, JSON.stringify(def)],
+      );
+      return { ...toSummary(row), definition: def };
+    });
+  }
+
+  /** Saves a new version; an active workflow moves to it (and its routes with it). */
+  async update(id: number, def: WorkflowDefinition): Promise<Workflow> {
+    const wf = await this.db.transaction(async (tx) => {
+      const { rows } = await tx.query<Row>(
+        `UPDATE workflows SET name = $2, current_version = current_version + 1, updated_at = now(),
+           active_version = CASE WHEN active THEN current_version + 1 ELSE active_version END
+         WHERE id = $1 RETURNING *`,
+        [id, def.name],
+      );
+      const row = rows[0];
+      if (!row) throw notFound('workflow', id);
+      await tx.query(
+        'INSERT INTO workflow_versions (workflow_id, version, definition) VALUES ($1, $2, $3::jsonb)',
+        [id, row.current_version, JSON.stringify(def)],
+      );
+      if (row.active) await this.writeRoutes(tx, id, def);
+      return { ...toSummary(row), definition: def };
+    });
+    this.routeCache.clear();
+    return wf;
+  }
+
+  async get(id: number): Promise<Workflow> {
+    const { rows } = await this.db.query<Row>(
+      `SELECT w.*, v.definition FROM workflows w
+       JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.current_version
+       WHERE w.id = $1`,
+      [id],
+    );
+    if (!rows[0]) throw notFound('workflow', id);
+    return { ...toSummary(rows[0]), definition: rows[0].definition! };
+  }
+
+  async list(): Promise<WorkflowSummary[]> {
+    const { rows } = await this.db.query<Row>('SELECT * FROM workflows ORDER BY id');
+    return rows.map(toSummary);
+  }
+
+  async delete(id: number): Promise<void> {
+    const { rowCount } = await this.db.query('DELETE FROM workflows WHERE id = $1', [id]);
+    if (rowCount === 0) throw notFound('workflow', id);
+    this.routeCache.clear();
+  }
+
+  /** One version's definition (immutable, cached). */
+  async version(id: number, version: number): Promise<WorkflowDefinition> {
+    const key = `${id}:${version}`;
+    const cached = this.versions.get(key);
+    if (cached) return cached;
+    const { rows } = await this.db.query<{ definition: WorkflowDefinition }>(
+      'SELECT definition FROM workflow_versions WHERE workflow_id = $1 AND version = $2',
+      [id, version],
+    );
+    if (!rows[0]) throw notFound('workflow version', key);
+    this.versions.set(key, rows[0].definition);
+    return rows[0].definition;
+  }
+
+  async setActive(id: number, active: boolean): Promise<Workflow> {
+    await this.db.transaction(async (tx) => {
+      const { rows } = await tx.query<Row>(
+        `UPDATE workflows SET active = $2, updated_at = now(),
+           active_version = CASE WHEN $2 THEN current_version ELSE NULL END
+         WHERE id = $1 RETURNING *`,
+        [id, active],
+      );
+      if (!rows[0]) throw notFound('workflow', id);
+      await tx.query('DELETE FROM webhook_routes WHERE workflow_id = $1', [id]);
+      if (active) {
+        const { rows: v } = await tx.query<{ definition: WorkflowDefinition }>(
+          'SELECT definition FROM workflow_versions WHERE workflow_id = $1 AND version = $2',
+          [id, rows[0].current_version],
+        );
+        await this.writeRoutes(tx, id, v[0]!.definition);
+      }
+    });
+    this.routeCache.clear();
+    return this.get(id);
+  }
+
+  private async writeRoutes(tx: Queryable, id: number, def: WorkflowDefinition) {
+    await tx.query('DELETE FROM webhook_routes WHERE workflow_id = $1', [id]);
+    for (const node of def.nodes.filter((n) => n.type === 'webhook')) {
+      const method = String(node.parameters.method ?? 'POST');
+      const path = String(node.parameters.path);
+      const { rows } = await tx.query<{ workflow_id: number }>(
+        `INSERT INTO webhook_routes (method, path, workflow_id, node_name) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (method, path) DO NOTHING RETURNING workflow_id`,
+        [method, path, id, node.name],
+      );
+      if (rows.length === 0)
+        throw new UserError(
+          'webhook_path_taken',
+          `node "${node.name}": ${method} /webhook/${path} is already used by another active workflow`,
+          { status: 409 },
+        );
+    }
+  }
+
+  /** The active workflow answering METHOD /webhook/path, if any. */
+  async findWebhook(method: string, path: string): Promise<WebhookRoute | null> {
+    const key = `${method} ${path}`;
+    const hit = this.routeCache.get(key);
+    if (hit && Date.now() - hit.at < this.routeCacheMs) return hit.route;
+    const { rows } = await this.db.query<{
+      workflow_id: number;
+      node_name: string;
+      active_version: number;
+    }>(
+      `SELECT r.workflow_id, r.node_name, w.active_version FROM webhook_routes r
+       JOIN workflows w ON w.id = r.workflow_id
+       WHERE r.method = $1 AND r.path = $2 AND w.active`,
+      [method, path],
+    );
+    const r = rows[0];
+    const route = r
+      ? { workflowId: Number(r.workflow_id), version: r.active_version, nodeName: r.node_name }
+      : null;
+    if (this.routeCache.size > 10_000) this.routeCache.clear();
+    this.routeCache.set(key, { at: Date.now(), route });
+    return route;
+  }
+
+  /** Schedule triggers of every active workflow. */
+  async activeSchedules(): Promise<ScheduleEntry[]> {
+    const { rows } = await this.db.query<{
+      workflow_id: number;
+      version: number;
+      definition: WorkflowDefinition;
+    }>(
+      `SELECT w.id AS workflow_id, v.version, v.definition FROM workflows w
+       JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.active_version
+       WHERE w.active`,
+    );
+    return rows.flatMap((r) =>
+      r.definition.nodes
+        .filter((n) => n.type === 'schedule')
+        .map((n) => ({
+          workflowId: Number(r.workflow_id),
+          version: r.version,
+          nodeName: n.name,
+          cron: String(n.parameters.cron),
+          timezone: String(n.parameters.timezone ?? 'UTC'),
+        })),
+    );
+  }
+}

@@ -1,0 +1,570 @@
+// The steps of auto-healing. Each takes the pipeline's state (one JSON item
+// that flows through the auto-heal workflow) and returns the next state; the
+// workflow nodes in healing-nodes.ts are thin wrappers, so the engine makes
+// the pipeline durable and visible while the decisions live here.
+//
+// Invariants: the model never runs anything, it proposes a catalogue action;
+// the risk that counts is the catalogue's (or the model's, when higher);
+// `change` runs only as a verified known fix or with the validator's AGREED;
+// `dangerous` runs only with a person's approval; a fix that fails
+// verification is never applied automatically again.
+import { z } from 'zod';
+
+import type { ApprovalService } from '../../approvals/approval-service.ts';
+import type { Config } from '../../config/load.ts';
+import { errorMessage } from '../../errors.ts';
+import type { ActionCatalogue } from '../../exec/action-catalogue.ts';
+import type { ExecOutcome, Executor, Risk } from '../../exec/executor.ts';
+import { checkConsensus } from '../../llm/consensus.ts';
+import type { LlmGateway } from '../../llm/gateway.ts';
+import { chatStructured } from '../../llm/structured-output.ts';
+import type { Logger } from '../../log.ts';
+import type { IncidentMemory } from '../../memory/incident-memory.ts';
+import type { MonitorService } from '../../monitors/monitor-service.ts';
+import type { NotificationService } from '../../notify/notification-service.ts';
+import type { IncidentService } from '../incident-service.ts';
+import type { Incident } from '../incident-store.ts';
+
+export type Candidate = {
+  source: 'memory' | 'model' | 'approved';
+  action: string;
+  parameters: Record<string, unknown>;
+  /** Incident memory entry the fix came from. */
+  memoryId?: string;
+  score?: number;
+  /** The risk the model claimed, if it proposed this. */
+  claimedRisk?: Risk;
+  diagnosis?: Diagnosis;
+  approvalId?: number;
+  approvedBy?: string;
+};
+
+export type Evidence = { action: string; ok: boolean; output: string };
+
+export type Attempt = {
+  action: string;
+  parameters: Record<string, unknown>;
+  source: Candidate['source'];
+  decision: 'ran' | 'refused' | 'approval_requested';
+  reason: string;
+  verified?: boolean;
+};
+
+/** What flows through the auto-heal workflow. */
+export type HealingState = {
+  kind: 'incident' | 'approval';
+  incidentId: number;
+  approvalId?: number;
+  candidates?: Candidate[];
+  evidence?: Evidence[];
+  diagnosis?: Diagnosis;
+  attempts?: Attempt[];
+  resolvedBy?: Candidate;
+  /** Why the pipeline handed over to a person. */
+  reason?: string;
+};
+
+export const diagnosisSchema = z.object({
+  summary: z.string().min(1).max(1000),
+  rootCause: z.string().min(1).max(2000),
+  confidence: z.number().min(0).max(1),
+  action: z.object({
+    name: z.string().min(1).max(64),
+    parameters: z.record(z.unknown()),
+  }),
+  risk: z.enum(['read', 'change', 'dangerous']),
+});
+export type Diagnosis = z.infer<typeof diagnosisSchema>;
+
+const riskOrder: Record<Risk, number> = { read: 0, change: 1, dangerous: 2 };
+const maxEvidenceChars = 4000;
+
+export type HealingDeps = {
+  incidents: IncidentService;
+  memory: IncidentMemory;
+  llm: LlmGateway;
+  executor: Executor;
+  catalogue: ActionCatalogue;
+  approvals: ApprovalService;
+  monitors: MonitorService;
+  notifications: NotificationService;
+  logger: Logger;
+  settings: Config['heal'];
+};
+
+type RemediationResult =
+  | { outcome: 'resolved'; state: HealingState }
+  | { outcome: 'failed'; state: HealingState }
+  | { outcome: 'awaiting_approval'; state: HealingState };
+
+function incidentText(i: Incident): string {
+  const labels = Object.entries(i.labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+  const notes = Object.entries(i.annotations)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join('\n');
+  return [i.summary, `service ${i.service}`, labels, notes].filter(Boolean).join('\n');
+}
+
+const clip = (s: string, n = maxEvidenceChars) => (s.length > n ? `${s.slice(0, n)}…` : s);
+
+function outputOf(o: ExecOutcome): { ok: boolean; output: string } {
+  if (o.status === 'refused') return { ok: false, output: `refused (${o.rule}): ${o.reason}` };
+  if (o.status === 'done') return { ok: true, output: JSON.stringify(o.result) };
+  return { ok: o.exitCode === 0 && !o.timedOut, output: `${o.stdout}${o.stderr}`.trim() };
+}
+
+export class HealingService {
+  constructor(private readonly d: HealingDeps) {}
+
+  private event(id: number, type: string, message: string, evidence?: Record<string, unknown>) {
+    return this.d.incidents.addEvent(id, {
+      type,
+      message,
+      actor: 'healing',
+      ...(evidence ? { evidence } : {}),
+    });
+  }
+
+  /** Recalls similar past incidents; their verified fixes above the threshold become candidates. */
+  async recall(state: HealingState): Promise<{ known: boolean; state: HealingState }> {
+    const incident = await this.d.incidents.setStatus(state.incidentId, 'investigating', {
+      message: 'searching incident memory for similar past incidents',
+      actor: 'healing',
+    });
+    const matches = await this.d.memory.similar(incidentText(incident), { topK: 3 });
+    await this.event(
+      state.incidentId,
+      'memory.matches',
+      `${matches.length} similar past incident(s)`,
+      {
+        matches: matches.map((m) => ({
+          id: m.incident.id,
+          title: m.incident.title,
+          score: Number(m.score.toFixed(3)),
+          fix: m.incident.fix,
+          autoApply: m.autoApply,
+          reason: m.reason,
+        })),
+      },
+    );
+    const candidates: Candidate[] = matches
+      .filter((m) => m.autoApply && m.incident.fix)
+      .map((m) => ({
+        source: 'memory',
+        action: m.incident.fix!.action,
+        parameters: m.incident.fix!.parameters,
+        memoryId: m.incident.id,
+        score: m.score,
+      }));
+    return { known: candidates.length > 0, state: { ...state, candidates } };
+  }
+
+  /** Runs the configured read actions and keeps what they say. */
+  async gatherEvidence(state: HealingState): Promise<HealingState> {
+    await this.d.incidents.setStatus(state.incidentId, 'investigating', {
+      message: 'gathering evidence',
+      actor: 'healing',
+    });
+    const evidence: Evidence[] = [];
+    for (const action of this.d.settings.evidenceActions) {
+      try {
+        const spec = await this.d.catalogue.get(action);
+        if (spec.risk !== 'read') {
+          evidence.push({
+            action,
+            ok: false,
+            output: `not gathered: ${action} is ${spec.risk}, evidence uses read actions only`,
+          });
+          continue;
+        }
+        const o = await this.d.executor.runAction(
+          action,
+          {},
+          { kind: 'healing', id: String(state.incidentId) },
+        );
+        const { ok, output } = outputOf(o);
+        evidence.push({ action, ok, output: clip(output) });
+      } catch (err) {
+        evidence.push({ action, ok: false, output: `could not run: ${errorMessage(err)}` });
+      }
+    }
+    await this.event(
+      state.incidentId,
+      'evidence',
+      `gathered ${evidence.length} piece(s) of evidence`,
+      { evidence },
+    );
+    return { ...state, evidence };
+  }
+
+  /** Asks the orchestrator model for a diagnosis and one catalogue action. Never guesses without it. */
+  async diagnose(state: HealingState): Promise<{ ok: boolean; state: HealingState }> {
+    const incident = await this.d.incidents.get(state.incidentId);
+    const actions = await this.d.catalogue.list();
+    const catalogue = actions
+      .map(
+        (a) =>
+          `- ${a.name} (risk ${a.risk}): ${a.description}${Object.keys(a.params).length ? ` params: ${Object.keys(a.params).join(', ')}` : ''}`,
+      )
+      .join('\n');
+    const evidence = (state.evidence ?? [])
+      .map((e) => `## ${e.action}${e.ok ? '' : ' (failed)'}\n${e.output}`)
+      .join('\n\n');
+    try {
+      const model = this.d.llm.modelFor('orchestrator');
+      const { value, repairs } = await chatStructured({
+        llm: this.d.llm,
+        model,
+        schema: diagnosisSchema,
+        messages: [
+          {
+            role: 'system',
+            content:
+              'You are a site reliability engineer diagnosing a production incident. Use only the evidence given. ' +
+              'Propose exactly one action, by name, from the catalogue below, with its parameters; never a shell command. ' +
+              'State the risk of the action honestly. Reply with JSON only.\n\nCatalogue:\n' +
+              catalogue,
+          },
+          {
+            role: 'user',
+            content: `Incident:\n${incidentText(incident)}\n\nEvidence:\n${evidence || '(none)'}`,
+          },
+        ],
+      });
+      await this.event(state.incidentId, 'diagnosis', value.summary, {
+        model,
+        repairs,
+        diagnosis: value,
+      });
+      return {
+        ok: true,
+        state: {
+          ...state,
+          diagnosis: value,
+          candidates: [
+            {
+              source: 'model',
+              action: value.action.name,
+              parameters: value.action.parameters,
+              claimedRisk: value.risk,
+              diagnosis: value,
+            },
+          ],
+        },
+      };
+    } catch (err) {
+      const reason = `no diagnosis: ${errorMessage(err)}`;
+      await this.event(state.incidentId, 'diagnosis.failed', reason);
+      return { ok: false, state: { ...state, reason } };
+    }
+  }
+
+  /** Tries the candidates in order, each through the gate, then verifies. */
+  async remediate(state: HealingState): Promise<RemediationResult> {
+    const attempts: Attempt[] = [...(state.attempts ?? [])];
+    const candidates = (state.candidates ?? []).slice(0, this.d.settings.maxAttempts);
+    let reason = 'no candidate fix';
+    for (const c of candidates) {
+      const gate = await this.gate(state.incidentId, c);
+      if (gate.decision === 'refuse') {
+        attempts.push({
+          action: c.action,
+          parameters: c.parameters,
+          source: c.source,
+          decision: 'refused',
+          reason: gate.reason,
+        });
+        await this.event(state.incidentId, 'gate.refused', `${c.action}: ${gate.reason}`, {
+          candidate: c,
+        });
+        reason = gate.reason;
+        continue;
+      }
+      if (gate.decision === 'approval') {
+        const approval = await this.d.approvals.request({
+          incidentId: state.incidentId,
+          action: c.action,
+          parameters: c.parameters,
+          risk: gate.risk,
+          reason: gate.reason,
+          proposal: c.diagnosis ?? null,
+        });
+        attempts.push({
+          action: c.action,
+          parameters: c.parameters,
+          source: c.source,
+          decision: 'approval_requested',
+          reason: gate.reason,
+        });
+        return {
+          outcome: 'awaiting_approval',
+          state: { ...state, attempts, approvalId: approval.id },
+        };
+      }
+      await this.d.incidents.setStatus(state.incidentId, 'remediating', {
+        message: `running ${c.action} ${JSON.stringify(c.parameters)}: ${gate.reason}`,
+        actor: 'healing',
+      });
+      const outcome = await this.d.executor.runAction(
+        c.action,
+        c.parameters,
+        { kind: 'healing', id: String(state.incidentId) },
+        undefined,
+        false,
+        c.source === 'approved' && c.approvalId
+          ? { id: c.approvalId, by: c.approvedBy ?? 'unknown' }
+          : undefined,
+      );
+      const ran = outputOf(outcome);
+      await this.event(
+        state.incidentId,
+        'action.result',
+        `${c.action} ${ran.ok ? 'succeeded' : 'failed'}`,
+        {
+          action: c.action,
+          parameters: c.parameters,
+          output: clip(ran.output),
+          status: outcome.status,
+        },
+      );
+      const verified = ran.ok && (await this.verify(state.incidentId, outcome));
+      attempts.push({
+        action: c.action,
+        parameters: c.parameters,
+        source: c.source,
+        decision: 'ran',
+        reason: gate.reason,
+        verified,
+      });
+      if (verified) return { outcome: 'resolved', state: { ...state, attempts, resolvedBy: c } };
+      reason = ran.ok
+        ? `${c.action} ran but the problem did not go away`
+        : `${c.action} failed: ${clip(ran.output, 300)}`;
+      // A known fix that did not work is never applied automatically again.
+      if (c.memoryId) await this.d.memory.feedback(c.memoryId, { verified: false, note: reason });
+    }
+    return { outcome: 'failed', state: { ...state, attempts, reason } };
+  }
+
+  private async gate(
+    incidentId: number,
+    c: Candidate,
+  ): Promise<{ decision: 'run' | 'refuse' | 'approval'; reason: string; risk: Risk }> {
+    let risk: Risk;
+    try {
+      // Rendering validates the action and every parameter against the catalogue.
+      risk = (await this.d.catalogue.render(c.action, c.parameters)).action.risk;
+    } catch (err) {
+      return {
+        decision: 'refuse',
+        reason: `not a valid catalogue action: ${errorMessage(err)}`,
+        risk: 'dangerous',
+      };
+    }
+    if (c.claimedRisk && riskOrder[c.claimedRisk] > riskOrder[risk]) risk = c.claimedRisk;
+    if (c.source === 'approved')
+      return { decision: 'run', reason: `approved by ${c.approvedBy}`, risk };
+    if (risk === 'dangerous')
+      return {
+        decision: 'approval',
+        reason: `${c.action} is dangerous: a person must approve it`,
+        risk,
+      };
+    if (risk === 'read') return { decision: 'run', reason: 'read-only action', risk };
+    if (c.source === 'memory') {
+      return { decision: 'run', reason: `verified known fix (score ${c.score?.toFixed(2)})`, risk };
+    }
+    const incident = await this.d.incidents.get(incidentId);
+    try {
+      const verdict = await checkConsensus(
+        {
+          incident: incidentText(incident),
+          diagnosis: c.diagnosis
+            ? `${c.diagnosis.summary}\nRoot cause: ${c.diagnosis.rootCause}`
+            : '(none)',
+          action: { name: c.action, parameters: c.parameters, risk },
+        },
+        { llm: this.d.llm },
+      );
+      await this.event(incidentId, 'consensus', `${verdict.model}: ${verdict.verdict}`, {
+        verdict,
+      });
+      if (verdict.approved)
+        return {
+          decision: 'run',
+          reason: `the validator model agreed (${verdict.reasons.join('; ')})`,
+          risk,
+        };
+      return {
+        decision: 'approval',
+        reason: `the validator model answered ${verdict.verdict}: ${verdict.reasons.join('; ')}`,
+        risk,
+      };
+    } catch (err) {
+      return {
+        decision: 'refuse',
+        reason: `no second opinion for a change: ${errorMessage(err)}`,
+        risk,
+      };
+    }
+  }
+
+  /** The monitor turns green, else the action's verify probe, else the sender resolves the alert. */
+  private async verify(incidentId: number, outcome: ExecOutcome): Promise<boolean> {
+    await this.d.incidents.setStatus(incidentId, 'verifying', {
+      message: 'verifying the fix',
+      actor: 'healing',
+    });
+    const incident = await this.d.incidents.get(incidentId);
+    const monitorId =
+      incident.source === 'monitor' ? Number(incident.fingerprint.replace(/^monitor:/, '')) : NaN;
+    if (outcome.status === 'ran' && outcome.verify && !Number.isInteger(monitorId)) {
+      await this.event(
+        incidentId,
+        'verify',
+        `verify probe ${outcome.verify.ok ? 'passed' : 'failed'}`,
+      );
+      return outcome.verify.ok;
+    }
+    const deadline = Date.now() + this.d.settings.verifyTimeoutMs;
+    for (;;) {
+      if (Number.isInteger(monitorId)) {
+        const m = await this.d.monitors.checkNow(monitorId);
+        if (m.state === 'up') {
+          await this.event(
+            incidentId,
+            'verify',
+            `monitor ${m.name} is up: ${m.lastResult?.detail ?? ''}`,
+          );
+          return true;
+        }
+      } else if ((await this.d.incidents.get(incidentId)).status === 'resolved') {
+        await this.event(incidentId, 'verify', 'the alert was resolved by its sender');
+        return true;
+      }
+      if (Date.now() >= deadline) break;
+      await new Promise((r) => setTimeout(r, this.d.settings.verifyIntervalMs));
+    }
+    await this.event(
+      incidentId,
+      'verify',
+      `not healthy within ${this.d.settings.verifyTimeoutMs} ms`,
+    );
+    return false;
+  }
+
+  /** Stores the resolution so the next occurrence is fixed without the model; resolves the incident. */
+  async learn(state: HealingState): Promise<HealingState> {
+    const fix = state.resolvedBy!;
+    const incident = await this.d.incidents.get(state.incidentId);
+    const { events } = await this.d.incidents.show(state.incidentId);
+    if (!events.some((e) => e.type === 'memory.stored')) {
+      if (fix.memoryId) {
+        await this.d.memory.feedback(fix.memoryId, {
+          verified: true,
+          note: `fixed incident ${incident.id}`,
+        });
+      } else {
+        const logExcerpt = (state.evidence ?? [])
+          .map((e) => `${e.action}: ${e.output}`)
+          .join('\n')
+          .slice(0, 2000);
+        await this.d.memory.remember({
+          title: incident.summary,
+          symptoms: incidentText(incident),
+          service: incident.service,
+          logExcerpt,
+          rootCause: fix.diagnosis?.rootCause ?? state.diagnosis?.rootCause ?? '',
+          fix: { action: fix.action, parameters: fix.parameters },
+          outcome: 'resolved',
+          verified: true,
+        });
+      }
+      await this.event(state.incidentId, 'memory.stored', `remembered: ${fix.action} fixes this`, {
+        fix,
+      });
+    }
+    if (incident.status !== 'resolved') {
+      await this.d.incidents.setStatus(state.incidentId, 'resolved', {
+        message: `fixed by ${fix.action} (${fix.source === 'memory' ? 'known fix' : fix.source === 'approved' ? 'approved' : 'diagnosed'})`,
+        actor: 'healing',
+      });
+    }
+    await this.d.notifications.notify({
+      kind: 'resolved',
+      title: `Resolved: ${incident.summary}`,
+      text: `Warden ran ${fix.action} ${JSON.stringify(fix.parameters)} and verified the fix.`,
+      dedupKey: `incident:${incident.id}:resolved`,
+      incidentId: incident.id,
+      severity: incident.severity,
+    });
+    return state;
+  }
+
+  /** Hands the incident to a person with everything gathered. */
+  async escalate(state: HealingState): Promise<HealingState> {
+    const incident = await this.d.incidents.get(state.incidentId);
+    const reason = state.reason ?? 'automatic remediation did not fix it';
+    if (incident.status !== 'escalated' && incident.status !== 'resolved') {
+      await this.d.incidents.setStatus(state.incidentId, 'escalated', {
+        message: reason,
+        evidence: {
+          attempts: state.attempts ?? [],
+          evidence: state.evidence ?? [],
+          diagnosis: state.diagnosis ?? null,
+        },
+        actor: 'healing',
+      });
+    }
+    await this.d.notifications.notify({
+      kind: 'escalated',
+      title: `Needs a person: ${incident.summary}`,
+      text: [
+        `Why: ${reason}`,
+        ...(state.diagnosis
+          ? [`Diagnosis: ${state.diagnosis.summary}`, `Root cause: ${state.diagnosis.rootCause}`]
+          : []),
+        ...(state.attempts ?? []).map(
+          (a) =>
+            `Tried ${a.action}: ${a.decision}${a.verified === false ? ', not verified' : ''} (${a.reason})`,
+        ),
+        ...(state.evidence ?? []).map((e) => `Evidence ${e.action}: ${clip(e.output, 500)}`),
+      ].join('\n'),
+      dedupKey: `incident:${incident.id}:escalated`,
+      incidentId: incident.id,
+      severity: incident.severity,
+    });
+    return state;
+  }
+
+  /** Continues after a person decided: an approval runs its exact action; anything else escalates. */
+  async applyDecision(state: HealingState): Promise<{ approved: boolean; state: HealingState }> {
+    const a = await this.d.approvals.get(state.approvalId!);
+    if (a.status !== 'approved') {
+      return {
+        approved: false,
+        state: {
+          ...state,
+          reason: `the approval request was ${a.status}${a.decidedBy ? ` by ${a.decidedBy}` : ''}`,
+        },
+      };
+    }
+    return {
+      approved: true,
+      state: {
+        ...state,
+        candidates: [
+          {
+            source: 'approved',
+            action: a.action,
+            parameters: a.parameters,
+            approvalId: a.id,
+            approvedBy: a.decidedBy ?? 'unknown',
+          },
+        ],
+      },
+    };
+  }
+}

@@ -1,0 +1,32 @@
+// The JobQueue port: it carries execution ids and nothing else; the
+// database is the record. Delivery is at least once: a handler may see an id
+// twice (a re-enqueue by the sweep, a stalled job), and the executor's claim
+// makes the second delivery a no-op. Two adapters pass one contract suite
+// (test/job-queue-contract.ts): embedded (in-process) and BullMQ (Redis).
+import type { CheckResult } from '../health.ts';
+
+export type JobHandler = (executionId: string) => Promise<void>;
+
+export type EnqueueOptions = {
+  /** Deliver no sooner than this. @default 0 */
+  delayMs?: number;
+};
+
+export type ConsumeOptions = {
+  /** Handlers running at once in this process. */
+  concurrency: number;
+};
+
+export interface JobQueue {
+  readonly kind: 'embedded' | 'bullmq';
+  enqueue(executionId: string, options?: EnqueueOptions): Promise<void>;
+  /** Starts delivering jobs to handler; a handler's failure is logged and the job dropped. */
+  consume(handler: JobHandler, options: ConsumeOptions): Promise<void>;
+  /** Stops taking jobs; resolves once running handlers finished or timeoutMs passed. */
+  stopConsuming(timeoutMs: number): Promise<void>;
+  /** Handlers running now. */
+  active(): number;
+  /** Readiness: can this process enqueue and, when consuming, take jobs now? */
+  check(): Promise<CheckResult>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,145 @@
+// Workflows API: CRUD (every save a new version), activation, manual runs,
+// and the node types the editor offers.
+import type { FastifyInstance } from 'fastify';
+
+import type { Services } from '../../app.ts';
+import { describeNodeType } from '../../engine/node-types.ts';
+import { idParams } from '../schemas.ts';
+
+const workflowSummary = {
+  type: 'object',
+  properties: {
+    id: { type: 'integer' },
+    name: { type: 'string' },
+    active: { type: 'boolean' },
+    currentVersion: { type: 'integer' },
+    activeVersion: { type: ['integer', 'null'] },
+    createdAt: { type: 'string', format: 'date-time' },
+    updatedAt: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
+const workflowSchema = {
+  type: 'object',
+  properties: {
+    ...workflowSummary.properties,
+    definition: { type: 'object', additionalProperties: true },
+  },
+} as const;
+
+export const workflowBody = {
+  type: 'object',
+  required: ['name', 'nodes'],
+  properties: {
+    name: { type: 'string' },
+    nodes: { type: 'array', maxItems: 500, items: { type: 'object', additionalProperties: true } },
+    connections: { type: 'object', additionalProperties: true },
+    settings: { type: 'object', additionalProperties: true },
+  },
+  additionalProperties: true,
+} as const;
+
+const startedSchema = {
+  type: 'object',
+  properties: { executionId: { type: 'string' }, status: { type: 'string' } },
+} as const;
+
+export default async function workflowsPlugin(app: FastifyInstance, opts: { services: Services }) {
+  const { engine } = opts.services;
+  type Id = { Params: { id: number } };
+
+  app.get(
+    '/api/v1/node-types',
+    {
+      schema: {
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              nodeTypes: { type: 'array', items: { type: 'object', additionalProperties: true } },
+            },
+          },
+        },
+      },
+    },
+    async () => ({ nodeTypes: engine.registry.list().map(describeNodeType) }),
+  );
+
+  app.get(
+    '/api/v1/workflows',
+    {
+      schema: {
+        response: {
+          200: {
+            type: 'object',
+            properties: { workflows: { type: 'array', items: workflowSummary } },
+          },
+        },
+      },
+    },
+    async () => ({ workflows: await engine.workflows.list() }),
+  );
+
+  app.post<{ Body: unknown }>(
+    '/api/v1/workflows',
+    { schema: { body: workflowBody, response: { 201: workflowSchema } } },
+    async (request, reply) => reply.status(201).send(await engine.createWorkflow(request.body)),
+  );
+
+  app.get<Id>(
+    '/api/v1/workflows/:id',
+    { schema: { params: idParams, response: { 200: workflowSchema } } },
+    async (request) => engine.workflows.get(request.params.id),
+  );
+
+  app.put<Id & { Body: unknown }>(
+    '/api/v1/workflows/:id',
+    { schema: { params: idParams, body: workflowBody, response: { 200: workflowSchema } } },
+    async (request) => engine.updateWorkflow(request.params.id, request.body),
+  );
+
+  app.delete<Id>(
+    '/api/v1/workflows/:id',
+    { schema: { params: idParams, response: { 204: { type: 'null' } } } },
+    async (request, reply) => {
+      await engine.deleteWorkflow(request.params.id);
+      return reply.status(204).send();
+    },
+  );
+
+  for (const action of ['activate', 'deactivate'] as const) {
+    app.post<Id>(
+      `/api/v1/workflows/:id/${action}`,
+      { schema: { params: idParams, response: { 200: workflowSchema } } },
+      async (request) => engine.setActive(request.params.id, action === 'activate'),
+    );
+  }
+
+  app.post<Id & { Body: { items?: Record<string, unknown>[]; triggerNode?: string } | undefined }>(
+    '/api/v1/workflows/:id/run',
+    {
+      schema: {
+        params: idParams,
+        body: {
+          type: ['object', 'null'],
+          properties: {
+            items: {
+              type: 'array',
+              maxItems: 10_000,
+              items: { type: 'object', additionalProperties: true },
+            },
+            triggerNode: { type: 'string', maxLength: 200 },
+          },
+          additionalProperties: false,
+        },
+        response: { 202: startedSchema },
+      },
+    },
+    async (request, reply) => {
+      const executionId = await engine.runManual(request.params.id, request.body?.items, {
+        triggerNode: request.body?.triggerNode,
+      });
+      return reply.status(202).send({ executionId, status: 'queued' });
+    },
+  );
+}
