@@ -146,6 +146,13 @@ describe('incident memory with the lexical embedder (pgvector in PGlite)', () =>
     }
   });
 
+  it('returns nothing, not NaN scores that slip past the threshold, for an alert of only stopwords or symbols', async () => {
+    for (const q of ['the and of it', '!!! ??? ---', '']) {
+      const hits = await memory.similar(q, { topK: 3 });
+      expect(hits).toEqual([]);
+    }
+  });
+
   it('filters by service', async () => {
     const hits = await memory.similar('disk almost full', { topK: 3, service: 'postgresql' });
     expect(hits.length).toBeGreaterThan(0);

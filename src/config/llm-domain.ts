@@ -17,7 +17,7 @@ export const llmDomain = domain('llm', 'LLM gateway: model server, model roles a
     env: 'OLLAMA_URL',
     schema: z.string().url(),
     default: 'http://127.0.0.1:11434',
-    doc: 'Base URL of the model server (for openai, without the /v1 suffix).',
+    doc: 'Base URL of the model server (for openai, with or without the /v1 suffix).',
   }),
   apiKey: setting({
     env: 'LLM_API_KEY',

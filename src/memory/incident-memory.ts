@@ -261,15 +261,20 @@ export class IncidentMemory {
     await this.ensureReady();
     const topK = options.topK ?? 3;
     const vector = await this.embedder.embedQuery(text, options);
+    // A text with no features (only stopwords or symbols) embeds to the zero
+    // vector, whose cosine is undefined: it matches nothing by similarity.
+    const hasFeatures = vector.some((x) => x !== 0);
     const filter = options.service ? { service: options.service } : undefined;
     const [vectorHits, text_] = await Promise.all([
-      this.store.search(this.collection, { vector, topK: candidates, filter }),
+      hasFeatures
+        ? this.store.search(this.collection, { vector, topK: candidates, filter })
+        : Promise.resolve([]),
       this.textScores(text, options.service),
     ]);
     const vectorScore = new Map(vectorHits.map((h) => [h.id, h.score]));
     // Text-only candidates still need their cosine: score exactly those ids.
     const missing = [...text_.keys()].filter((id) => !vectorScore.has(id));
-    if (missing.length > 0) {
+    if (hasFeatures && missing.length > 0) {
       const extra: SearchHit[] = await this.store.search(this.collection, {
         vector,
         topK: missing.length,
@@ -280,7 +285,9 @@ export class IncidentMemory {
     const ids = new Set([...vectorScore.keys(), ...text_.keys()]);
     const ranked = [...ids]
       .map((id) => {
-        const v = Math.max(0, Math.min(1, vectorScore.get(id) ?? 0));
+        // NaN (a stored zero vector) counts as no similarity.
+        const cos = vectorScore.get(id) ?? 0;
+        const v = Number.isFinite(cos) ? Math.max(0, Math.min(1, cos)) : 0;
         const t = text_.get(id) ?? 0;
         const raw = (v + t) / 2;
         return { id, v, t, raw };
@@ -317,7 +324,7 @@ export class IncidentMemory {
       return 'its fix failed verification before; it is never applied automatically again';
     if (i.outcome !== 'resolved') return `its outcome was ${i.outcome}`;
     if (!i.verified) return 'its fix was never verified';
-    if (score < this.threshold)
+    if (!(score >= this.threshold))
       return `score ${score.toFixed(2)} is under the threshold ${this.threshold} (MEMORY_THRESHOLD)`;
     return undefined;
   }
