@@ -1,9 +1,9 @@
-// `warden memory status|reindex`: what incident memory holds, and
-// re-embedding everything after the embedder changed.
+// `warden memory status|list|show|forget|reindex`: what incident memory
+// holds, and re-embedding everything after the embedder changed.
 import type { Command } from 'commander';
 
 import { withServices } from './context.ts';
-import { printJson, printLine } from './output.ts';
+import { printJson, printLine, printRows } from './output.ts';
 import { ProgressCounter } from './progress.ts';
 
 type JsonFlag = { json?: boolean };
@@ -24,6 +24,66 @@ export function registerMemoryCommands(program: Command): void {
       printLine(
         `stale      ${status.stale}${status.stale > 0 ? '  (run `warden memory reindex`)' : ''}`,
       );
+    });
+
+  memory
+    .command('list')
+    .description('remembered incidents, newest first')
+    .option('--service <name>', 'only this service')
+    .option('--limit <n>', 'how many', '50')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: JsonFlag & { service?: string; limit: string }) => {
+      const rows = await withServices((s) =>
+        s.memory.list({
+          limit: Math.max(1, Number(opts.limit) || 50),
+          ...(opts.service ? { service: opts.service } : {}),
+        }),
+      );
+      printRows(
+        rows,
+        [
+          { header: 'id', value: (i) => i.id },
+          { header: 'service', value: (i) => i.service },
+          { header: 'title', value: (i) => i.title },
+          {
+            header: 'fix',
+            value: (i) => (i.fix ? `${i.fix.action} ${JSON.stringify(i.fix.parameters)}` : null),
+          },
+          {
+            header: 'verified',
+            value: (i) => (i.fixBlocked ? 'blocked' : i.verified ? 'yes' : 'no'),
+          },
+        ],
+        opts.json,
+      );
+    });
+
+  memory
+    .command('show <id>')
+    .description('one remembered incident')
+    .option('--json', 'machine-readable output')
+    .action(async (id: string, opts: JsonFlag) => {
+      const i = await withServices((s) => s.memory.get(id));
+      if (opts.json) return printJson(i);
+      printLine(`${i.id}: ${i.title}`);
+      printLine(`service    ${i.service ?? '-'}`);
+      printLine(`root cause ${i.rootCause || '-'}`);
+      printLine(
+        `fix        ${i.fix ? `${i.fix.action} ${JSON.stringify(i.fix.parameters)}` : '-'}`,
+      );
+      printLine(
+        `verified   ${i.verified}${i.fixBlocked ? ' (blocked: it failed verification once)' : ''}; worked ${i.successCount}, failed ${i.failureCount}`,
+      );
+    });
+
+  memory
+    .command('forget <id>')
+    .description('forget a remembered incident (its fix will not be reused)')
+    .option('--json', 'machine-readable output')
+    .action(async (id: string, opts: JsonFlag) => {
+      await withServices((s) => s.memory.forget(id));
+      if (opts.json) printJson({ forgotten: id });
+      else printLine(`forgot incident ${id}`);
     });
 
   memory

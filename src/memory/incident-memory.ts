@@ -208,6 +208,27 @@ export class IncidentMemory {
     return toIncident(rows[0]);
   }
 
+  /** Stored incidents, newest first. */
+  async list(
+    options: { service?: string; limit?: number; offset?: number } = {},
+  ): Promise<StoredIncident[]> {
+    const { rows } = await this.db.query<Row>(
+      `SELECT ${columns} FROM memory_incidents WHERE ($1::text IS NULL OR service = $1)
+        ORDER BY id DESC LIMIT $2 OFFSET $3`,
+      [options.service ?? null, Math.min(options.limit ?? 100, 1000), options.offset ?? 0],
+    );
+    return rows.map(toIncident);
+  }
+
+  /** Forgets an incident: its row, its feedback and its vector. */
+  async forget(id: string): Promise<void> {
+    await this.ensureReady();
+    await this.get(id);
+    await this.store.delete(this.collection, [id]);
+    // Its feedback goes with it (ON DELETE CASCADE).
+    await this.db.query('DELETE FROM memory_incidents WHERE id = $1::bigint', [id]);
+  }
+
   /**
    * Records whether a reused fix passed its verify probe. A failure blocks the
    * fix from automatic use for good; a later success does not unblock it.

@@ -15,6 +15,7 @@ import authPlugin from './plugins/auth.ts';
 import credentialsPlugin from './plugins/credentials.ts';
 import executionsPlugin from './plugins/executions.ts';
 import healthPlugin from './plugins/health.ts';
+import memoryPlugin from './plugins/memory.ts';
 import metricsPlugin from './plugins/metrics.ts';
 import monitorsPlugin from './plugins/monitors.ts';
 import sessionPlugin from './plugins/session.ts';
@@ -68,6 +69,7 @@ export async function buildServer(
     credentialsPlugin,
     monitorsPlugin,
     approvalsPlugin,
+    memoryPlugin,
     metricsPlugin,
     alertsPlugin,
     workflowsPlugin,
