@@ -33,9 +33,9 @@ const problems = [
   'health check returns 500',
 ];
 
-let dispatchedAt = 0;
+const clock = { dispatchedAt: 0 };
 const starter = ((command: string, args: readonly string[], options: SpawnOptions) => {
-  if (args.includes('restart')) dispatchedAt = performance.now();
+  if (args.includes('restart')) clock.dispatchedAt = performance.now();
   return spawn('/bin/true', [], options) as ChildProcess;
 }) as Spawner;
 
@@ -87,7 +87,7 @@ try {
   await s.engine.startWorker(2);
   const latencies: number[] = [];
   for (let t = 0; t < trials; t++) {
-    dispatchedAt = 0;
+    clock.dispatchedAt = 0;
     const alert = {
       source: 'alertmanager' as const,
       fingerprint: `bench-${t}`,
@@ -102,12 +102,12 @@ try {
     };
     const start = performance.now();
     const [result] = await s.incidents.ingest([{ ...alert, status: 'firing' }]);
-    while (dispatchedAt === 0) {
+    while (clock.dispatchedAt === 0) {
       if (performance.now() - start > 30_000)
         throw new Error(`trial ${t}: no fix dispatched within 30 s`);
       await new Promise((r) => setImmediate(r));
     }
-    latencies.push(dispatchedAt - start);
+    latencies.push(clock.dispatchedAt - start);
     // The sender resolves the alert: that is the verification, and the fix stays trusted.
     await s.incidents.ingest([{ ...alert, status: 'resolved', endsAt: new Date() }]);
     const id = result!.incidentId!;
