@@ -118,6 +118,28 @@ function outputOf(o: ExecOutcome): { ok: boolean; output: string } {
 export class HealingService {
   constructor(private readonly d: HealingDeps) {}
 
+  /**
+   * Moves the incident on. Its sender may resolve it while the pipeline runs;
+   * a resolved incident stays resolved, and that is noted rather than fatal.
+   */
+  private async moveTo(
+    id: number,
+    status: Incident['status'],
+    message: string,
+    evidence?: Record<string, unknown>,
+  ) {
+    try {
+      await this.d.incidents.setStatus(id, status, {
+        message,
+        actor: 'healing',
+        ...(evidence ? { evidence } : {}),
+      });
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'incident_closed') throw err;
+      await this.event(id, 'healing.note', `${message} (the incident is already resolved)`);
+    }
+  }
+
   private event(id: number, type: string, message: string, evidence?: Record<string, unknown>) {
     return this.d.incidents.addEvent(id, {
       type,
@@ -129,10 +151,12 @@ export class HealingService {
 
   /** Recalls similar past incidents; their verified fixes above the threshold become candidates. */
   async recall(state: HealingState): Promise<{ known: boolean; state: HealingState }> {
-    const incident = await this.d.incidents.setStatus(state.incidentId, 'investigating', {
-      message: 'searching incident memory for similar past incidents',
-      actor: 'healing',
-    });
+    await this.moveTo(
+      state.incidentId,
+      'investigating',
+      'searching incident memory for similar past incidents',
+    );
+    const incident = await this.d.incidents.get(state.incidentId);
     const matches = await this.d.memory.similar(incidentText(incident), { topK: 3 });
     await this.event(
       state.incidentId,
@@ -163,10 +187,7 @@ export class HealingService {
 
   /** Runs the configured read actions and keeps what they say. */
   async gatherEvidence(state: HealingState): Promise<HealingState> {
-    await this.d.incidents.setStatus(state.incidentId, 'investigating', {
-      message: 'gathering evidence',
-      actor: 'healing',
-    });
+    await this.moveTo(state.incidentId, 'investigating', 'gathering evidence');
     const evidence: Evidence[] = [];
     for (const action of this.d.settings.evidenceActions) {
       try {
@@ -303,10 +324,23 @@ export class HealingService {
           state: { ...state, attempts, approvalId: approval.id },
         };
       }
-      await this.d.incidents.setStatus(state.incidentId, 'remediating', {
-        message: `running ${c.action} ${JSON.stringify(c.parameters)}: ${gate.reason}`,
-        actor: 'healing',
-      });
+      // Nothing to fix any more: never act on an incident that resolved itself.
+      if ((await this.d.incidents.get(state.incidentId)).status === 'resolved') {
+        await this.event(
+          state.incidentId,
+          'healing.note',
+          `not running ${c.action}: the incident resolved on its own`,
+        );
+        return {
+          outcome: 'failed',
+          state: { ...state, attempts, reason: 'resolved on its own before any action ran' },
+        };
+      }
+      await this.moveTo(
+        state.incidentId,
+        'remediating',
+        `running ${c.action} ${JSON.stringify(c.parameters)}: ${gate.reason}`,
+      );
       const outcome = await this.d.executor.runAction(
         c.action,
         c.parameters,
@@ -413,10 +447,7 @@ export class HealingService {
 
   /** The monitor turns green, else the action's verify probe, else the sender resolves the alert. */
   private async verify(incidentId: number, outcome: ExecOutcome): Promise<boolean> {
-    await this.d.incidents.setStatus(incidentId, 'verifying', {
-      message: 'verifying the fix',
-      actor: 'healing',
-    });
+    await this.moveTo(incidentId, 'verifying', 'verifying the fix');
     const incident = await this.d.incidents.get(incidentId);
     const monitorId =
       incident.source === 'monitor' ? Number(incident.fingerprint.replace(/^monitor:/, '')) : NaN;
@@ -487,10 +518,11 @@ export class HealingService {
       });
     }
     if (incident.status !== 'resolved') {
-      await this.d.incidents.setStatus(state.incidentId, 'resolved', {
-        message: `fixed by ${fix.action} (${fix.source === 'memory' ? 'known fix' : fix.source === 'approved' ? 'approved' : 'diagnosed'})`,
-        actor: 'healing',
-      });
+      await this.moveTo(
+        state.incidentId,
+        'resolved',
+        `fixed by ${fix.action} (${fix.source === 'memory' ? 'known fix' : fix.source === 'approved' ? 'approved' : 'diagnosed'})`,
+      );
     }
     await this.d.notifications.notify({
       kind: 'resolved',
@@ -507,15 +539,13 @@ export class HealingService {
   async escalate(state: HealingState): Promise<HealingState> {
     const incident = await this.d.incidents.get(state.incidentId);
     const reason = state.reason ?? 'automatic remediation did not fix it';
-    if (incident.status !== 'escalated' && incident.status !== 'resolved') {
-      await this.d.incidents.setStatus(state.incidentId, 'escalated', {
-        message: reason,
-        evidence: {
-          attempts: state.attempts ?? [],
-          evidence: state.evidence ?? [],
-          diagnosis: state.diagnosis ?? null,
-        },
-        actor: 'healing',
+    // A problem that went away needs no person.
+    if (incident.status === 'resolved') return state;
+    if (incident.status !== 'escalated') {
+      await this.moveTo(state.incidentId, 'escalated', reason, {
+        attempts: state.attempts ?? [],
+        evidence: state.evidence ?? [],
+        diagnosis: state.diagnosis ?? null,
       });
     }
     await this.d.notifications.notify({
