@@ -80,6 +80,7 @@ async function breakDemo(r: Rig): Promise<Incident> {
   return opened!;
 }
 
+/** Waits until the incident has one of the statuses and no healing execution is still running. */
 async function waitForIncident(
   r: Rig,
   id: number,
@@ -89,7 +90,10 @@ async function waitForIncident(
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const i = await r.s.incidents.get(id);
-    if (statuses.includes(i.status)) return i;
+    const running = (await r.s.engine.executions.list({})).filter(
+      (e) => !terminalStatuses.includes(e.status),
+    );
+    if (statuses.includes(i.status) && running.length === 0) return i;
     if (Date.now() > deadline) {
       const { events } = await r.s.incidents.show(id);
       throw new Error(
