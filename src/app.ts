@@ -11,6 +11,7 @@ import { migrate, pendingMigrations } from './db/migrate.ts';
 import { openDb } from './db/open-db.ts';
 import type { BuildExecOptions, ExecServices } from './exec/build-exec.ts';
 import { buildExec } from './exec/build-exec.ts';
+import { outcomeText } from './exec/executor.ts';
 import { Engine } from './engine/engine.ts';
 import type { ResponseBus } from './engine/response-bus.ts';
 import { LocalResponseBus, RedisResponseBus } from './engine/response-bus.ts';
@@ -103,8 +104,8 @@ function readActionRunner(exec: ExecServices): ActionRunner {
     const out = await exec.executor.runAction(name, params, { kind: 'monitor' }, signal);
     if (out.status === 'refused')
       throw new UserError('action_refused', `${out.rule}: ${out.reason}`);
-    if (out.status === 'done') return { exitCode: 0, output: JSON.stringify(out.result) };
-    return { exitCode: out.timedOut ? null : out.exitCode, output: `${out.stdout}${out.stderr}` };
+    const { exitCode, output } = outcomeText(out);
+    return { exitCode, output };
   };
 }
 

@@ -35,6 +35,19 @@ export type ExecOutcome =
     }
   | { status: 'done'; rule: string; result: unknown; durationMs: number };
 
+/** Whether an outcome succeeded, and its output as text (refusals say why). */
+export function outcomeText(o: ExecOutcome): {
+  ok: boolean;
+  exitCode: number | null;
+  output: string;
+} {
+  if (o.status === 'refused')
+    return { ok: false, exitCode: null, output: `refused (${o.rule}): ${o.reason}` };
+  if (o.status === 'done') return { ok: true, exitCode: 0, output: JSON.stringify(o.result) };
+  const exitCode = o.timedOut ? null : o.exitCode;
+  return { ok: exitCode === 0, exitCode, output: `${o.stdout}${o.stderr}`.trim() };
+}
+
 export type ExecutorOptions = {
   policy: CommandPolicy;
   runner: SandboxRunner;

@@ -23,6 +23,7 @@ import type {
   ToolCall,
   Usage,
 } from './provider.ts';
+import { toolsBody } from './provider.ts';
 
 export type OllamaProviderOptions = {
   /** @default "http://127.0.0.1:11434" */
@@ -125,14 +126,7 @@ export class OllamaProvider implements LlmProvider {
     return {
       model: r.model,
       messages: r.messages.map(toOllamaMessage),
-      ...(r.tools?.length
-        ? {
-            tools: r.tools.map((t) => ({
-              type: 'function',
-              function: { name: t.name, description: t.description, parameters: t.parameters },
-            })),
-          }
-        : {}),
+      ...toolsBody(r.tools),
       ...(r.format ? { format: r.format } : {}),
       ...(options(r) ? { options: options(r) } : {}),
       ...(this.keepAlive ? { keep_alive: this.keepAlive } : {}),

@@ -23,6 +23,7 @@ import type {
   ToolCall,
   Usage,
 } from './provider.ts';
+import { toolsBody } from './provider.ts';
 
 export type OpenAiProviderOptions = {
   /** Server URL, with or without the trailing /v1. */
@@ -129,14 +130,7 @@ export class OpenAiProvider implements LlmProvider {
     return {
       model: r.model,
       messages: r.messages.map(toOaMessage),
-      ...(r.tools?.length
-        ? {
-            tools: r.tools.map((t) => ({
-              type: 'function',
-              function: { name: t.name, description: t.description, parameters: t.parameters },
-            })),
-          }
-        : {}),
+      ...toolsBody(r.tools),
       ...(r.format === 'json'
         ? { response_format: { type: 'json_object' } }
         : r.format

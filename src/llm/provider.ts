@@ -30,6 +30,17 @@ export type ToolDefinition = {
   parameters: Record<string, unknown>;
 };
 
+/** Tools as Ollama's and the OpenAI API's request bodies both take them (omitted when none). */
+export function toolsBody(tools: readonly ToolDefinition[] | undefined) {
+  if (!tools?.length) return {};
+  return {
+    tools: tools.map((t) => ({
+      type: 'function',
+      function: { name: t.name, description: t.description, parameters: t.parameters },
+    })),
+  };
+}
+
 export type CallOptions = {
   /** Cancels the request; the adapter aborts the HTTP call. */
   signal?: AbortSignal;

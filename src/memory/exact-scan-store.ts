@@ -3,7 +3,12 @@
 // with the collection (fine for thousands of incidents, not for millions).
 // Vectors are unit length, so the dot product is the cosine similarity.
 import type { Db } from '../db/db.ts';
-import { ensureRegistered, registryRow, requireCollection, upsertRows } from './pg-collections.ts';
+import {
+  collectionInfo,
+  ensureRegistered,
+  requireCollection,
+  upsertRows,
+} from './pg-collections.ts';
 import type {
   CollectionInfo,
   CollectionSpec,
@@ -36,13 +41,8 @@ export class ExactScanStore implements VectorStore {
     });
   }
 
-  async info(name: string): Promise<CollectionInfo | undefined> {
-    const row = await registryRow(this.db, checkCollectionName(name));
-    if (!row || row.store !== this.kind) return undefined;
-    const { rows } = await this.db.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM ${this.table(name)}`,
-    );
-    return { name, dimension: row.dimension, embedder: row.embedder, count: rows[0]!.n };
+  info(name: string): Promise<CollectionInfo | undefined> {
+    return collectionInfo(this.db, this.kind, name, this.table(name));
   }
 
   async upsert(name: string, points: VectorPoint[]): Promise<void> {

@@ -114,3 +114,16 @@ export async function pgvectorStatus(db: Queryable): Promise<PgvectorStatus> {
 export function pgvectorInstallHint(serverMajor: number): string {
   return `Install pgvector on the PostgreSQL server (Debian/Ubuntu with the PostgreSQL apt repository: \`apt install postgresql-${serverMajor}-pgvector\`; RHEL: \`dnf install pgvector_${serverMajor}\`; Docker: the pgvector/pgvector:pg${serverMajor} image; or build it from https://github.com/pgvector/pgvector), then run \`CREATE EXTENSION vector;\` in Warden's database as a superuser. Until then, set MEMORY_STORE=postgres-exact (or auto) to keep vectors as float8[] and scan them exactly, or use Qdrant (QDRANT_URL).`;
 }
+
+/** A collection's registry entry and row count, for the stores that keep vectors in a PostgreSQL table. */
+export async function collectionInfo(
+  db: Queryable,
+  kind: string,
+  name: string,
+  table: string,
+): Promise<{ name: string; dimension: number; embedder: string; count: number } | undefined> {
+  const row = await registryRow(db, checkCollectionName(name));
+  if (!row || row.store !== kind) return undefined;
+  const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`);
+  return { name, dimension: row.dimension, embedder: row.embedder, count: rows[0]!.n };
+}

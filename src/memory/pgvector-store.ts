@@ -6,10 +6,10 @@ import { UserError } from '../errors.ts';
 import type { Db } from '../db/db.ts';
 import type { RegistryRow } from './pg-collections.ts';
 import {
+  collectionInfo,
   ensureRegistered,
   pgvectorInstallHint,
   pgvectorStatus,
-  registryRow,
   requireCollection,
   upsertRows,
 } from './pg-collections.ts';
@@ -103,13 +103,8 @@ export class PgvectorStore implements VectorStore {
     });
   }
 
-  async info(name: string): Promise<CollectionInfo | undefined> {
-    const row = await registryRow(this.db, checkCollectionName(name));
-    if (!row || row.store !== this.kind) return undefined;
-    const { rows } = await this.db.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM ${this.table(name)}`,
-    );
-    return { name, dimension: row.dimension, embedder: row.embedder, count: rows[0]!.n };
+  info(name: string): Promise<CollectionInfo | undefined> {
+    return collectionInfo(this.db, this.kind, name, this.table(name));
   }
 
   async upsert(name: string, points: VectorPoint[]): Promise<void> {

@@ -15,6 +15,7 @@ import type { Config } from '../../config/load.ts';
 import { errorMessage } from '../../errors.ts';
 import type { ActionCatalogue } from '../../exec/action-catalogue.ts';
 import type { ExecOutcome, Executor, Risk } from '../../exec/executor.ts';
+import { outcomeText } from '../../exec/executor.ts';
 import { checkConsensus } from '../../llm/consensus.ts';
 import type { LlmGateway } from '../../llm/gateway.ts';
 import { chatStructured } from '../../llm/structured-output.ts';
@@ -109,12 +110,6 @@ function incidentText(i: Incident): string {
 
 const clip = (s: string, n = maxEvidenceChars) => (s.length > n ? `${s.slice(0, n)}…` : s);
 
-function outputOf(o: ExecOutcome): { ok: boolean; output: string } {
-  if (o.status === 'refused') return { ok: false, output: `refused (${o.rule}): ${o.reason}` };
-  if (o.status === 'done') return { ok: true, output: JSON.stringify(o.result) };
-  return { ok: o.exitCode === 0 && !o.timedOut, output: `${o.stdout}${o.stderr}`.trim() };
-}
-
 export class HealingService {
   constructor(private readonly d: HealingDeps) {}
 
@@ -205,7 +200,7 @@ export class HealingService {
           {},
           { kind: 'healing', id: String(state.incidentId) },
         );
-        const { ok, output } = outputOf(o);
+        const { ok, output } = outcomeText(o);
         evidence.push({ action, ok, output: clip(output) });
       } catch (err) {
         evidence.push({ action, ok: false, output: `could not run: ${errorMessage(err)}` });
@@ -351,7 +346,7 @@ export class HealingService {
           ? { id: c.approvalId, by: c.approvedBy ?? 'unknown' }
           : undefined,
       );
-      const ran = outputOf(outcome);
+      const ran = outcomeText(outcome);
       await this.event(
         state.incidentId,
         'action.result',

@@ -6,12 +6,7 @@ import type { Services } from '../../app.ts';
 import { alertSources } from '../../incidents/alert.ts';
 import type { CreateAlertEndpointInput } from '../../incidents/alert-endpoints.ts';
 import { endpointUrls } from '../../incidents/alert-endpoints.ts';
-
-const idParams = {
-  type: 'object',
-  required: ['id'],
-  properties: { id: { type: 'integer', minimum: 1 } },
-} as const;
+import { idParams } from '../schemas.ts';
 
 export async function alertEndpointRoutes(app: FastifyInstance, opts: { services: Services }) {
   const { alertEndpoints, config } = opts.services;
