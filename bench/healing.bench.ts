@@ -3,6 +3,7 @@
 // the verified fix among 10k incidents and the gate dispatches it. The clock
 // stops when the sandbox starts the fix's process (the process starter is
 // swapped for one that notes the time and runs /bin/true).
+// The first few alerts warm the JIT and the caches and are not counted.
 //   BENCH_INCIDENTS (default 10000), BENCH_TRIALS (default 100)
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { spawn } from 'node:child_process';
@@ -18,6 +19,7 @@ import { createLogger } from '../src/log.ts';
 
 const incidents = Number(process.env.BENCH_INCIDENTS ?? 10_000);
 const trials = Number(process.env.BENCH_TRIALS ?? 100);
+const warmup = 5;
 
 const services = ['web', 'api', 'db', 'cache', 'queue', 'mail', 'search', 'auth', 'billing', 'cdn'];
 const problems = [
@@ -86,7 +88,7 @@ try {
   await installAutoHeal(s.engine);
   await s.engine.startWorker(2);
   const latencies: number[] = [];
-  for (let t = 0; t < trials; t++) {
+  for (let t = -warmup; t < trials; t++) {
     clock.dispatchedAt = 0;
     const alert = {
       source: 'alertmanager' as const,
@@ -107,7 +109,7 @@ try {
         throw new Error(`trial ${t}: no fix dispatched within 30 s`);
       await new Promise((r) => setImmediate(r));
     }
-    latencies.push(clock.dispatchedAt - start);
+    if (t >= 0) latencies.push(clock.dispatchedAt - start);
     // The sender resolves the alert: that is the verification, and the fix stays trusted.
     await s.incidents.ingest([{ ...alert, status: 'resolved', endsAt: new Date() }]);
     const id = result!.incidentId!;
@@ -121,7 +123,7 @@ try {
   const at = (q: number) =>
     latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
   console.log(
-    `alert -> known fix dispatched (${incidents} incidents in memory, ${trials} alerts, PGlite, embedded queue):` +
+    `alert -> known fix dispatched (${incidents} incidents in memory, ${trials} alerts after ${warmup} to warm up, PGlite, embedded queue):` +
       ` p50 ${at(0.5).toFixed(1)} ms, p99 ${at(0.99).toFixed(1)} ms, max ${latencies.at(-1)!.toFixed(1)} ms (target: p99 < 50 ms)`,
   );
 } finally {

@@ -211,6 +211,63 @@ describe('feedback', () => {
   });
 });
 
+describe('full-text scores', () => {
+  it('weights each word by its inverse document frequency over the whole memory', async () => {
+    const db = await PgliteDb.open();
+    try {
+      await migrate(db);
+      const memory = new IncidentMemory({
+        db,
+        store: await PgvectorStore.open(db),
+        embedder: new LexicalEmbedder(),
+      });
+      // "kernel" is in all four incidents, "zookeeper" in one.
+      const a = await memory.remember({ title: 'zookeeper kernel panic', outcome: 'resolved' });
+      const b = await memory.remember({ title: 'kernel update pending', outcome: 'resolved' });
+      for (const t of ['kernel oops on boot', 'kernel module missing'])
+        await memory.remember({ title: t, outcome: 'resolved' });
+      const w = (df: number, n: number) => Math.log(1 + n / (1 + df));
+      // b has only the common word: its share of the query's total weight.
+      const expected = (n: number) => w(4, n) / (w(1, n) + w(4, n));
+      const scoreOf = async (id: string) =>
+        (await memory.similar('zookeeper kernel', { topK: 10 })).find((h) => h.incident.id === id)!
+          .textScore;
+      expect(await scoreOf(b.id)).toBeCloseTo(expected(4), 10);
+      expect(await scoreOf(a.id)).toBeCloseTo(1, 10);
+      // The corpus size the weights use follows forget() and a truncate.
+      const extra = await memory.remember({ title: 'disk full', outcome: 'resolved' });
+      expect(await scoreOf(b.id)).toBeCloseTo(expected(5), 10);
+      await memory.forget(extra.id);
+      expect(await scoreOf(b.id)).toBeCloseTo(expected(4), 10);
+      const count = async () =>
+        (await db.query<{ n: string }>('SELECT incidents::text AS n FROM memory_corpus')).rows[0]!
+          .n;
+      expect(await count()).toBe('4');
+      await db.exec('TRUNCATE memory_incidents CASCADE');
+      expect(await count()).toBe('0');
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('keeps no GIN pending list, so searches do not slow down between vacuums', async () => {
+    // PGlite has no autovacuum: a pending list would only grow, and every
+    // full-text or payload search would read through it.
+    await PgvectorStore.open(lite).then((s) =>
+      s.ensureCollection({ name: 'gin_check', dimension: 4, embedder: 'test' }),
+    );
+    const { rows } = await lite.query<{ relname: string; reloptions: string[] | null }>(
+      `SELECT c.relname, c.reloptions FROM pg_class c JOIN pg_am am ON am.oid = c.relam
+        WHERE am.amname = 'gin' AND c.relkind = 'i'`,
+    );
+    const names = rows.map((r) => r.relname);
+    expect(names).toContain('memory_incidents_tsv_idx');
+    expect(names).toContain('vec_gin_check_payload');
+    for (const r of rows)
+      expect({ [r.relname]: r.reloptions }).toEqual({ [r.relname]: ['fastupdate=off'] });
+  });
+});
+
 describe('a vector that could not be stored', () => {
   it('leaves the incident counted as stale for reindex, not marked as embedded', async () => {
     const real = await PgvectorStore.open(lite);

@@ -36,7 +36,7 @@ export class ExactScanStore implements VectorStore {
         `CREATE TABLE IF NOT EXISTS ${t} (id text PRIMARY KEY, embedding float8[] NOT NULL CHECK (cardinality(embedding) = ${spec.dimension}), payload jsonb NOT NULL DEFAULT '{}')`,
       );
       await tx.query(
-        `CREATE INDEX IF NOT EXISTS ${t}_payload ON ${t} USING gin (payload jsonb_path_ops)`,
+        `CREATE INDEX IF NOT EXISTS ${t}_payload ON ${t} USING gin (payload jsonb_path_ops) WITH (fastupdate = off)`,
       );
     });
   }

@@ -253,24 +253,29 @@ export class IncidentMemory {
     return this.get(id);
   }
 
-  /** IDF-weighted share of the query's lexemes in each candidate, and the best text candidates. */
+  /**
+   * IDF-weighted share of the query's lexemes in each candidate, and the best
+   * text candidates. Each lexeme's rows come from the GIN index and are summed
+   * per incident, so the cost follows the query's postings, not the corpus.
+   */
   private async textScores(text: string, service: string | undefined) {
     const { rows } = await this.db.query<{ id: string; score: number }>(
       `WITH q AS (
-         SELECT DISTINCT lexeme FROM unnest(to_tsvector('english', $1)) AS u(lexeme, positions, weights)
-       ), n AS (SELECT greatest(count(*), 1)::float8 AS total FROM memory_incidents),
+         SELECT DISTINCT lexeme, quote_literal(lexeme)::tsquery AS tq
+         FROM unnest(to_tsvector('english', $1)) AS u(lexeme, positions, weights)
+       ), n AS (SELECT greatest(incidents, 1)::float8 AS total FROM memory_corpus),
        idf AS (
-         SELECT q.lexeme, ln(1 + n.total / (1 + (SELECT count(*) FROM memory_incidents m
-                  WHERE m.search_tsv @@ quote_literal(q.lexeme)::tsquery))) AS w
+         SELECT q.tq, ln(1 + n.total / (1 + (SELECT count(*) FROM memory_incidents m
+                  WHERE m.search_tsv @@ q.tq))) AS w
          FROM q, n
        ), total AS (SELECT sum(w) AS s FROM idf)
-       SELECT m.id::text AS id,
-              (SELECT sum(idf.w) FROM idf WHERE idf.lexeme = ANY(tsvector_to_array(m.search_tsv))) / total.s AS score
-       FROM memory_incidents m, total
-       WHERE total.s > 0
-         AND m.search_tsv @@ (SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery FROM q)
-         AND ($2::text IS NULL OR m.service = $2)
-       ORDER BY score DESC
+       SELECT m.id::text AS id, sum(idf.w) / min(total.s) AS score
+       FROM idf
+       JOIN memory_incidents m ON m.search_tsv @@ idf.tq
+       CROSS JOIN total
+       WHERE total.s > 0 AND ($2::text IS NULL OR m.service = $2)
+       GROUP BY m.id
+       ORDER BY score DESC, m.id
        LIMIT ${candidates}`,
       [text, service ?? null],
     );

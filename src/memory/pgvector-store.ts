@@ -98,7 +98,7 @@ export class PgvectorStore implements VectorStore {
         `CREATE INDEX IF NOT EXISTS ${t}_hnsw ON ${t} USING hnsw (embedding vector_cosine_ops)`,
       );
       await tx.query(
-        `CREATE INDEX IF NOT EXISTS ${t}_payload ON ${t} USING gin (payload jsonb_path_ops)`,
+        `CREATE INDEX IF NOT EXISTS ${t}_payload ON ${t} USING gin (payload jsonb_path_ops) WITH (fastupdate = off)`,
       );
     });
   }
