@@ -114,25 +114,39 @@ export class HealingService {
   constructor(private readonly d: HealingDeps) {}
 
   /**
-   * Moves the incident on. Its sender may resolve it while the pipeline runs;
-   * a resolved incident stays resolved, and that is noted rather than fatal.
+   * Moves the incident on and returns it; undefined when it is resolved
+   * already (its sender may resolve it while the pipeline runs, and a
+   * resolved incident stays resolved).
    */
-  private async moveTo(
+  private async transition(
     id: number,
     status: Incident['status'],
     message: string,
     evidence?: Record<string, unknown>,
-  ) {
+  ): Promise<Incident | undefined> {
     try {
-      await this.d.incidents.setStatus(id, status, {
+      return await this.d.incidents.setStatus(id, status, {
         message,
         actor: 'healing',
         ...(evidence ? { evidence } : {}),
       });
     } catch (err) {
       if ((err as { code?: string }).code !== 'incident_closed') throw err;
-      await this.event(id, 'healing.note', `${message} (the incident is already resolved)`);
+      return undefined;
     }
+  }
+
+  /** Moves the incident on; that it was resolved already is noted rather than fatal. */
+  private async moveTo(
+    id: number,
+    status: Incident['status'],
+    message: string,
+    evidence?: Record<string, unknown>,
+  ): Promise<Incident | undefined> {
+    const incident = await this.transition(id, status, message, evidence);
+    if (!incident)
+      await this.event(id, 'healing.note', `${message} (the incident is already resolved)`);
+    return incident;
   }
 
   private event(id: number, type: string, message: string, evidence?: Record<string, unknown>) {
@@ -146,12 +160,12 @@ export class HealingService {
 
   /** Recalls similar past incidents; their verified fixes above the threshold become candidates. */
   async recall(state: HealingState): Promise<{ known: boolean; state: HealingState }> {
-    await this.moveTo(
-      state.incidentId,
-      'investigating',
-      'searching incident memory for similar past incidents',
-    );
-    const incident = await this.d.incidents.get(state.incidentId);
+    const incident =
+      (await this.moveTo(
+        state.incidentId,
+        'investigating',
+        'searching incident memory for similar past incidents',
+      )) ?? (await this.d.incidents.get(state.incidentId));
     const matches = await this.d.memory.similar(incidentText(incident), { topK: 3 });
     await this.event(
       state.incidentId,
@@ -320,7 +334,13 @@ export class HealingService {
         };
       }
       // Nothing to fix any more: never act on an incident that resolved itself.
-      if ((await this.d.incidents.get(state.incidentId)).status === 'resolved') {
+      // The move to remediating is the check: it fails on a resolved incident.
+      const remediating = await this.transition(
+        state.incidentId,
+        'remediating',
+        `running ${c.action} ${JSON.stringify(c.parameters)}: ${gate.reason}`,
+      );
+      if (!remediating) {
         await this.event(
           state.incidentId,
           'healing.note',
@@ -331,11 +351,6 @@ export class HealingService {
           state: { ...state, attempts, reason: 'resolved on its own before any action ran' },
         };
       }
-      await this.moveTo(
-        state.incidentId,
-        'remediating',
-        `running ${c.action} ${JSON.stringify(c.parameters)}: ${gate.reason}`,
-      );
       const outcome = await this.d.executor.runAction(
         c.action,
         c.parameters,
