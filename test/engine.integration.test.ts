@@ -5,6 +5,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import type { Execution } from '../src/engine/execution-store.ts';
 import { Scheduler } from '../src/engine/scheduler.ts';
 import type { BullmqQueue } from '../src/queue/bullmq-queue.ts';
 import { buildServer } from '../src/server/server.ts';
@@ -272,6 +273,66 @@ describe.each(modes)('engine: $name', ({ kind, redis }) => {
       status: 'succeeded',
       result: [{ saw: 'response_too_large' }],
     });
+  });
+
+  it("starts the error workflow with the failed execution's id and error, and an error workflow that fails starts none", async () => {
+    // The handler fails too, naming the same handler as its own error workflow.
+    const handler = await create(
+      chain([
+        { name: 'Start', type: 'manual' },
+        {
+          name: 'Note',
+          type: 'set',
+          parameters: {
+            values: {
+              failed: '={{ execution.id }}',
+              code: '={{ execution.error.code }}',
+              node: '={{ execution.error.node }}',
+            },
+            keepOnlySet: true,
+          },
+        },
+        {
+          name: 'Alarm',
+          type: 'httpRequest',
+          parameters: { url: `${sink.url}/big?bytes=5000`, maxResponseBytes: 100 },
+        },
+      ]),
+    );
+    await s.engine.updateWorkflow(handler.id, {
+      ...handler.definition,
+      settings: { errorWorkflowId: handler.id },
+    });
+    const failing = await run(
+      chain(
+        [
+          { name: 'Start', type: 'manual' },
+          {
+            name: 'Big',
+            type: 'httpRequest',
+            parameters: { url: `${sink.url}/big?bytes=5000`, maxResponseBytes: 100 },
+          },
+        ],
+        {},
+        { errorWorkflowId: handler.id },
+      ),
+    );
+    expect(failing.ex.status).toBe('failed');
+    let handled: Execution | undefined;
+    await waitFor(async () => {
+      const [e] = await s.engine.executions.list({ workflowId: handler.id, mode: 'error' });
+      handled = e && ['succeeded', 'failed'].includes(e.status) ? e : undefined;
+      return handled !== undefined;
+    }, 'the error workflow to end');
+    expect(handled!.status).toBe('failed');
+    const steps = await s.engine.executions.steps(handled!.id);
+    // A step's output is one list of items per output.
+    expect(steps.find((x) => x.nodeName === 'Note')?.output).toEqual([
+      [{ failed: failing.id, code: 'response_too_large', node: 'Big' }],
+    ]);
+    // The failed error execution started no further error execution.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await s.engine.executions.list({ workflowId: handler.id })).toHaveLength(1);
   });
 
   it('waits durably: the execution sleeps in the database and resumes', async () => {
