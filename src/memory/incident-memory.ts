@@ -68,9 +68,21 @@ export type IncidentMemoryOptions = {
 export type SearchOptions = EmbedOptions & {
   /** @default 3 */
   topK?: number;
-  /** Only incidents of this service. */
+  /**
+   * Only incidents of this service. The service's name is then taken out of
+   * the alert's text: every candidate shares it, so it would only make any
+   * problem of the service look like any other.
+   */
   service?: string;
 };
+
+/** The text with every whole-word occurrence of the name blanked out. */
+export function withoutName(text: string, name: string): string {
+  const n = name.trim();
+  if (!n) return text;
+  const escaped = n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return text.replace(new RegExp(`(?<![\\p{L}\\p{N}_])${escaped}(?![\\p{L}\\p{N}_])`, 'giu'), ' ');
+}
 
 type Row = {
   id: string;
@@ -283,9 +295,10 @@ export class IncidentMemory {
   }
 
   /** The past incidents most like the alert, best first, with calibrated scores. */
-  async similar(text: string, options: SearchOptions = {}): Promise<SimilarIncident[]> {
+  async similar(alertText: string, options: SearchOptions = {}): Promise<SimilarIncident[]> {
     await this.ensureReady();
     const topK = options.topK ?? 3;
+    const text = options.service ? withoutName(alertText, options.service) : alertText;
     const vector = await this.embedder.embedQuery(text, options);
     // A text with no features (only stopwords or symbols) embeds to the zero
     // vector, whose cosine is undefined: it matches nothing by similarity.
@@ -331,7 +344,7 @@ export class IncidentMemory {
       .map((r) => {
         const incident = byId.get(r.id)!;
         const score = calibrate(r.raw, this.calibration);
-        const reason = this.refusal(incident, score);
+        const reason = this.refusal(incident, score, options.service);
         return {
           incident,
           score,
@@ -344,8 +357,11 @@ export class IncidentMemory {
       });
   }
 
-  private refusal(i: StoredIncident, score: number): string | undefined {
+  private refusal(i: StoredIncident, score: number, service?: string): string | undefined {
     if (!i.fix) return 'the incident has no fix';
+    // A fix names its target: another service's fix is never applied here.
+    if (service !== undefined && i.service !== service)
+      return `it happened on ${i.service ?? 'no named service'}, not on ${service}`;
     if (i.fixBlocked)
       return 'its fix failed verification before; it is never applied automatically again';
     if (i.outcome !== 'resolved') return `its outcome was ${i.outcome}`;

@@ -108,6 +108,21 @@ function incidentText(i: Incident): string {
   return [i.summary, `service ${i.service}`, labels, notes].filter(Boolean).join('\n');
 }
 
+/**
+ * What memory is searched with: the alert's own words, without the lines
+ * that only name the service (the search is scoped to it already).
+ */
+function recallText(i: Incident): string {
+  const labels = Object.entries(i.labels)
+    .filter(([, v]) => v !== i.service)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+  const notes = Object.entries(i.annotations)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join('\n');
+  return [i.summary, labels, notes].filter(Boolean).join('\n');
+}
+
 const clip = (s: string, n = maxEvidenceChars) => (s.length > n ? `${s.slice(0, n)}…` : s);
 
 export class HealingService {
@@ -166,7 +181,12 @@ export class HealingService {
         'investigating',
         'searching incident memory for similar past incidents',
       )) ?? (await this.d.incidents.get(state.incidentId));
-    const matches = await this.d.memory.similar(incidentText(incident), { topK: 3 });
+    // Only this service's past incidents: a fix names its target, and another
+    // service's look-alike problem is not this one.
+    const matches = await this.d.memory.similar(recallText(incident), {
+      topK: 3,
+      service: incident.service,
+    });
     await this.event(
       state.incidentId,
       'memory.matches',
