@@ -30,6 +30,11 @@ import {
   notificationsCollector,
   processCollector,
 } from './metrics/core-collectors.ts';
+import {
+  executionsBacklogCollector,
+  executionsEndedCollector,
+  llmCollector,
+} from './metrics/service-collectors.ts';
 import { MetricsRegistry } from './metrics/registry.ts';
 import type { ActionRunner } from './monitors/checks.ts';
 import { MonitorService } from './monitors/monitor-service.ts';
@@ -273,6 +278,9 @@ export async function createServices(
     metrics.register(dbPoolCollector(db));
     metrics.register(monitorsCollector(db));
     metrics.register(notificationsCollector(db));
+    metrics.register(executionsEndedCollector(engine.executor));
+    metrics.register(executionsBacklogCollector(db));
+    metrics.register(llmCollector(llm.metrics));
     const approvals = new ApprovalService(db, incidents, notifications, {
       ttlMs: config.alerts.approvalTtlSeconds * 1000,
       ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),

@@ -1,8 +1,10 @@
 // /metrics: Prometheus text with the database pool, HTTP traffic by route
-// pattern and monitors, behind a viewer's key.
+// pattern, monitors, workflow outcomes, the queue's depth and the models,
+// behind a viewer's key.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { TestApp } from './helpers/app.ts';
+import { OllamaTestServer } from './helpers/ollama-test-server.ts';
 import { makeTestApp } from './helpers/app.ts';
 
 let t: TestApp;
@@ -42,5 +44,83 @@ describe('GET /metrics', () => {
     );
     expect(body).toMatch(/^warden_monitors\{state="down"\} 1$/m);
     expect(body).not.toMatch(/route="[^"]*424242/);
+  });
+});
+
+describe('GET /metrics: workflows, the queue and the models', () => {
+  let server: OllamaTestServer;
+  let m: TestApp;
+  beforeAll(async () => {
+    server = await OllamaTestServer.start();
+    m = await makeTestApp('postgres', { OLLAMA_URL: server.url, LLM_RETRIES: '0' });
+  });
+  afterAll(async () => {
+    await m?.close();
+    await server?.close();
+  });
+
+  const scrape = async () => {
+    const res = await m.app.inject({
+      method: 'GET',
+      url: '/metrics',
+      headers: await m.keyFor('viewer'),
+    });
+    expect(res.statusCode).toBe(200);
+    return res.body;
+  };
+
+  it('reports the queue depth, workflow outcomes and per-model requests, errors, latency and tokens/s', async () => {
+    const wf = (ok: boolean) =>
+      m.services.engine.createWorkflow({
+        name: `metrics-${ok}`,
+        nodes: [
+          { id: '1', name: 'Start', type: 'manual', parameters: {} },
+          ok
+            ? { id: '2', name: 'Work', type: 'noOp', parameters: {} }
+            : {
+                id: '2',
+                name: 'Work',
+                type: 'httpRequest',
+                parameters: { url: `${server.url}/api/tags`, maxResponseBytes: 10 },
+              },
+        ],
+        connections: { Start: { main: [[{ node: 'Work', index: 0 }]] } },
+      });
+    const good = await wf(true);
+    const bad = await wf(false);
+    // No worker yet: both wait in the queue.
+    const ids = [
+      await m.services.engine.runManual(good.id),
+      await m.services.engine.runManual(good.id),
+      await m.services.engine.runManual(bad.id),
+    ];
+    expect(await scrape()).toMatch(/^warden_executions\{status="queued"\} 3$/m);
+    await m.services.engine.startWorker(4);
+    for (const id of ids) await m.services.engine.waitForStatus(id);
+    let body = await scrape();
+    expect(body).toMatch(/^warden_executions\{status="queued"\} 0$/m);
+    expect(body).toMatch(/^warden_executions_ended_total\{status="succeeded"\} 2$/m);
+    expect(body).toMatch(/^warden_executions_ended_total\{status="failed"\} 1$/m);
+
+    server.script({ content: 'one two three four', evalCount: 40, evalDurationNs: 2_000_000_000 });
+    server.script({ status: 404, error: 'model "missing" not found, try pulling it first' });
+    const model = 'qwen2.5-coder:3b-instruct';
+    await m.services.llm.chat({ model, messages: [{ role: 'user', content: 'hi' }] });
+    await expect(
+      m.services.llm.chat({ model, messages: [{ role: 'user', content: 'hi' }] }),
+    ).rejects.toThrow();
+    body = await scrape();
+    const q = `model="${model}"`;
+    expect(body).toMatch(new RegExp(`^warden_llm_requests_total\\{${q}\\} 2$`, 'm'));
+    expect(body).toMatch(new RegExp(`^warden_llm_errors_total\\{${q},code="[a-z_]+"\\} 1$`, 'm'));
+    expect(body).toMatch(
+      new RegExp(`^warden_llm_tokens_total\\{${q},kind="generated"\\} 40$`, 'm'),
+    );
+    // 40 tokens in 2 s of eval time.
+    expect(body).toMatch(new RegExp(`^warden_llm_tokens_per_second\\{${q}\\} 20$`, 'm'));
+    const seconds = Number(
+      new RegExp(`^warden_llm_request_seconds_total\\{${q}\\} (\\S+)$`, 'm').exec(body)?.[1],
+    );
+    expect(seconds).toBeGreaterThan(0);
   });
 });

@@ -98,6 +98,8 @@ export function capJson(value: unknown, max: number): { value: unknown; truncate
 
 export class Executor {
   private readonly running = new Map<string, AbortController>();
+  /** Executions this process ended, by final status (for /metrics). */
+  readonly ended: Record<string, number> = {};
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: ExecutorOptions) {}
@@ -318,6 +320,7 @@ class ExecutionRun {
     const { ex, o } = this;
     const capped = capJson(result, o.stepDataMaxBytes).value;
     const ok = await o.store.finish(ex.id, this.owner, status, { result: capped, error }, steps);
+    if (ok) this.executor.ended[status] = (this.executor.ended[status] ?? 0) + 1;
     if (
       ex.mode === 'webhook' &&
       !this.responded &&
