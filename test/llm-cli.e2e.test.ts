@@ -1,4 +1,5 @@
-// `warden models list|pull`, `warden doctor` and `warden memory reindex` as a
+// `warden models list|pull`, `warden doctor`, `warden memory reindex` and
+// `warden memory search` as a
 // user runs them: a child process, against the Ollama test server and a
 // fresh PostgreSQL database.
 import { execFile } from 'node:child_process';
@@ -138,5 +139,27 @@ describe('warden memory reindex', () => {
     );
     const after = await warden(['memory', 'status', '--json'], { MEMORY_EMBEDDER: 'ollama' });
     expect(JSON.parse(after.stdout)).toMatchObject({ incidents: 3, stale: 0 });
+  });
+
+  it('searches the reindexed memory, plainly or as JSON, and names a bad option', async () => {
+    const env = { MEMORY_EMBEDDER: 'ollama' };
+    const json = await warden(['memory', 'search', 'disk', 'full', 'on', 'web-1', '--json'], env);
+    expect(json.code).toBe(0);
+    const found = JSON.parse(json.stdout) as {
+      threshold: number;
+      matches: { incident: { title: string }; score: number; autoApply: boolean }[];
+    };
+    expect(found.threshold).toBe(0.85);
+    expect(found.matches[0]!.incident.title).toBe('disk full on web-1');
+    // Remembered without a fix: it never runs by itself.
+    expect(found.matches.every((m) => !m.autoApply)).toBe(true);
+    const plain = await warden(['memory', 'search', 'nginx 502', '--top', '1'], env);
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toMatch(/^ID\s+SCORE\s+SERVICE\s+TITLE\s+FIX RUNS BY ITSELF$/m);
+    expect(plain.stdout).toContain('nginx 502');
+    expect(plain.stdout).toContain('no: the incident has no fix');
+    const bad = await warden(['memory', 'search', 'x', '--top', '0'], env);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('--top must be a whole number from 1 to 20, not "0"');
   });
 });

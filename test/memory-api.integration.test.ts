@@ -1,5 +1,5 @@
-// Incident memory through the API: list, show, forget; a forgotten fix is
-// never found again.
+// Incident memory through the API: list, show, search, forget; a forgotten
+// fix is never found again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { TestApp } from './helpers/app.ts';
@@ -66,5 +66,53 @@ describe('/api/v1/memory', () => {
       (await t.app.inject({ method: 'GET', url: '/api/v1/memory/not-a-number', headers: viewer }))
         .statusCode,
     ).toBe(400);
+  });
+
+  it('searches for viewers, scoped to a service when asked, and says why a fix would not run', async () => {
+    for (const [service, title] of [
+      ['redis', 'redis evicting keys: maxmemory reached'],
+      ['nginx', 'redis evicting keys: maxmemory reached'],
+    ] as const)
+      await t.services.memory.remember({
+        title,
+        service,
+        fix: { action: 'unit.restart', parameters: { unit: `${service}.service` } },
+        outcome: 'resolved',
+        verified: true,
+      });
+    const viewer = await t.keyFor('viewer');
+    const search = (body: Record<string, unknown>) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/api/v1/memory/search',
+        headers: viewer,
+        payload: body,
+      });
+    const all = await search({ text: 'redis evicting keys: maxmemory reached', topK: 5 });
+    expect(all.statusCode).toBe(200);
+    expect(all.json().threshold).toBe(0.85);
+    expect(
+      all
+        .json()
+        .matches.map((m: { incident: { service: string } }) => m.incident.service)
+        .sort(),
+    ).toEqual(['nginx', 'redis']);
+    const scoped = await search({
+      text: 'redis evicting keys: maxmemory reached',
+      service: 'nginx',
+    });
+    const matches = scoped.json().matches as {
+      incident: { service: string };
+      autoApply: boolean;
+    }[];
+    expect(matches.map((m) => m.incident.service)).toEqual(['nginx']);
+    expect(matches[0]!.autoApply).toBe(true);
+    const bad = await search({ text: '', topK: 50 });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.message).toMatch(/text|topK/);
+    expect(
+      (await t.app.inject({ method: 'POST', url: '/api/v1/memory/search', payload: { text: 'x' } }))
+        .statusCode,
+    ).toBe(401);
   });
 });

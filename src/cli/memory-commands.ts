@@ -1,7 +1,9 @@
-// `warden memory status|list|show|forget|reindex`: what incident memory
-// holds, and re-embedding everything after the embedder changed.
+// `warden memory status|list|show|search|forget|reindex`: what incident
+// memory holds, what it would match, and re-embedding everything after the
+// embedder changed.
 import type { Command } from 'commander';
 
+import { UserError } from '../errors.ts';
 import { withServices } from './context.ts';
 import { printJson, printLine, printRows } from './output.ts';
 import { ProgressCounter } from './progress.ts';
@@ -55,6 +57,45 @@ export function registerMemoryCommands(program: Command): void {
           },
         ],
         opts.json,
+      );
+    });
+
+  memory
+    .command('search <text...>')
+    .description(
+      'the past incidents most like an alert, with scores and whether their fix would run',
+    )
+    .option('--service <name>', "only this service's incidents, as auto-healing searches")
+    .option('--top <n>', 'how many', '3')
+    .option('--json', 'machine-readable output')
+    .action(async (words: string[], opts: JsonFlag & { service?: string; top: string }) => {
+      const top = Number(opts.top);
+      if (!Number.isInteger(top) || top < 1 || top > 20)
+        throw new UserError(
+          'invalid_option',
+          `--top must be a whole number from 1 to 20, not "${opts.top}"`,
+        );
+      const { matches, threshold } = await withServices(async (s) => ({
+        threshold: s.memory.threshold,
+        matches: await s.memory.similar(words.join(' '), {
+          topK: top,
+          ...(opts.service ? { service: opts.service } : {}),
+        }),
+      }));
+      if (opts.json) return printJson({ threshold, matches });
+      printRows(
+        matches,
+        [
+          { header: 'id', value: (m) => m.incident.id },
+          { header: 'score', value: (m) => m.score.toFixed(3) },
+          { header: 'service', value: (m) => m.incident.service },
+          { header: 'title', value: (m) => m.incident.title },
+          {
+            header: 'fix runs by itself',
+            value: (m) => (m.autoApply ? 'yes' : `no: ${m.reason ?? ''}`),
+          },
+        ],
+        false,
       );
     });
 

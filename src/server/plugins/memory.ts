@@ -1,4 +1,5 @@
-// Incident memory: what Warden has learnt. Viewers read; operators forget.
+// Incident memory: what Warden has learnt. Viewers read and search;
+// operators forget.
 import type { FastifyInstance } from 'fastify';
 
 import type { Services } from '../../app.ts';
@@ -58,6 +59,58 @@ export default async function memoryPlugin(app: FastifyInstance, opts: { service
       },
     },
     async (request) => ({ incidents: await memory.list(request.query) }),
+  );
+  app.post<{ Body: { text: string; service?: string; topK?: number } }>(
+    '/api/v1/memory/search',
+    {
+      // A search changes nothing: viewers may run it.
+      config: { role: 'viewer' },
+      schema: {
+        body: {
+          type: 'object',
+          required: ['text'],
+          properties: {
+            text: { type: 'string', minLength: 1, maxLength: 10_000 },
+            service: { type: 'string', minLength: 1, maxLength: 100 },
+            topK: { type: 'integer', minimum: 1, maximum: 20 },
+          },
+          additionalProperties: false,
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              threshold: { type: 'number' },
+              matches: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    incident: incidentSchema,
+                    score: { type: 'number' },
+                    vectorScore: { type: 'number' },
+                    textScore: { type: 'number' },
+                    rawScore: { type: 'number' },
+                    autoApply: { type: 'boolean' },
+                    reason: { type: 'string' },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const { text, service, topK } = request.body;
+      return {
+        threshold: memory.threshold,
+        matches: await memory.similar(text, {
+          topK: topK ?? 3,
+          ...(service ? { service } : {}),
+        }),
+      };
+    },
   );
   app.get<{ Params: { id: string } }>(
     '/api/v1/memory/:id',
