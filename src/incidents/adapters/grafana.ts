@@ -44,7 +44,8 @@ const queryAlerts = new Set(['DatasourceNoData', 'DatasourceError']);
 
 function parseUnified(payload: unknown, options: AlertmanagerOptions): ParsedPayload {
   const group = alertGroup(payload);
-  const title = firstText(group.title);
+  // The group's title ("[FIRING:1] High memory") speaks for its alert only when it has one.
+  const title = group.alerts.length === 1 ? firstText(group.title) : undefined;
   const { ok, rejected } = collect(group.alerts, 'alerts', (item, field) => {
     const alert = groupAlert('grafana', item, field, group, options, title);
     const raw = item as Record<string, unknown>;
