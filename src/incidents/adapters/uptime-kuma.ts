@@ -4,7 +4,7 @@
 // up (resolved); 2 (pending: retrying before "down") and 3 (the monitor is in
 // Uptime Kuma's own maintenance) are not alerts. A null heartbeat and monitor
 // with only `msg` is the "Test" button, or a notice that concerns no single
-// check (certificate expiry is sent that way): nothing to heal.
+// check (certificate and domain expiry are sent that way): nothing to heal.
 // A repeated "still down" notification (resend interval) has
 // heartbeat.important false; it is the same firing alert.
 import type { NormalizedAlert, ParsedPayload } from '../alert.ts';
