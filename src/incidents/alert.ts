@@ -84,6 +84,12 @@ export function requireString(value: unknown, field: string): string {
   return value;
 }
 
+/** The first value that is a non-blank string, if any. */
+export function firstText(...values: unknown[]): string | undefined {
+  for (const v of values) if (typeof v === 'string' && v.trim() !== '') return v;
+  return undefined;
+}
+
 /**
  * Parses a timestamp. Go's zero time ("0001-01-01T00:00:00Z", Alertmanager's
  * "not ended") and empty values are null.
