@@ -3,6 +3,7 @@
 import { ApprovalService } from './approvals/approval-service.ts';
 import { ApiKeyService } from './auth/api-keys.ts';
 import { LoginLimiter } from './auth/login-limiter.ts';
+import { BackupService } from './backup/backup-service.ts';
 import { SessionService } from './auth/sessions.ts';
 import { UserService } from './auth/users.ts';
 import type { Config } from './config/load.ts';
@@ -77,6 +78,8 @@ export type Services = {
   /** The auto-healing steps; the auto-heal workflow's nodes call them. */
   healing: HealingService;
   metrics: MetricsRegistry;
+  /** Database backups: taken on schedule by the main process, rotated, restorable. */
+  backups: BackupService;
   alertEndpoints: AlertEndpointService;
   incidents: IncidentService;
   maintenance: MaintenanceService;
@@ -273,6 +276,11 @@ export async function createServices(
     monitors.onAlert(async (alert) => {
       await incidents.ingest([alert]);
     });
+    const backups = new BackupService(db, {
+      settings: config.backup,
+      database: config.database,
+      logger,
+    });
     const metrics = new MetricsRegistry();
     metrics.register(processCollector);
     metrics.register(dbPoolCollector(db));
@@ -328,7 +336,9 @@ export async function createServices(
       engine,
       webhooks: new WebhookService(engine, credentials, config.engine.webhookResponseTimeoutMs),
       metrics,
+      backups,
       async close() {
+        backups.stop();
         await monitors.stop();
         await engine.shutdown(config.server.shutdownTimeoutMs);
         await queue.close();

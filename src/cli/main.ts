@@ -13,6 +13,7 @@ import { registerExecCommands } from './exec-commands.ts';
 import { registerMcpOpsCommand } from './mcp-ops-command.ts';
 import { registerDoctorCommand } from './doctor.ts';
 import { registerMemoryCommands } from './memory-commands.ts';
+import { registerBackupCommands } from './backup-commands.ts';
 import { registerModelsCommands } from './models-commands.ts';
 import { startCommand, workerCommand } from './start.ts';
 import { registerWorkflowCommands } from './workflow-commands.ts';
@@ -56,6 +57,7 @@ export function buildProgram(): Command {
   registerMcpOpsCommand(program);
   registerModelsCommands(program);
   registerMemoryCommands(program);
+  registerBackupCommands(program);
   registerDoctorCommand(program);
   return program;
 }

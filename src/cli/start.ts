@@ -85,6 +85,7 @@ export async function startCommand(options: StartOptions): Promise<void> {
     services.engine.startScheduler();
     services.engine.startSweeper();
     services.monitors.start();
+    if (config.backup.enabled) services.backups.startSchedule();
     if (config.heal.enabled) await installAutoHeal(services.engine);
     startHousekeeping(services, logger);
   } catch (err) {

@@ -10,6 +10,7 @@ import { llmDomain } from './llm-domain.ts';
 import { memoryDomain } from './memory-domain.ts';
 import { engineDomain, queueDomain } from './engine-domain.ts';
 import { healDomain } from './heal-domain.ts';
+import { backupDomain } from './backup-domain.ts';
 import { domain, durationMs, envBoolean, port, setting } from './setting.ts';
 
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -142,4 +143,5 @@ export const domains = [
   queueDomain,
   engineDomain,
   healDomain,
+  backupDomain,
 ] as const;

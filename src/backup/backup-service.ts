@@ -1,0 +1,352 @@
+// Database backups. PostgreSQL: pg_dump's custom format, restored with
+// pg_restore in one transaction. Embedded PGlite: a gzipped tarball of the
+// data directory, restored while Warden is stopped. Each backup has a JSON
+// sidecar with its kind, time, size and SHA-256; a backup is written under a
+// temporary name and renamed, so a crash never leaves a half backup that
+// looks whole, and a restore checks the checksum first. Programs run without
+// a shell, and the password reaches pg_dump through its environment, never
+// its command line.
+import type { SpawnOptions } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+
+import { PGlite } from '@electric-sql/pglite';
+import { vector } from '@electric-sql/pglite-pgvector';
+
+import type { Config } from '../config/load.ts';
+import { acquireDataLock } from '../db/data-lock.ts';
+import type { Db } from '../db/db.ts';
+import type { PgliteDb } from '../db/pglite-db.ts';
+import { UserError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+
+export type BackupKind = 'pg_dump' | 'pglite';
+
+export type BackupInfo = {
+  file: string;
+  path: string;
+  kind: BackupKind;
+  createdAt: Date;
+  bytes: number;
+  sha256: string;
+};
+
+type Sidecar = { kind: BackupKind; createdAt: string; bytes: number; sha256: string };
+
+export type Progress = (message: string) => void;
+
+type Spawn = (
+  command: string,
+  args: readonly string[],
+  options: SpawnOptions,
+) => ReturnType<typeof spawn>;
+
+export type BackupServiceOptions = {
+  settings: Config['backup'];
+  database: Config['database'];
+  /** Starts pg_dump and pg_restore; tests may wrap it. */
+  spawn?: Spawn;
+  logger?: Logger;
+  now?: () => Date;
+};
+
+const extension: Record<BackupKind, string> = { pg_dump: '.pgdump', pglite: '.pglite.tar.gz' };
+const namePattern = /^warden-\d{8}T\d{6}(?:\d{3})?Z\.(?:pgdump|pglite\.tar\.gz)$/;
+
+/** libpq's environment for a connection URL: nothing secret on a command line. */
+export function libpqEnv(url: string): Record<string, string> {
+  const u = new URL(url);
+  const env: Record<string, string> = {};
+  if (u.hostname) env.PGHOST = decodeURIComponent(u.hostname.replace(/^\[|\]$/g, ''));
+  if (u.port) env.PGPORT = u.port;
+  if (u.username) env.PGUSER = decodeURIComponent(u.username);
+  if (u.password) env.PGPASSWORD = decodeURIComponent(u.password);
+  const db = decodeURIComponent(u.pathname.replace(/^\//, ''));
+  if (db) env.PGDATABASE = db;
+  const sslmode = u.searchParams.get('sslmode');
+  if (sslmode) env.PGSSLMODE = sslmode;
+  const host = u.searchParams.get('host');
+  if (host) env.PGHOST = host;
+  return env;
+}
+
+async function sha256Of(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace('.', '');
+
+export class BackupService {
+  readonly dir: string;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly now: () => Date;
+
+  /** db: the open database; not needed to list, prune or restore. */
+  constructor(
+    private readonly db: Db | undefined,
+    private readonly o: BackupServiceOptions,
+  ) {
+    this.dir = resolve(o.settings.dir ?? join(o.database.dataDir, 'backups'));
+    this.now = o.now ?? (() => new Date());
+  }
+
+  get kind(): BackupKind {
+    return this.o.database.url ? 'pg_dump' : 'pglite';
+  }
+
+  private get open(): Db {
+    if (!this.db) throw new Error('this BackupService was made without a database');
+    return this.db;
+  }
+
+  /** Takes a backup now. */
+  async create(progress: Progress = () => {}): Promise<BackupInfo> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const createdAt = this.now();
+    const file = `warden-${stamp(createdAt)}${extension[this.kind]}`;
+    const path = join(this.dir, file);
+    const partial = `${path}.partial`;
+    try {
+      if (this.kind === 'pg_dump') await this.pgDump(partial, progress);
+      else {
+        progress('dumping the embedded database');
+        const blob = await (this.open as PgliteDb).pg.dumpDataDir('gzip');
+        await writeFile(partial, Buffer.from(await blob.arrayBuffer()), { mode: 0o600 });
+      }
+      progress('computing the checksum');
+      const bytes = (await stat(partial)).size;
+      const sha256 = await sha256Of(partial);
+      const sidecar: Sidecar = {
+        kind: this.kind,
+        createdAt: createdAt.toISOString(),
+        bytes,
+        sha256,
+      };
+      await writeFile(`${path}.json`, `${JSON.stringify(sidecar, null, 2)}\n`, { mode: 0o600 });
+      await rename(partial, path);
+      return { file, path, kind: this.kind, createdAt, bytes, sha256 };
+    } catch (err) {
+      await rm(partial, { force: true });
+      await rm(`${path}.json`, { force: true });
+      throw err;
+    }
+  }
+
+  private run(program: string, args: string[], progress: Progress): Promise<void> {
+    const url = this.o.database.url!;
+    const start = this.o.spawn ?? spawn;
+    return new Promise((resolvePromise, reject) => {
+      const child = start(program, args, {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...libpqEnv(url) },
+      });
+      const tail: string[] = [];
+      let buffered = '';
+      child.stderr?.setEncoding('utf8');
+      child.stderr?.on('data', (chunk: string) => {
+        buffered += chunk;
+        const lines = buffered.split('\n');
+        buffered = lines.pop() ?? '';
+        for (const line of lines) {
+          if (!line.trim()) continue;
+          tail.push(line);
+          if (tail.length > 20) tail.shift();
+          // Verbose lines name each table and step; they are the progress.
+          progress(line.replace(/^pg_(dump|restore): /, ''));
+        }
+      });
+      child.on('error', (err: NodeJS.ErrnoException) =>
+        reject(
+          err.code === 'ENOENT'
+            ? new UserError(
+                'backup_tool_missing',
+                `${program} was not found; install the PostgreSQL client programs (Debian/Ubuntu: apt install postgresql-client) or set ${program === this.o.settings.pgDump ? 'WARDEN_PG_DUMP' : 'WARDEN_PG_RESTORE'}`,
+              )
+            : err,
+        ),
+      );
+      child.on('close', (code) => {
+        if (code === 0) resolvePromise();
+        else
+          reject(
+            new UserError(
+              'backup_failed',
+              `${basename(program)} exited with code ${code}: ${tail.filter((l) => /error|fatal/i.test(l)).join('; ') || tail.slice(-3).join('; ')}`,
+            ),
+          );
+      });
+    });
+  }
+
+  private pgDump(path: string, progress: Progress): Promise<void> {
+    return this.run(
+      this.o.settings.pgDump,
+      ['--format=custom', '--no-owner', '--no-privileges', '--verbose', `--file=${path}`],
+      progress,
+    );
+  }
+
+  /** Backups in the directory, newest first; files without a valid sidecar are left out. */
+  async list(): Promise<BackupInfo[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    const out: BackupInfo[] = [];
+    for (const file of names.filter((n) => namePattern.test(n))) {
+      try {
+        const s = JSON.parse(await readFile(join(this.dir, `${file}.json`), 'utf8')) as Sidecar;
+        const createdAt = new Date(s.createdAt);
+        if (Number.isNaN(createdAt.getTime())) continue;
+        out.push({
+          file,
+          path: join(this.dir, file),
+          kind: s.kind,
+          createdAt,
+          bytes: s.bytes,
+          sha256: s.sha256,
+        });
+      } catch {
+        // no sidecar: not a backup Warden finished
+      }
+    }
+    return out.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+  }
+
+  /** Deletes backups older than keepDays, never the newest one; returns what it deleted. */
+  async prune(): Promise<BackupInfo[]> {
+    const cutoff = this.now().getTime() - this.o.settings.keepDays * 86_400_000;
+    const [, ...older] = await this.list();
+    const removed = older.filter((b) => b.createdAt.getTime() < cutoff);
+    for (const b of removed) {
+      await rm(b.path, { force: true });
+      await rm(`${b.path}.json`, { force: true });
+    }
+    return removed;
+  }
+
+  /** Finds a backup by file name (or path) and checks it is whole. */
+  async verified(name: string): Promise<BackupInfo> {
+    const file = basename(name);
+    const b = (await this.list()).find((x) => x.file === file);
+    if (!b)
+      throw new UserError(
+        'backup_not_found',
+        `no backup named ${file} in ${this.dir} (see \`warden backup list\`)`,
+        {
+          status: 404,
+        },
+      );
+    const actual = await sha256Of(b.path);
+    if (actual !== b.sha256)
+      throw new UserError(
+        'backup_corrupt',
+        `backup ${file} does not match its checksum (expected sha256 ${b.sha256}, found ${actual}); it was changed or damaged after it was written`,
+      );
+    return b;
+  }
+
+  /**
+   * Restores a backup over the current database. PostgreSQL: in one
+   * transaction, so a failure changes nothing. Embedded: Warden must be
+   * stopped (the data lock says so otherwise); the old data directory is
+   * kept next to the new one.
+   */
+  async restore(name: string, progress: Progress = () => {}): Promise<BackupInfo> {
+    const b = await this.verified(name);
+    if (b.kind !== this.kind)
+      throw new UserError(
+        'backup_kind_mismatch',
+        `backup ${b.file} is a ${b.kind} backup, and Warden is configured for ${this.kind === 'pg_dump' ? 'PostgreSQL (DATABASE_URL)' : 'the embedded database'}`,
+      );
+    progress(`restoring ${b.file}`);
+    if (b.kind === 'pg_dump')
+      await this.run(
+        this.o.settings.pgRestore,
+        [
+          '--clean',
+          '--if-exists',
+          '--no-owner',
+          '--no-privileges',
+          '--single-transaction',
+          '--exit-on-error',
+          '--verbose',
+          `--dbname=${libpqEnv(this.o.database.url!).PGDATABASE ?? ''}`,
+          b.path,
+        ],
+        progress,
+      );
+    else await BackupService.restoreEmbedded(this.o.database.dataDir, b, progress);
+    return b;
+  }
+
+  /** Restores an embedded-database backup into the data directory; Warden must not be running. */
+  static async restoreEmbedded(
+    dataDir: string,
+    backup: BackupInfo,
+    progress: Progress = () => {},
+  ): Promise<{ previous: string }> {
+    const root = resolve(dataDir);
+    const lock = acquireDataLock(root);
+    try {
+      const target = join(root, 'pglite');
+      const incoming = join(root, `pglite.restoring-${Date.now()}`);
+      const previous = join(root, `pglite.before-restore-${stamp(new Date())}`);
+      progress('unpacking the backup');
+      const blob = new Blob([await readFile(backup.path)]);
+      const pg = await PGlite.create(incoming, { loadDataDir: blob, extensions: { vector } });
+      await pg.query('SELECT 1');
+      await pg.close();
+      progress('switching the data directory');
+      await rename(target, previous).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
+      await rename(incoming, target);
+      return { previous };
+    } finally {
+      lock.release();
+    }
+  }
+
+  /** Runs scheduled backups: one when the newest is older than everyHours, then prunes. */
+  startSchedule(checkEveryMs = 10 * 60_000): void {
+    if (this.timer) return;
+    const tick = () =>
+      void this.runScheduled().catch((err: unknown) =>
+        this.o.logger?.error({ err }, 'scheduled backup failed'),
+      );
+    this.timer = setInterval(tick, checkEveryMs);
+    this.timer.unref();
+    tick();
+  }
+
+  /** One scheduled round; returns the backup it took, if it took one. */
+  async runScheduled(): Promise<BackupInfo | undefined> {
+    // One process at a time, and the check is repeated under the lock.
+    return this.open.tryWithLock('warden:backup', async () => {
+      const [newest] = await this.list();
+      const due = this.o.settings.everyHours * 3_600_000;
+      if (newest && this.now().getTime() - newest.createdAt.getTime() < due) return undefined;
+      const b = await this.create();
+      const removed = await this.prune();
+      this.o.logger?.info(
+        { backup: b.file, bytes: b.bytes, removed: removed.map((r) => r.file) },
+        'backup taken',
+      );
+      return b;
+    });
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}

@@ -1,0 +1,89 @@
+// `warden backup create|list|prune|restore`: database backups by hand. The
+// main process also takes them on schedule (WARDEN_BACKUP_EVERY_HOURS) and
+// deletes the ones older than WARDEN_BACKUP_KEEP_DAYS.
+import type { Command } from 'commander';
+
+import type { BackupInfo } from '../backup/backup-service.ts';
+import { BackupService } from '../backup/backup-service.ts';
+import { UserError } from '../errors.ts';
+import { cliConfig, withServices } from './context.ts';
+import { printJson, printLine, printRows } from './output.ts';
+import { formatBytes } from './progress.ts';
+
+type JsonFlag = { json?: boolean };
+
+/** Progress goes to stderr, so stdout holds only the answer. */
+const progress = (message: string) => process.stderr.write(`${message}\n`);
+
+/** Lists, prunes and restores need no open database. */
+function offline(): BackupService {
+  const config = cliConfig();
+  return new BackupService(undefined, { settings: config.backup, database: config.database });
+}
+
+const describe = (b: BackupInfo) =>
+  `${b.path} (${b.kind}, ${formatBytes(b.bytes)}, sha256 ${b.sha256.slice(0, 12)}…)`;
+
+export function registerBackupCommands(program: Command): void {
+  const backup = program.command('backup').description('database backups');
+
+  backup
+    .command('create')
+    .description('back the database up now, then delete backups past the retention')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: JsonFlag) => {
+      const { made, removed } = await withServices(async (s) => {
+        const made = await s.backups.create(progress);
+        return { made, removed: await s.backups.prune() };
+      });
+      if (opts.json) return printJson({ backup: made, removed: removed.map((r) => r.file) });
+      printLine(`backup written: ${describe(made)}`);
+      for (const r of removed) printLine(`deleted old backup ${r.file}`);
+    });
+
+  backup
+    .command('list')
+    .description('backups, newest first')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: JsonFlag) => {
+      const rows = await offline().list();
+      printRows(
+        rows,
+        [
+          { header: 'file', value: (b) => b.file },
+          { header: 'kind', value: (b) => b.kind },
+          { header: 'created', value: (b) => b.createdAt },
+          { header: 'size', value: (b) => formatBytes(b.bytes) },
+        ],
+        opts.json,
+      );
+    });
+
+  backup
+    .command('prune')
+    .description('delete backups older than WARDEN_BACKUP_KEEP_DAYS (never the newest)')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: JsonFlag) => {
+      const removed = await offline().prune();
+      if (opts.json) return printJson({ removed: removed.map((r) => r.file) });
+      printLine(
+        removed.length ? removed.map((r) => `deleted ${r.file}`).join('\n') : 'nothing to delete',
+      );
+    });
+
+  backup
+    .command('restore <file>')
+    .description('replace the database with a backup (embedded database: stop Warden first)')
+    .option('--yes', 'yes, replace the current data')
+    .option('--json', 'machine-readable output')
+    .action(async (file: string, opts: JsonFlag & { yes?: boolean }) => {
+      if (!opts.yes)
+        throw new UserError(
+          'confirmation_required',
+          'restoring replaces everything in the current database with the backup; run again with --yes',
+        );
+      const b = await offline().restore(file, progress);
+      if (opts.json) return printJson({ restored: b });
+      printLine(`restored ${describe(b)}`);
+    });
+}
