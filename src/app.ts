@@ -338,7 +338,7 @@ export async function createServices(
       metrics,
       backups,
       async close() {
-        backups.stop();
+        await backups.stop();
         await monitors.stop();
         await engine.shutdown(config.server.shutdownTimeoutMs);
         await queue.close();

@@ -163,6 +163,26 @@ describe('rotation and the schedule', () => {
   });
 });
 
+describe('the schedule', () => {
+  it('takes the first backup after its delay, not at start, and stop waits for one under way', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warden-schedule-'));
+    const s = await makeTestServices('postgres', { WARDEN_BACKUP_DIR: dir });
+    try {
+      s.backups.startSchedule(60_000, 300);
+      expect(await s.backups.list()).toEqual([]);
+      const until = Date.now() + 20_000;
+      while (readdirSync(dir).length === 0 && Date.now() < until)
+        await new Promise((r) => setTimeout(r, 20));
+      await s.backups.stop();
+      expect(await s.backups.list()).toHaveLength(1);
+      expect(readdirSync(dir).filter((n) => n.endsWith('.partial'))).toEqual([]);
+    } finally {
+      await s.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('backups of the embedded database', () => {
   it('restores a data directory while Warden is stopped, and refuses while it runs', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'warden-embedded-backup-'));

@@ -84,6 +84,7 @@ const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace('.', '')
 export class BackupService {
   readonly dir: string;
   private timer: NodeJS.Timeout | undefined;
+  private inFlight: Promise<unknown> | undefined;
   private readonly now: () => Date;
 
   /** db: the open database; not needed to list, prune or restore. */
@@ -316,16 +317,25 @@ export class BackupService {
     }
   }
 
-  /** Runs scheduled backups: one when the newest is older than everyHours, then prunes. */
-  startSchedule(checkEveryMs = 10 * 60_000): void {
+  /**
+   * Runs scheduled backups: a check every checkEveryMs (the first a minute
+   * after start, not during it) takes one when the newest is older than
+   * everyHours, then prunes.
+   */
+  startSchedule(checkEveryMs = 10 * 60_000, firstAfterMs = 60_000): void {
     if (this.timer) return;
-    const tick = () =>
-      void this.runScheduled().catch((err: unknown) =>
-        this.o.logger?.error({ err }, 'scheduled backup failed'),
-      );
-    this.timer = setInterval(tick, checkEveryMs);
+    const tick = () => {
+      if (this.inFlight) return;
+      this.inFlight = this.runScheduled()
+        .catch((err: unknown) => this.o.logger?.error({ err }, 'scheduled backup failed'))
+        .finally(() => (this.inFlight = undefined));
+    };
+    this.timer = setTimeout(() => {
+      tick();
+      this.timer = setInterval(tick, checkEveryMs);
+      this.timer.unref();
+    }, firstAfterMs);
     this.timer.unref();
-    tick();
   }
 
   /** One scheduled round; returns the backup it took, if it took one. */
@@ -345,8 +355,11 @@ export class BackupService {
     });
   }
 
-  stop(): void {
+  /** Stops the schedule; a backup under way finishes first, so the database stays open for it. */
+  async stop(): Promise<void> {
+    clearTimeout(this.timer);
     clearInterval(this.timer);
     this.timer = undefined;
+    await this.inFlight;
   }
 }
