@@ -56,6 +56,39 @@ describe('CommandPolicy', () => {
     expect(withSs.evaluate('df -h')).toMatchObject({ allowed: true, hostNetwork: false });
   });
 
+  it.each([
+    ['nginx', 'nginx.required_flag'],
+    ['nginx -q', 'nginx.required_flag'],
+    ['docker stats web', 'docker.required_flag'],
+    ['docker stats --no-trunc', 'docker.required_flag'],
+    ['pg_isready -t 0', 'pg_isready.flag_value'],
+    ['journalctl --no-pag', 'journalctl.flag'],
+    ['systemctl status --no-pa nginx', 'systemctl.flag'],
+    ['journalctl -fu nginx', 'journalctl.flag'],
+  ])('refuses %s (a daemon, a stream, an abbreviation) with %s', (line, rule) => {
+    const any = new CommandPolicy({ resolve: (n) => `/usr/bin/${n}` });
+    expect(any.evaluate(line)).toMatchObject({ allowed: false, rule });
+  });
+
+  it.each([
+    ['nginx -t', ['nginx', '-t']],
+    ['nginx -t -q', ['nginx', '-t', '-q']],
+    ['nginx -q -V', ['nginx', '-q', '-V']],
+    ['nginx -v', ['nginx', '-v']],
+    ['docker stats --no-stream', ['docker', 'stats', '--no-stream']],
+    [
+      'docker stats --no-stream --no-trunc web',
+      ['docker', 'stats', '--no-stream', '--no-trunc', 'web'],
+    ],
+    [
+      'pg_isready -h localhost -p 5432 -t 5',
+      ['pg_isready', '-h', 'localhost', '-p', '5432', '-t', '5'],
+    ],
+  ])('still allows %s', (line, argv) => {
+    const any = new CommandPolicy({ resolve: (n) => `/usr/bin/${n}` });
+    expect(any.evaluate(line)).toMatchObject({ allowed: true, argv });
+  });
+
   it('gives the resolved executable and names the allow rule', () => {
     expect(policy.evaluate('df -h')).toMatchObject({ executable: '/usr/bin/df', rule: 'allow.df' });
   });

@@ -74,10 +74,14 @@ function checkArgs(program: string, rules: ArgRules, args: string[]): Refusal | 
   const flags = new Set(rules.flags ?? []);
   const valued = rules.valued ?? {};
   let positional = 0;
+  const seen = new Set<string>();
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--') return { rule: `${program}.end_of_options`, reason: `"--" is not accepted` };
-    if (flags.has(a)) continue;
+    if (flags.has(a)) {
+      seen.add(a);
+      continue;
+    }
     if (a.startsWith('-') && a.length > 1) {
       const eq = a.indexOf('=');
       if (a.startsWith('--') && eq > 0) {
@@ -110,6 +114,11 @@ function checkArgs(program: string, rules: ArgRules, args: string[]): Refusal | 
       return { rule: `${program}.argument`, reason: `argument must be ${pos.check.name}` };
     positional++;
   }
+  if (rules.required && !rules.required.some((f) => seen.has(f)))
+    return {
+      rule: `${program}.required_flag`,
+      reason: `one of ${rules.required.join(', ')} is required`,
+    };
   return undefined;
 }
 

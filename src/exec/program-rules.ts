@@ -36,6 +36,11 @@ export type ArgRules = {
   letters?: string;
   /** Positional arguments. @default none */
   positional?: { check: ValueCheck; max: number };
+  /**
+   * At least one of these flags must be given: without one the program does
+   * something else than read (starts a daemon, streams until killed).
+   */
+  required?: string[];
 };
 
 export type ProgramRule = ArgRules & {
@@ -171,9 +176,11 @@ export const programRules: Record<string, ProgramRule> = {
       // No `inspect`: it prints the container's environment (secrets); the
       // docker.inspect action answers through the Engine API with it hidden.
       images: { flags: ['-a', '-q'] },
+      // Without --no-stream it streams until the timeout, holding a slot.
       stats: {
         flags: ['--no-stream', '--no-trunc'],
         positional: { check: checks.container, max: 8 },
+        required: ['--no-stream'],
       },
       version: {},
       info: {},
@@ -186,12 +193,16 @@ export const programRules: Record<string, ProgramRule> = {
       // Local servers only: this is no port scanner.
       '-h': checks.oneOf('127.0.0.1', 'localhost', '::1', '/var/run/postgresql', '/run/postgresql'),
       '-p': checks.int(1, 65535),
-      '-t': checks.int(0, 60),
+      // -t 0 waits forever.
+      '-t': checks.int(1, 60),
       '-d': re('a database name', /^[A-Za-z0-9_]{1,63}$/),
       '-U': re('a role name', /^[A-Za-z0-9_]{1,63}$/),
     },
   },
-  nginx: { flags: ['-t', '-v', '-V', '-q'] },
+  // Bare `nginx` (or `nginx -q`) starts the server, which daemonises out of
+  // the command's process group: one of the modes that only print must be
+  // given.
+  nginx: { flags: ['-t', '-v', '-V', '-q'], required: ['-t', '-v', '-V'] },
 };
 
 /** Shells and language runtimes: each runs arbitrary code. */
