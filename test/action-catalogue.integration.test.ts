@@ -130,7 +130,7 @@ describe('action catalogue', () => {
         description: 'A parameter named like an inherited property.',
         risk: 'read',
         argv: ['uname', '-{constructor}'],
-        params: { constructor: { type: 'enum', values: ['s', 'n'], default: 's' } },
+        params: { constructor: { type: 'enum' as const, values: ['s', 'n'], default: 's' } },
       },
     ]);
     expect(await exec.catalogue.render('app.proto', {})).toMatchObject({ argv: ['uname', '-s'] });

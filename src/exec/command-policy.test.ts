@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
+import type { FileType } from './command-policy.ts';
 import { CommandPolicy } from './command-policy.ts';
 import { splitCommand } from './shell-words.ts';
 
@@ -87,6 +88,32 @@ describe('CommandPolicy', () => {
   ])('still allows %s', (line, argv) => {
     const any = new CommandPolicy({ resolve: (n) => `/usr/bin/${n}` });
     expect(any.evaluate(line)).toMatchObject({ allowed: true, argv });
+  });
+
+  it('refuses df on a file whose opening alone acts (df opens its arguments)', () => {
+    const types: Record<string, FileType> = {
+      '/': 'directory',
+      '/var/log/syslog': 'file',
+      '/dev/sda1': 'block',
+      '/dev/shm': 'directory',
+      '/dev/watchdog': 'special',
+      '/dev/nst0': 'special',
+      '/tmp/link-to-watchdog': 'special',
+      '/run/initctl': 'special',
+    };
+    const any = new CommandPolicy({
+      resolve: (n) => `/usr/bin/${n}`,
+      fileType: (p) => types[p] ?? 'missing',
+    });
+    for (const line of ['df -h /', 'df /var/log/syslog', 'df -h /dev/sda1', 'df -h /dev/shm'])
+      expect(any.evaluate(line)).toMatchObject({ allowed: true });
+    for (const p of ['/dev/watchdog', '/dev/nst0', '/tmp/link-to-watchdog', '/run/initctl'])
+      expect(any.evaluate(`df -h ${p}`)).toMatchObject({ allowed: false, rule: 'df.special_file' });
+    for (const p of ['/nope', '/proc/1/environ', '//proc//kmsg', '/./sys/kernel', '/sys/x'])
+      expect(any.evaluate(`df ${p}`)).toMatchObject({ allowed: false, rule: 'df.argument' });
+    // ls and du do not open what they list.
+    expect(any.evaluate('ls -la /dev/watchdog')).toMatchObject({ allowed: true });
+    expect(any.evaluate('du -sh /proc/1')).toMatchObject({ allowed: true });
   });
 
   it('gives the resolved executable and names the allow rule', () => {

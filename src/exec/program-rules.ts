@@ -15,6 +15,18 @@ export const checks = {
     name: 'an absolute path without ..',
     test: (v: string) => /^\/[A-Za-z0-9._@+/-]*$/.test(v) && !v.split('/').includes('..'),
   },
+  /** df's arguments: a path as above, not inside the kernel's /proc or /sys. */
+  mountPath: {
+    name: 'an absolute path without .., not inside /proc or /sys',
+    test: (v: string) => {
+      const segments = v.split('/').filter((s) => s !== '' && s !== '.');
+      return (
+        /^\/[A-Za-z0-9._@+/-]*$/.test(v) &&
+        !segments.includes('..') &&
+        !(segments.length > 1 && (segments[0] === 'proc' || segments[0] === 'sys'))
+      );
+    },
+  },
   int: (min: number, max: number): ValueCheck => ({
     name: `an integer from ${min} to ${max}`,
     test: (v) => /^\d{1,9}$/.test(v) && Number(v) >= min && Number(v) <= max,
@@ -34,8 +46,13 @@ export type ArgRules = {
   valued?: Record<string, ValueCheck>;
   /** Short flags that may be combined (`-lah`). */
   letters?: string;
-  /** Positional arguments. @default none */
-  positional?: { check: ValueCheck; max: number };
+  /**
+   * Positional arguments. `opens`: the program opens each one (df does, to
+   * trigger automounts), so it must be a directory, regular file or block
+   * device: opening a character device, FIFO or socket can act on its own
+   * (a watchdog arms, a tape rewinds, a serial line raises DTR). @default none
+   */
+  positional?: { check: ValueCheck; max: number; opens?: boolean };
   /**
    * At least one of these flags must be given: without one the program does
    * something else than read (starts a daemon, streams until killed).
@@ -54,7 +71,11 @@ const systemctlCommon = ['--no-pager', '--plain', '--no-legend', '--all', '-a', 
 const unitArgs = { check: checks.unit, max: 8 };
 
 export const programRules: Record<string, ProgramRule> = {
-  df: { letters: 'hHTiklPa', flags: ['--total'], positional: { check: checks.path, max: 8 } },
+  df: {
+    letters: 'hHTiklPa',
+    flags: ['--total'],
+    positional: { check: checks.mountPath, max: 8, opens: true },
+  },
   free: { letters: 'bkmghwtl', flags: ['--si'] },
   uptime: { letters: 'ps' },
   uname: { letters: 'asnrvmpio' },
