@@ -44,6 +44,7 @@ describe('CommandPolicy', () => {
       ['journalctl', '-u', 'nginx', '-n', '50', '--no-pager'],
     ],
     ['journalctl --since=-1h', ['journalctl', '--since=-1h']],
+    ['journalctl --since -1h --until now', ['journalctl', '--since', '-1h', '--until', 'now']],
     ['docker ps -a', ['docker', 'ps', '-a']],
     ['docker logs --tail 20 web', ['docker', 'logs', '--tail', '20', 'web']],
   ])('allows %s', (line, argv) => {

@@ -36,7 +36,8 @@ export const checks = {
     test: (v) => values.includes(v),
   }),
   /** journalctl --since/--until: dates, times and the relative words. */
-  time: re('a time (2024-01-31, 10:00, -1h, yesterday)', /^[A-Za-z0-9: +-]{1,32}$/),
+  // Never `--x`: that is an option, whatever the flag before it takes.
+  time: re('a time (2024-01-31, 10:00, -1h, yesterday)', /^(?!--)[A-Za-z0-9: +-]{1,32}$/),
 };
 
 export type ArgRules = {
