@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { loadActionsFile } from '../src/exec/action-catalogue.ts';
+import { actionSchema, loadActionsFile } from '../src/exec/action-catalogue.ts';
 import type { TestExec } from './helpers/exec.ts';
 import { makeTestExec } from './helpers/exec.ts';
 
@@ -61,6 +61,21 @@ describe('action catalogue', () => {
     ['docker.logs', { container: '../../containers' }, 'param.container'],
     ['unit.restart', { unit: 'nginx.service\n' }, 'param.characters'],
     ['no.such.action', {}, 'action.unknown'],
+    ['unit.restart', { unit: '../../nginx.service' }, 'param.unit'],
+    ['unit.restart', { unit: '-Hroot@evil' }, 'param.unit'],
+    ['unit.restart', { unit: 'nginx.service\0' }, 'param.characters'],
+    ['unit.restart', { unit: 'x'.repeat(257) }, 'param.length'],
+    ['unit.restart', { unit: 'nginx.servic\u0435' }, 'param.characters'],
+    ['log.tail', { path: 'PLACEHOLDER/app.log\0' }, 'param.characters'],
+    ['log.tail', { path: 'app.log' }, 'param.path'],
+    ['log.tail', { path: '--help' }, 'param.path'],
+    ['log.tail', { path: 'PLACEHOLDER' }, 'param.path'],
+    ['log.tail', { path: 'PLACEHOLDER/app.log', lines: '-5' }, 'param.range'],
+    ['log.tail', { path: 'PLACEHOLDER/app.log', lines: '1e3' }, 'param.range'],
+    ['journal.tail', { unit: 'nginx.service', lines: '--follow' }, 'param.range'],
+    ['docker.logs', { container: '-f' }, 'param.container'],
+    ['docker.logs', { container: '..' }, 'param.container'],
+    ['postgres.ready', { host: '-h' }, 'param.enum'],
   ])('refuses %s %j with %s, starting nothing', async (name, params, rule) => {
     const p = Object.fromEntries(
       Object.entries(params).map(([k, v]) => [
@@ -72,6 +87,53 @@ describe('action catalogue', () => {
     const out = await exec.executor.runAction(name, p, caller);
     expect(out).toMatchObject({ status: 'refused', rule });
     expect(exec.spawner.calls.length).toBe(before);
+  });
+
+  it('refuses a configured unit that is no unit name in shape (it would be an option)', async () => {
+    const ctx = (exec.catalogue as unknown as { ctx: { allowedUnits: string[] } }).ctx;
+    const saved = ctx.allowedUnits;
+    ctx.allowedUnits = [...saved, '-Hroot@evil', '-.mount'];
+    try {
+      const before = exec.spawner.calls.length;
+      for (const unit of ['-Hroot@evil', '-.mount'])
+        expect(await exec.executor.runAction('unit.restart', { unit }, caller)).toMatchObject({
+          status: 'refused',
+          rule: 'param.unit',
+        });
+      expect(exec.spawner.calls.length).toBe(before);
+    } finally {
+      ctx.allowedUnits = saved;
+    }
+  });
+
+  it('refuses parameters that are not an object, and never reads inherited ones', async () => {
+    for (const params of [null, ['nginx.service'], 'unit=nginx.service'])
+      expect(
+        await exec.executor.runAction(
+          'unit.restart',
+          params as unknown as Record<string, unknown>,
+          caller,
+        ),
+      ).toMatchObject({ status: 'refused', rule: 'param.type' });
+    // `{constructor}` is no parameter just because every object inherits one.
+    expect(
+      actionSchema.safeParse({
+        name: 'x.y',
+        description: 'x',
+        risk: 'read',
+        argv: ['uname', '{constructor}'],
+      }).success,
+    ).toBe(false);
+    await exec.catalogue.sync('file', [
+      {
+        name: 'app.proto',
+        description: 'A parameter named like an inherited property.',
+        risk: 'read',
+        argv: ['uname', '-{constructor}'],
+        params: { constructor: { type: 'enum' as const, values: ['s', 'n'], default: 's' } },
+      },
+    ]);
+    expect(await exec.catalogue.render('app.proto', {})).toMatchObject({ argv: ['uname', '-s'] });
   });
 
   it('refuses regex parameters that start with a dash or do not match in full', async () => {

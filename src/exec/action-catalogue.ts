@@ -13,7 +13,7 @@ import { z } from 'zod';
 import type { Db } from '../db/db.ts';
 import { UserError } from '../errors.ts';
 import { resolveOnFixedPath } from './command-policy.ts';
-import { isInterpreter, runners } from './program-rules.ts';
+import { checks, isInterpreter, runners } from './program-rules.ts';
 
 const paramSpec = z
   .discriminatedUnion('type', [
@@ -88,7 +88,7 @@ export const actionSchema = z
         ctx.addIssue({ code: 'custom', message: 'argv[0] may not be a parameter' });
       for (const arg of t)
         for (const m of arg.matchAll(/\{([^}]*)\}/g))
-          if (!(m[1]! in a.params))
+          if (!Object.hasOwn(a.params, m[1]!))
             ctx.addIssue({ code: 'custom', message: `placeholder {${m[1]}} has no parameter` });
     }
   });
@@ -151,7 +151,9 @@ export function checkParam(
         throw refuse('enum', `must be one of ${spec.values.join(', ')}`);
       return s;
     case 'unit':
-      if (!ctx.allowedUnits.includes(s))
+      // A unit is also a unit name in shape, whatever the config lists: one
+      // starting with "-" would be read as an option.
+      if (!ctx.allowedUnits.includes(s) || !checks.unit.test(s))
         throw refuse('unit', `must be one of the allowed units (${ctx.allowedUnits.join(', ')})`);
       return s;
     case 'container':
@@ -189,7 +191,11 @@ export function checkParam(
 }
 
 function fill(template: readonly string[], values: Record<string, string>): string[] {
-  return template.map((arg) => arg.replace(/\{([a-z0-9_]+)\}/g, (_, k: string) => values[k]!));
+  return template.map((arg) =>
+    arg.replace(/\{([a-z0-9_]+)\}/g, (_, k: string) =>
+      Object.hasOwn(values, k) ? values[k]! : '',
+    ),
+  );
 }
 
 export class ActionCatalogue {
@@ -237,12 +243,15 @@ export class ActionCatalogue {
   /** Validates params and builds the argv; throws ActionRefused naming the rule. */
   async render(name: string, params: Record<string, unknown> = {}): Promise<RenderedAction> {
     const action = await this.get(name);
+    if (typeof params !== 'object' || params === null || Array.isArray(params))
+      throw new ActionRefused('param.type', 'parameters must be an object of name to value');
     for (const k of Object.keys(params))
       if (!Object.hasOwn(action.params, k))
         throw new ActionRefused('param.unknown', `action ${name} has no parameter ${k}`);
     const values: Record<string, string> = {};
     for (const [k, spec] of Object.entries(action.params))
-      values[k] = checkParam(k, spec, params[k], this.ctx);
+      // Own properties only: `constructor` and friends are not parameters.
+      values[k] = checkParam(k, spec, Object.hasOwn(params, k) ? params[k] : undefined, this.ctx);
     const paths = Object.entries(action.params)
       .filter(([, spec]) => spec.type === 'path')
       .map(([k]) => values[k]!);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
+import type { FileType } from './command-policy.ts';
 import { CommandPolicy } from './command-policy.ts';
 import { splitCommand } from './shell-words.ts';
 
@@ -43,6 +44,7 @@ describe('CommandPolicy', () => {
       ['journalctl', '-u', 'nginx', '-n', '50', '--no-pager'],
     ],
     ['journalctl --since=-1h', ['journalctl', '--since=-1h']],
+    ['journalctl --since -1h --until now', ['journalctl', '--since', '-1h', '--until', 'now']],
     ['docker ps -a', ['docker', 'ps', '-a']],
     ['docker logs --tail 20 web', ['docker', 'logs', '--tail', '20', 'web']],
   ])('allows %s', (line, argv) => {
@@ -54,6 +56,65 @@ describe('CommandPolicy', () => {
     const withSs = new CommandPolicy({ resolve: (n) => `/usr/bin/${n}` });
     expect(withSs.evaluate('ss -tlnp')).toMatchObject({ allowed: true, hostNetwork: true });
     expect(withSs.evaluate('df -h')).toMatchObject({ allowed: true, hostNetwork: false });
+  });
+
+  it.each([
+    ['nginx', 'nginx.required_flag'],
+    ['nginx -q', 'nginx.required_flag'],
+    ['docker stats web', 'docker.required_flag'],
+    ['docker stats --no-trunc', 'docker.required_flag'],
+    ['pg_isready -t 0', 'pg_isready.flag_value'],
+    ['journalctl --no-pag', 'journalctl.flag'],
+    ['systemctl status --no-pa nginx', 'systemctl.flag'],
+    ['journalctl -fu nginx', 'journalctl.flag'],
+  ])('refuses %s (a daemon, a stream, an abbreviation) with %s', (line, rule) => {
+    const any = new CommandPolicy({ resolve: (n) => `/usr/bin/${n}` });
+    expect(any.evaluate(line)).toMatchObject({ allowed: false, rule });
+  });
+
+  it.each([
+    ['nginx -t', ['nginx', '-t']],
+    ['nginx -t -q', ['nginx', '-t', '-q']],
+    ['nginx -q -V', ['nginx', '-q', '-V']],
+    ['nginx -v', ['nginx', '-v']],
+    ['docker stats --no-stream', ['docker', 'stats', '--no-stream']],
+    [
+      'docker stats --no-stream --no-trunc web',
+      ['docker', 'stats', '--no-stream', '--no-trunc', 'web'],
+    ],
+    [
+      'pg_isready -h localhost -p 5432 -t 5',
+      ['pg_isready', '-h', 'localhost', '-p', '5432', '-t', '5'],
+    ],
+  ])('still allows %s', (line, argv) => {
+    const any = new CommandPolicy({ resolve: (n) => `/usr/bin/${n}` });
+    expect(any.evaluate(line)).toMatchObject({ allowed: true, argv });
+  });
+
+  it('refuses df on a file whose opening alone acts (df opens its arguments)', () => {
+    const types: Record<string, FileType> = {
+      '/': 'directory',
+      '/var/log/syslog': 'file',
+      '/dev/sda1': 'block',
+      '/dev/shm': 'directory',
+      '/dev/watchdog': 'special',
+      '/dev/nst0': 'special',
+      '/tmp/link-to-watchdog': 'special',
+      '/run/initctl': 'special',
+    };
+    const any = new CommandPolicy({
+      resolve: (n) => `/usr/bin/${n}`,
+      fileType: (p) => types[p] ?? 'missing',
+    });
+    for (const line of ['df -h /', 'df /var/log/syslog', 'df -h /dev/sda1', 'df -h /dev/shm'])
+      expect(any.evaluate(line)).toMatchObject({ allowed: true });
+    for (const p of ['/dev/watchdog', '/dev/nst0', '/tmp/link-to-watchdog', '/run/initctl'])
+      expect(any.evaluate(`df -h ${p}`)).toMatchObject({ allowed: false, rule: 'df.special_file' });
+    for (const p of ['/nope', '/proc/1/environ', '//proc//kmsg', '/./sys/kernel', '/sys/x'])
+      expect(any.evaluate(`df ${p}`)).toMatchObject({ allowed: false, rule: 'df.argument' });
+    // ls and du do not open what they list.
+    expect(any.evaluate('ls -la /dev/watchdog')).toMatchObject({ allowed: true });
+    expect(any.evaluate('du -sh /proc/1')).toMatchObject({ allowed: true });
   });
 
   it('gives the resolved executable and names the allow rule', () => {

@@ -3,7 +3,7 @@
 // allowlisted name that resolves on a fixed PATH to a real file that is not
 // an interpreter; each argument must pass that program's rules. Config
 // patterns are one more layer on top, never the only one. Pure apart from
-// the PATH lookup, which is injectable.
+// the PATH lookup and the type of files a program opens, both injectable.
 import { accessSync, constants, realpathSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 
@@ -39,7 +39,24 @@ export type CommandPolicyOptions = {
   blockedPatterns?: readonly string[];
   /** Finds a program on the fixed PATH; returns its real path. @default resolveOnFixedPath */
   resolve?: (name: string) => string | undefined;
+  /** What a path a program opens is, symlinks followed. @default fileTypeOf */
+  fileType?: (path: string) => FileType;
 };
+
+export type FileType = 'directory' | 'file' | 'block' | 'special' | 'missing';
+
+/** What `path` is once symlinks are followed: special is a character device, FIFO or socket. */
+export function fileTypeOf(path: string): FileType {
+  try {
+    const st = statSync(path);
+    if (st.isDirectory()) return 'directory';
+    if (st.isFile()) return 'file';
+    if (st.isBlockDevice()) return 'block';
+    return 'special';
+  } catch {
+    return 'missing';
+  }
+}
 
 /**
  * Where `name` is on the fixed PATH, or undefined when absent or not an
@@ -70,14 +87,23 @@ function realPath(path: string): string {
 
 const refuse = (rule: string, reason: string): PolicyDecision => ({ allowed: false, rule, reason });
 
-function checkArgs(program: string, rules: ArgRules, args: string[]): Refusal | undefined {
+function checkArgs(
+  program: string,
+  rules: ArgRules,
+  args: string[],
+  fileType: (path: string) => FileType,
+): Refusal | undefined {
   const flags = new Set(rules.flags ?? []);
   const valued = rules.valued ?? {};
   let positional = 0;
+  const seen = new Set<string>();
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--') return { rule: `${program}.end_of_options`, reason: `"--" is not accepted` };
-    if (flags.has(a)) continue;
+    if (flags.has(a)) {
+      seen.add(a);
+      continue;
+    }
     if (a.startsWith('-') && a.length > 1) {
       const eq = a.indexOf('=');
       if (a.startsWith('--') && eq > 0) {
@@ -108,19 +134,39 @@ function checkArgs(program: string, rules: ArgRules, args: string[]): Refusal | 
       return { rule: `${program}.argument`, reason: `unexpected argument ${JSON.stringify(a)}` };
     if (!pos.check.test(a))
       return { rule: `${program}.argument`, reason: `argument must be ${pos.check.name}` };
+    if (pos.opens) {
+      const type = fileType(a);
+      if (type === 'missing')
+        return { rule: `${program}.argument`, reason: `${JSON.stringify(a)} does not exist` };
+      if (type === 'special')
+        return {
+          rule: `${program}.special_file`,
+          reason: `${program} opens its arguments; ${JSON.stringify(a)} is a device, FIFO or socket`,
+        };
+    }
     positional++;
   }
+  if (rules.required && !rules.required.some((f) => seen.has(f)))
+    return {
+      rule: `${program}.required_flag`,
+      reason: `one of ${rules.required.join(', ')} is required`,
+    };
   return undefined;
 }
 
-function checkProgram(program: string, rule: ProgramRule, args: string[]): Refusal | undefined {
-  if (!rule.subcommands) return checkArgs(program, rule, args);
+function checkProgram(
+  program: string,
+  rule: ProgramRule,
+  args: string[],
+  fileType: (path: string) => FileType,
+): Refusal | undefined {
+  if (!rule.subcommands) return checkArgs(program, rule, args, fileType);
   // Flags before the subcommand (`ip -br addr`) use the program's own rules.
   let i = 0;
   const leading: string[] = [];
   while (i < args.length && args[i]!.startsWith('-') && !Object.hasOwn(rule.subcommands, args[i]!))
     leading.push(args[i++]!);
-  const pre = checkArgs(program, { flags: rule.flags, letters: rule.letters }, leading);
+  const pre = checkArgs(program, { flags: rule.flags, letters: rule.letters }, leading, fileType);
   if (pre) return pre;
   const sub = args[i];
   if (sub === undefined)
@@ -134,16 +180,18 @@ function checkProgram(program: string, rule: ProgramRule, args: string[]): Refus
       rule: `${program}.subcommand`,
       reason: `subcommand ${JSON.stringify(sub)} is not allowed`,
     };
-  return checkArgs(program, subRules, args.slice(i + 1));
+  return checkArgs(program, subRules, args.slice(i + 1), fileType);
 }
 
 export class CommandPolicy {
   private readonly blocked: RegExp[];
   private readonly resolve: (name: string) => string | undefined;
+  private readonly fileType: (path: string) => FileType;
 
   constructor(options: CommandPolicyOptions = {}) {
     this.blocked = (options.blockedPatterns ?? []).map((p) => new RegExp(p));
     this.resolve = options.resolve ?? resolveOnFixedPath;
+    this.fileType = options.fileType ?? fileTypeOf;
   }
 
   /** Allowlisted program names, for list_actions and the docs. */
@@ -168,7 +216,7 @@ export class CommandPolicy {
       return refuse('program.runs_programs', `${name} starts other programs and is always refused`);
     const rule = Object.hasOwn(programRules, name) ? programRules[name] : undefined;
     if (!rule) return refuse('program.not_allowed', `${name} is not an allowed program`);
-    const argProblem = checkProgram(name, rule, args);
+    const argProblem = checkProgram(name, rule, args, this.fileType);
     if (argProblem) return refuse(argProblem.rule, argProblem.reason);
     for (const b of this.blocked)
       if (b.test(input))

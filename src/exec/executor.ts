@@ -193,7 +193,9 @@ export class Executor {
       const rollbackParams = Object.fromEntries(
         Object.entries(action.rollback.params).map(([k, v]) => [
           k,
-          v.replace(/\{([a-z0-9_]+)\}/g, (_, p: string) => values[p] ?? ''),
+          v.replace(/\{([a-z0-9_]+)\}/g, (_, p: string) =>
+            Object.hasOwn(values, p) ? values[p]! : '',
+          ),
         ]),
       );
       out.rollback = await this.runAction(

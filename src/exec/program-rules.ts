@@ -15,6 +15,18 @@ export const checks = {
     name: 'an absolute path without ..',
     test: (v: string) => /^\/[A-Za-z0-9._@+/-]*$/.test(v) && !v.split('/').includes('..'),
   },
+  /** df's arguments: a path as above, not inside the kernel's /proc or /sys. */
+  mountPath: {
+    name: 'an absolute path without .., not inside /proc or /sys',
+    test: (v: string) => {
+      const segments = v.split('/').filter((s) => s !== '' && s !== '.');
+      return (
+        /^\/[A-Za-z0-9._@+/-]*$/.test(v) &&
+        !segments.includes('..') &&
+        !(segments.length > 1 && (segments[0] === 'proc' || segments[0] === 'sys'))
+      );
+    },
+  },
   int: (min: number, max: number): ValueCheck => ({
     name: `an integer from ${min} to ${max}`,
     test: (v) => /^\d{1,9}$/.test(v) && Number(v) >= min && Number(v) <= max,
@@ -24,7 +36,8 @@ export const checks = {
     test: (v) => values.includes(v),
   }),
   /** journalctl --since/--until: dates, times and the relative words. */
-  time: re('a time (2024-01-31, 10:00, -1h, yesterday)', /^[A-Za-z0-9: +-]{1,32}$/),
+  // Never `--x`: that is an option, whatever the flag before it takes.
+  time: re('a time (2024-01-31, 10:00, -1h, yesterday)', /^(?!--)[A-Za-z0-9: +-]{1,32}$/),
 };
 
 export type ArgRules = {
@@ -34,8 +47,18 @@ export type ArgRules = {
   valued?: Record<string, ValueCheck>;
   /** Short flags that may be combined (`-lah`). */
   letters?: string;
-  /** Positional arguments. @default none */
-  positional?: { check: ValueCheck; max: number };
+  /**
+   * Positional arguments. `opens`: the program opens each one (df does, to
+   * trigger automounts), so it must be a directory, regular file or block
+   * device: opening a character device, FIFO or socket can act on its own
+   * (a watchdog arms, a tape rewinds, a serial line raises DTR). @default none
+   */
+  positional?: { check: ValueCheck; max: number; opens?: boolean };
+  /**
+   * At least one of these flags must be given: without one the program does
+   * something else than read (starts a daemon, streams until killed).
+   */
+  required?: string[];
 };
 
 export type ProgramRule = ArgRules & {
@@ -49,7 +72,11 @@ const systemctlCommon = ['--no-pager', '--plain', '--no-legend', '--all', '-a', 
 const unitArgs = { check: checks.unit, max: 8 };
 
 export const programRules: Record<string, ProgramRule> = {
-  df: { letters: 'hHTiklPa', flags: ['--total'], positional: { check: checks.path, max: 8 } },
+  df: {
+    letters: 'hHTiklPa',
+    flags: ['--total'],
+    positional: { check: checks.mountPath, max: 8, opens: true },
+  },
   free: { letters: 'bkmghwtl', flags: ['--si'] },
   uptime: { letters: 'ps' },
   uname: { letters: 'asnrvmpio' },
@@ -171,9 +198,11 @@ export const programRules: Record<string, ProgramRule> = {
       // No `inspect`: it prints the container's environment (secrets); the
       // docker.inspect action answers through the Engine API with it hidden.
       images: { flags: ['-a', '-q'] },
+      // Without --no-stream it streams until the timeout, holding a slot.
       stats: {
         flags: ['--no-stream', '--no-trunc'],
         positional: { check: checks.container, max: 8 },
+        required: ['--no-stream'],
       },
       version: {},
       info: {},
@@ -186,12 +215,16 @@ export const programRules: Record<string, ProgramRule> = {
       // Local servers only: this is no port scanner.
       '-h': checks.oneOf('127.0.0.1', 'localhost', '::1', '/var/run/postgresql', '/run/postgresql'),
       '-p': checks.int(1, 65535),
-      '-t': checks.int(0, 60),
+      // -t 0 waits forever.
+      '-t': checks.int(1, 60),
       '-d': re('a database name', /^[A-Za-z0-9_]{1,63}$/),
       '-U': re('a role name', /^[A-Za-z0-9_]{1,63}$/),
     },
   },
-  nginx: { flags: ['-t', '-v', '-V', '-q'] },
+  // Bare `nginx` (or `nginx -q`) starts the server, which daemonises out of
+  // the command's process group: one of the modes that only print must be
+  // given.
+  nginx: { flags: ['-t', '-v', '-V', '-q'], required: ['-t', '-v', '-V'] },
 };
 
 /** Shells and language runtimes: each runs arbitrary code. */
