@@ -14,6 +14,7 @@ import { registerMcpOpsCommand } from './mcp-ops-command.ts';
 import { registerDoctorCommand } from './doctor.ts';
 import { registerMemoryCommands } from './memory-commands.ts';
 import { registerBackupCommands } from './backup-commands.ts';
+import { registerHardenCommand } from './harden-command.ts';
 import { registerModelsCommands } from './models-commands.ts';
 import { startCommand, workerCommand } from './start.ts';
 import { registerWorkflowCommands } from './workflow-commands.ts';
@@ -58,6 +59,7 @@ export function buildProgram(): Command {
   registerModelsCommands(program);
   registerMemoryCommands(program);
   registerBackupCommands(program);
+  registerHardenCommand(program);
   registerDoctorCommand(program);
   return program;
 }
