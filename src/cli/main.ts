@@ -11,6 +11,7 @@ import { registerIncidentCommands } from './incident-commands.ts';
 import { registerMaintenanceCommands } from './maintenance-commands.ts';
 import { registerExecCommands } from './exec-commands.ts';
 import { registerMcpOpsCommand } from './mcp-ops-command.ts';
+import { registerMcpToolsCommands } from './mcp-tools-commands.ts';
 import { registerDoctorCommand } from './doctor.ts';
 import { registerMemoryCommands } from './memory-commands.ts';
 import { registerBackupCommands } from './backup-commands.ts';
@@ -56,6 +57,7 @@ export function buildProgram(): Command {
   registerMaintenanceCommands(program);
   registerExecCommands(program);
   registerMcpOpsCommand(program);
+  registerMcpToolsCommands(program);
   registerModelsCommands(program);
   registerMemoryCommands(program);
   registerBackupCommands(program);

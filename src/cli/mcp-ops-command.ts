@@ -4,7 +4,6 @@
 // and nothing else.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
@@ -17,6 +16,7 @@ import { serveMcpHttp } from '../mcp/http-transport.ts';
 import type { OpsServerOptions } from '../mcp/ops-server.ts';
 import { createOpsServer } from '../mcp/ops-server.ts';
 import { cliConfig } from './context.ts';
+import { claimStdout } from './mcp-stdio.ts';
 import { printLine } from './output.ts';
 
 type OpsFlags = {
@@ -50,21 +50,6 @@ export function authorizedKeysLine(publicKey: string, cwd: string): string {
   const comment = (m[3] ?? '').replace(/[^A-Za-z0-9@._+-]/g, '_');
   const command = `cd ${cwd} && exec ${node} ${warden} mcp ops`;
   return `command="${command}",restrict ${m[1]} ${m[2]}${comment ? ` ${comment}` : ''}`;
-}
-
-// Over stdio, stdout belongs to MCP. Anything else that writes there (a
-// stray console.log, a dependency) goes to stderr instead.
-function claimStdout(): Writable {
-  const write = process.stdout.write.bind(process.stdout);
-  const mcp = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      write(chunk, (err) => cb(err ?? null));
-    },
-  });
-  process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
-  console.log = console.error;
-  console.info = console.error;
-  return mcp;
 }
 
 async function runOps(flags: OpsFlags): Promise<void> {
