@@ -12,6 +12,7 @@ import { registerMaintenanceCommands } from './maintenance-commands.ts';
 import { registerExecCommands } from './exec-commands.ts';
 import { registerMcpOpsCommand } from './mcp-ops-command.ts';
 import { registerMcpLocalCommands } from './mcp-local-commands.ts';
+import { registerMcpToolsCommands } from './mcp-tools-commands.ts';
 import { registerDoctorCommand } from './doctor.ts';
 import { registerMemoryCommands } from './memory-commands.ts';
 import { registerBackupCommands } from './backup-commands.ts';
@@ -58,6 +59,7 @@ export function buildProgram(): Command {
   registerExecCommands(program);
   registerMcpOpsCommand(program);
   registerMcpLocalCommands(program);
+  registerMcpToolsCommands(program);
   registerModelsCommands(program);
   registerMemoryCommands(program);
   registerBackupCommands(program);

@@ -6,6 +6,7 @@ import { notifyDomain } from './notify-domain.ts';
 import { alertsDomain } from './alerts-domain.ts';
 import { execDomain } from './exec-domain.ts';
 import { mcpDomain } from './mcp-domain.ts';
+import { mcpFilesDomain } from './mcp-files-domain.ts';
 import { llmDomain } from './llm-domain.ts';
 import { memoryDomain } from './memory-domain.ts';
 import { engineDomain, queueDomain } from './engine-domain.ts';
@@ -138,6 +139,7 @@ export const domains = [
   alertsDomain,
   execDomain,
   mcpDomain,
+  mcpFilesDomain,
   llmDomain,
   memoryDomain,
   queueDomain,
