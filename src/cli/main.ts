@@ -1,6 +1,5 @@
 // The `warden` command. Each subcommand parses flags and calls a service;
 // errors become one plain line and an exit code by who is at fault.
-import { readFileSync } from 'node:fs';
 
 import { Command } from 'commander';
 
@@ -18,17 +17,14 @@ import { registerMemoryCommands } from './memory-commands.ts';
 import { registerBackupCommands } from './backup-commands.ts';
 import { registerHardenCommand } from './harden-command.ts';
 import { registerModelsCommands } from './models-commands.ts';
+import { wardenVersion } from '../version.ts';
 import { startCommand, workerCommand } from './start.ts';
 import { registerWorkflowCommands } from './workflow-commands.ts';
-
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-  version: string;
-};
 
 export function buildProgram(): Command {
   const program = new Command('warden')
     .description('Warden: keeps servers healthy with local LLMs')
-    .version(pkg.version, '-v, --version')
+    .version(wardenVersion, '-v, --version')
     .showHelpAfterError();
 
   program

@@ -1,8 +1,6 @@
 // `warden mcp memory [--http]` and `warden mcp thinking [--http]`: the
 // knowledge-graph and sequential-thinking MCP servers, over stdio (default)
 // or Streamable HTTP, both kept in Warden's database.
-import { readFileSync } from 'node:fs';
-
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Command } from 'commander';
@@ -15,6 +13,7 @@ import { serveMcpHttp } from '../mcp/http-transport.ts';
 import { createMemoryServer } from '../mcp/memory-server.ts';
 import { createThinkingServer } from '../mcp/thinking-server.ts';
 import { cliConfig, cliLogger } from './context.ts';
+import { wardenVersion } from '../version.ts';
 import { claimStdout } from './mcp-stdio.ts';
 
 type Flags = { http?: boolean; port?: string; host?: string };
@@ -39,10 +38,7 @@ async function serveLocal(label: string, factory: Factory, flags: Flags): Promis
     await opened.close().catch(() => {});
     throw err;
   }
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
-  const create = () => factory({ db: opened.db, version: pkg.version });
+  const create = () => factory({ db: opened.db, version: wardenVersion });
   let closing = false;
   const shutdown = async (code: number) => {
     if (closing) return;

@@ -15,6 +15,7 @@ import { createLogger } from '../log.ts';
 import { serveMcpHttp } from '../mcp/http-transport.ts';
 import type { OpsServerOptions } from '../mcp/ops-server.ts';
 import { createOpsServer } from '../mcp/ops-server.ts';
+import { wardenVersion } from '../version.ts';
 import { cliConfig } from './context.ts';
 import { claimStdout } from './mcp-stdio.ts';
 import { printLine } from './output.ts';
@@ -62,9 +63,6 @@ async function runOps(flags: OpsFlags): Promise<void> {
   const config = cliConfig({ WARDEN_MCP_PORT: flags.port, WARDEN_MCP_HOST: flags.host });
   const logger = createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level });
   const services = await createServices(config, logger);
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
   const base: Omit<OpsServerOptions, 'via'> = {
     exec: services.exec,
     postgresUrl: config.exec.postgresUrl ?? config.database.url,
@@ -75,7 +73,7 @@ async function runOps(flags: OpsFlags): Promise<void> {
     pingDatabase: async () => {
       await services.db.query('SELECT 1');
     },
-    version: pkg.version,
+    version: wardenVersion,
   };
   let closing = false;
   const shutdown = async (code: number) => {

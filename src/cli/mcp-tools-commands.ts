@@ -1,7 +1,6 @@
 // `warden mcp files` and `warden mcp workflows`: the local files and
 // workflows MCP servers, over stdio (default) or Streamable HTTP with
 // `--http`, served the way `warden mcp ops` serves.
-import { readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -17,17 +16,11 @@ import { createFilesServer } from '../mcp/files-server.ts';
 import { serveMcpHttp } from '../mcp/http-transport.ts';
 import { createWorkflowsServer } from '../mcp/workflows-server.ts';
 import { cliConfig } from './context.ts';
+import { wardenVersion } from '../version.ts';
 import { claimStdout } from './mcp-stdio.ts';
 
 type HttpFlags = { http?: boolean; port?: string; host?: string };
 type FilesFlags = HttpFlags & { write?: boolean; readOnly?: boolean };
-
-const version = (): string =>
-  (
-    JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-      version: string;
-    }
-  ).version;
 
 function setup(flags: HttpFlags): { mcpOut?: Writable; config: Config; logger: Logger } {
   const mcpOut = flags.http ? undefined : claimStdout();
@@ -95,7 +88,7 @@ async function runFiles(flags: FilesFlags): Promise<void> {
     roots: mcpFiles.roots,
     write: flags.readOnly ? false : (flags.write ?? mcpFiles.write),
     maxReadBytes: mcpFiles.maxReadBytes,
-    version: version(),
+    version: wardenVersion,
   };
   createFilesServer(options); // checks the roots before serving anything
   await serve('files', flags, ctx, () => createFilesServer(options));
@@ -113,7 +106,7 @@ async function runWorkflows(flags: HttpFlags): Promise<void> {
     'workflows',
     flags,
     ctx,
-    () => createWorkflowsServer({ engine: services.engine, version: version() }),
+    () => createWorkflowsServer({ engine: services.engine, version: wardenVersion }),
     () => services.close(),
   );
 }
