@@ -1,16 +1,24 @@
 // The orchestrator agent against the Ollama test server and a real MCP
 // server (in memory): it runs the tools the model calls, native or written
 // into the text as small models do, refuses a tool it was not offered
-// without running anything, feeds results back, and stops at maxSteps.
+// without running anything, feeds results back, and stops at maxSteps; and
+// `warden agent` with the local servers, as a person runs it.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import pg from 'pg';
 import { z } from 'zod';
 
 import { createLlmGateway } from '../src/app.ts';
 import { Agent } from '../src/mcp/agent.ts';
+import { runWarden } from './helpers/cli.ts';
 import { OllamaTestServer } from './helpers/ollama-test-server.ts';
+import { createTestDatabase } from './helpers/servers.ts';
 import { testConfig } from './helpers/services.ts';
 
 const model = 'qwen2.5-coder:3b-instruct';
@@ -118,5 +126,70 @@ describe('the orchestrator agent', () => {
     const result = await agent(3).run('Loop forever');
     expect(result).toMatchObject({ stopped: 'max_steps', steps: 3, toolCalls: 3 });
     expect(ollama.requests.filter((r) => r.path === '/api/chat')).toHaveLength(3);
+  });
+});
+
+describe('warden agent', () => {
+  it('works on a task with the local MCP servers and remembers what it learnt', async () => {
+    const db = await createTestDatabase();
+    const cwd = mkdtempSync(join(tmpdir(), 'warden-agent-'));
+    try {
+      ollama.script(
+        {
+          toolCalls: [
+            {
+              name: 'memory_create_entities',
+              arguments: {
+                entities: [{ name: 'web-1', entityType: 'host', observations: ['runs nginx'] }],
+              },
+            },
+          ],
+        },
+        { content: '{"name": "memory_search_nodes", "arguments": {"query": "NGINX"}}' },
+        { content: 'web-1 runs nginx; I noted it in the knowledge graph.' },
+      );
+      const env = { DATABASE_URL: db.url, OLLAMA_URL: ollama.url, LLM_RETRIES: '0' };
+      const res = await runWarden(['agent', 'Note', 'that', 'web-1', 'runs', 'nginx', '--json'], {
+        cwd,
+        env,
+      });
+      expect(res.code).toBe(0);
+      const out = JSON.parse(res.stdout) as {
+        answer: string;
+        events: { type: string; tool?: string; text?: string }[];
+      };
+      expect(out.answer).toBe('web-1 runs nginx; I noted it in the knowledge graph.');
+      const search = out.events.find(
+        (e) => e.type === 'tool_result' && e.tool === 'memory_search_nodes',
+      );
+      expect(search?.text).toContain('runs nginx');
+      // Offered: the local servers' tools; no files (no roots configured), no ops.
+      const offered = (sent(0).tools as { function: { name: string } }[]).map(
+        (t) => t.function.name,
+      );
+      expect(offered).toEqual(
+        expect.arrayContaining([
+          'memory_create_entities',
+          'thinking_sequentialthinking',
+          'workflows_list_workflows',
+        ]),
+      );
+      expect(offered.some((n) => n.startsWith('files_') || n.startsWith('ops_'))).toBe(false);
+      // The graph is in the database, for the next run.
+      const c = new pg.Client({ connectionString: db.url });
+      await c.connect();
+      try {
+        const { rows } = await c.query('SELECT name, entity_type FROM kg_entities');
+        expect(rows).toEqual([{ name: 'web-1', entity_type: 'host' }]);
+      } finally {
+        await c.end();
+      }
+      const bad = await runWarden(['agent', 'x', '--servers', 'ops'], { cwd, env });
+      expect(bad.code).not.toBe(0);
+      expect(bad.stderr).toContain('unknown local MCP server "ops"');
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+      await db.drop();
+    }
   });
 });

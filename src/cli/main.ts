@@ -16,6 +16,7 @@ import { registerDoctorCommand } from './doctor.ts';
 import { registerMemoryCommands } from './memory-commands.ts';
 import { registerBackupCommands } from './backup-commands.ts';
 import { registerHardenCommand } from './harden-command.ts';
+import { registerAgentCommand } from './agent-command.ts';
 import { registerModelsCommands } from './models-commands.ts';
 import { wardenVersion } from '../version.ts';
 import { startCommand, workerCommand } from './start.ts';
@@ -60,6 +61,7 @@ export function buildProgram(): Command {
   registerMemoryCommands(program);
   registerBackupCommands(program);
   registerHardenCommand(program);
+  registerAgentCommand(program);
   registerDoctorCommand(program);
   return program;
 }
