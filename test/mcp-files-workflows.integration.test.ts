@@ -4,6 +4,7 @@
 // read-only mode has no write tools, writes are atomic and never go through
 // a symlink; workflows run on the engine. One test spawns the real
 // `warden mcp files` over stdio.
+import { execFileSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -132,6 +133,17 @@ describe('warden mcp files', () => {
     expect((await call(ro, 'read_text_file', { path: 'big.txt', tail: 2 })).text).toMatch(
       /^line\nlast\n\[partial/,
     );
+  });
+
+  it('refuses a FIFO at once instead of waiting for a writer', async () => {
+    execFileSync('mkfifo', [join(root, 'pipe')]);
+    try {
+      const r = await call(ro, 'read_text_file', { path: 'pipe' });
+      expect(r.isError).toBe(true);
+      expect(r.text).toContain('is not a regular file');
+    } finally {
+      rmSync(join(root, 'pipe'));
+    }
   });
 
   it('refuses every way out of the root, with a clear message', async () => {

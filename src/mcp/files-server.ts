@@ -213,8 +213,10 @@ async function readCapped(
   cap: number,
   opts: { head?: number; tail?: number },
 ): Promise<{ text: string; size: number; truncated: boolean }> {
-  // O_NOFOLLOW: the path was resolved already; a symlink swapped in since is refused.
-  const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  // O_NOFOLLOW: the path was resolved already; a symlink swapped in since is
+  // refused. O_NONBLOCK: opening a FIFO would otherwise wait for a writer
+  // forever; this way it opens at once and is refused as not a regular file.
+  const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   try {
     const st = await fh.stat();
     if (!st.isFile()) throw new UserError('not_a_file', `${path} is not a regular file`);
