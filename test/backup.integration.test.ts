@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createServices } from '../src/app.ts';
+import { diagnose } from '../src/cli/doctor.ts';
 import { BackupService, libpqEnv } from '../src/backup/backup-service.ts';
 import { createLogger } from '../src/log.ts';
 import { runWarden } from './helpers/cli.ts';
@@ -179,6 +180,29 @@ describe('the schedule', () => {
     } finally {
       await s.dispose();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('warden doctor', () => {
+  it('warns while there is no backup, and names the newest once there is', async () => {
+    const s = await makeTestServices('pglite', {
+      LLM_RETRIES: '0',
+      OLLAMA_URL: 'http://127.0.0.1:1',
+    });
+    try {
+      const before = (await diagnose(s)).find((f) => f.check === 'backups');
+      expect(before).toMatchObject({
+        status: 'warn',
+        detail: expect.stringContaining('no backup'),
+      });
+      expect(before!.fix).toContain('warden backup create');
+      const b = await s.backups.create();
+      const after = (await diagnose(s)).find((f) => f.check === 'backups');
+      expect(after).toMatchObject({ status: 'ok' });
+      expect(after!.detail).toContain(`newest ${b.file}`);
+    } finally {
+      await s.dispose();
     }
   });
 });

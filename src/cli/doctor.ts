@@ -96,14 +96,53 @@ export async function diagnose(s: Services): Promise<Finding[]> {
   } catch (err) {
     findings.push({ check: 'incident memory', status: 'fail', detail: errorMessage(err) });
   }
+  findings.push(await backupFinding(s));
   return findings;
+}
+
+const hoursAgo = (d: Date) => `${((Date.now() - d.getTime()) / 3_600_000).toFixed(1)} h ago`;
+
+async function backupFinding(s: Services): Promise<Finding> {
+  const { enabled, everyHours } = s.config.backup;
+  try {
+    const backups = await s.backups.list();
+    const newest = backups[0];
+    if (!newest)
+      return {
+        check: 'backups',
+        status: 'warn',
+        detail: `no backup in ${s.backups.dir} yet`,
+        fix: enabled
+          ? `run \`warden backup create\`; the main process takes one every ${everyHours} h`
+          : 'run `warden backup create`, or set WARDEN_BACKUP_ENABLED=true',
+      };
+    const late = Date.now() - newest.createdAt.getTime() > everyHours * 1.5 * 3_600_000;
+    const detail = `newest ${newest.file}, ${hoursAgo(newest.createdAt)}; ${backups.length} kept in ${s.backups.dir}`;
+    if (!enabled)
+      return {
+        check: 'backups',
+        status: 'warn',
+        detail: `${detail}; scheduled backups are off`,
+        fix: 'set WARDEN_BACKUP_ENABLED=true, or take them yourself with `warden backup create`',
+      };
+    if (late)
+      return {
+        check: 'backups',
+        status: 'warn',
+        detail: `${detail}; one is due every ${everyHours} h`,
+        fix: "check that a main process runs (`warden start`) and its log for 'scheduled backup failed'",
+      };
+    return { check: 'backups', status: 'ok', detail };
+  } catch (err) {
+    return { check: 'backups', status: 'fail', detail: errorMessage(err) };
+  }
 }
 
 export function registerDoctorCommand(program: Command): void {
   program
     .command('doctor')
     .description(
-      'check the database, the model server, role models and incident memory; say how to fix what is missing',
+      'check the database, the model server, role models, incident memory and backups; say how to fix what is missing',
     )
     .option('--json', 'machine-readable output')
     .action(async (opts: { json?: boolean }) => {
