@@ -15,7 +15,8 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 
-import { errorMessage, isOperationalError, isUserError, UserError } from '../errors.ts';
+import { errorMessage, UserError } from '../errors.ts';
+import { guardTool, readOnly, toolText as text } from './tool-results.ts';
 
 export type FilesServerOptions = {
   /** Absolute paths of existing directories; everything the tools touch stays inside them. */
@@ -35,16 +36,6 @@ export type FilesServerOptions = {
 };
 
 const MAX_PATH = 4096;
-const readOnly = { readOnlyHint: true, destructiveHint: false, openWorldHint: false } as const;
-
-function text(value: unknown, isError = false): CallToolResult {
-  return {
-    content: [
-      { type: 'text', text: typeof value === 'string' ? value : JSON.stringify(value, null, 2) },
-    ],
-    ...(isError ? { isError: true } : {}),
-  };
-}
 
 const refuse = (message: string) => new UserError('path_refused', `refused: ${message}`);
 
@@ -305,19 +296,12 @@ export function createFilesServer(options: FilesServerOptions): McpServer {
     },
   );
 
-  const run =
-    <A>(fn: (args: A) => Promise<CallToolResult>) =>
-    async (args: A): Promise<CallToolResult> => {
-      try {
-        return await fn(args);
-      } catch (err) {
-        if (isUserError(err) || isOperationalError(err))
-          return text({ error: err.code, message: err.message }, true);
-        const code = errno(err);
-        if (code) return text({ error: code, message: errorMessage(err) }, true);
-        throw err;
-      }
-    };
+  // A filesystem error the path checks could not foresee (EACCES, EISDIR...) is an answer too.
+  const run = <A>(fn: (args: A) => Promise<CallToolResult>) =>
+    guardTool(fn, (err) => {
+      const code = errno(err);
+      return code ? text({ error: code, message: errorMessage(err) }, true) : undefined;
+    });
 
   const readTool = run(
     async ({ path, head, tail }: { path: string; head?: number; tail?: number }) => {

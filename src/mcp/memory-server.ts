@@ -3,39 +3,14 @@
 // file. Errors (a missing entity, a limit) come back as tool results with
 // isError; only bugs escape.
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 
 import type { Db } from '../db/db.ts';
-import { isOperationalError, isUserError } from '../errors.ts';
 import type { Entity, Relation } from './knowledge-graph.ts';
 import { graphLimits, KnowledgeGraphStore } from './knowledge-graph.ts';
+import { guardTool, readOnly, toolText } from './tool-results.ts';
 
 export type MemoryServerOptions = { db: Db; version: string };
-
-export function toolText(value: unknown, isError = false): CallToolResult {
-  return {
-    content: [
-      { type: 'text', text: typeof value === 'string' ? value : JSON.stringify(value, null, 2) },
-    ],
-    ...(isError ? { isError: true } : {}),
-  };
-}
-
-/** Wraps a tool handler so that user and operational errors become isError results. */
-export function guardTool<A>(
-  fn: (args: A) => Promise<CallToolResult>,
-): (args: A) => Promise<CallToolResult> {
-  return async (args: A) => {
-    try {
-      return await fn(args);
-    } catch (err) {
-      if (isUserError(err) || isOperationalError(err))
-        return toolText({ error: err.code, message: err.message }, true);
-      throw err;
-    }
-  };
-}
 
 const L = graphLimits;
 const name = z.string().min(1).max(L.nameChars);
@@ -54,7 +29,6 @@ const relation = z.object({
   relationType: z.string().min(1).max(L.typeChars).describe('the relation, in active voice'),
 });
 
-const readOnly = { readOnlyHint: true, destructiveHint: false, openWorldHint: false } as const;
 const adds = {
   readOnlyHint: false,
   destructiveHint: false,

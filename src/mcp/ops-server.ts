@@ -11,13 +11,14 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 
-import { errorMessage, isOperationalError, isUserError } from '../errors.ts';
+import { errorMessage } from '../errors.ts';
 import type { Caller } from '../exec/audit-log.ts';
 import { digest } from '../exec/audit-log.ts';
 import type { ExecServices } from '../exec/build-exec.ts';
 import type { ExecOutcome } from '../exec/executor.ts';
 import { systemResources } from '../exec/executor.ts';
 import { queryReadOnly } from '../exec/postgres-readonly.ts';
+import { guardTool, readOnly, toolText as text } from './tool-results.ts';
 
 export type OpsServerOptions = {
   exec: ExecServices;
@@ -34,17 +35,6 @@ export type OpsServerOptions = {
   via: string;
   version: string;
 };
-
-const readOnly = { readOnlyHint: true, destructiveHint: false, openWorldHint: false } as const;
-
-function text(value: unknown, isError = false): CallToolResult {
-  return {
-    content: [
-      { type: 'text', text: typeof value === 'string' ? value : JSON.stringify(value, null, 2) },
-    ],
-    ...(isError ? { isError: true } : {}),
-  };
-}
 
 function outcome(o: ExecOutcome): CallToolResult {
   if (o.status === 'refused') return text({ refused: true, rule: o.rule, reason: o.reason }, true);
@@ -104,17 +94,8 @@ export function createOpsServer(options: OpsServerOptions): McpServer {
     id: `${options.via}:${server.server.getClientVersion()?.name ?? 'unknown'}`,
   });
   // Tool handlers answer errors as tool results; only bugs escape.
-  const guard =
-    <A>(fn: (args: A, signal: AbortSignal) => Promise<CallToolResult>) =>
-    async (args: A, extra: { signal: AbortSignal }): Promise<CallToolResult> => {
-      try {
-        return await fn(args, extra.signal);
-      } catch (err) {
-        if (isUserError(err) || isOperationalError(err))
-          return text({ error: err.code, message: err.message }, true);
-        throw err;
-      }
-    };
+  const guard = <A>(fn: (args: A, signal: AbortSignal) => Promise<CallToolResult>) =>
+    guardTool((args: A, extra: { signal: AbortSignal }) => fn(args, extra.signal));
 
   server.registerTool(
     'execute_command',

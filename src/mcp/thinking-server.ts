@@ -11,7 +11,7 @@ import { z } from 'zod';
 
 import type { Db } from '../db/db.ts';
 import { UserError } from '../errors.ts';
-import { guardTool, toolText } from './memory-server.ts';
+import { guardTool, toolText } from './tool-results.ts';
 
 export type ThinkingServerOptions = { db: Db; version: string };
 
@@ -191,7 +191,10 @@ export function createThinkingServer(options: ThinkingServerOptions): McpServer 
     },
     async (args: ThoughtInput, extra: { sessionId?: string }) => {
       sessionId ??= extra.sessionId;
-      const result = await guardTool(async (a: ThoughtInput) => toolText(await chain.add(a)))(args);
+      const result = await guardTool(async (a: ThoughtInput) => toolText(await chain.add(a)))(
+        args,
+        extra,
+      );
       if (result.isError) {
         const first = result.content[0];
         const body = first?.type === 'text' ? (JSON.parse(first.text) as object) : {};

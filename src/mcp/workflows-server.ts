@@ -9,7 +9,8 @@ import { z } from 'zod';
 import type { Engine } from '../engine/engine.ts';
 import type { Execution } from '../engine/execution-store.ts';
 import { executionStatuses, terminalStatuses } from '../engine/execution-store.ts';
-import { isOperationalError, isUserError, UserError } from '../errors.ts';
+import { UserError } from '../errors.ts';
+import { guardTool, readOnly, toolText as text } from './tool-results.ts';
 
 export type WorkflowsServerOptions = {
   engine: Engine;
@@ -17,17 +18,6 @@ export type WorkflowsServerOptions = {
   /** Longest run_workflow may wait for a result. @default 60 s */
   maxWaitMs?: number;
 };
-
-const readOnly = { readOnlyHint: true, destructiveHint: false, openWorldHint: false } as const;
-
-function text(value: unknown, isError = false): CallToolResult {
-  return {
-    content: [
-      { type: 'text', text: typeof value === 'string' ? value : JSON.stringify(value, null, 2) },
-    ],
-    ...(isError ? { isError: true } : {}),
-  };
-}
 
 function summary(ex: Execution) {
   return {
@@ -72,17 +62,7 @@ export function createWorkflowsServer(options: WorkflowsServerOptions): McpServe
         "Warden's workflows: list_workflows and get_workflow to see them, run_workflow to start one manually (optionally waiting for its result), get_execution and list_executions to follow runs. Workflows cannot be created or changed here.",
     },
   );
-  const run =
-    <A>(fn: (args: A) => Promise<CallToolResult>) =>
-    async (args: A): Promise<CallToolResult> => {
-      try {
-        return await fn(args);
-      } catch (err) {
-        if (isUserError(err) || isOperationalError(err))
-          return text({ error: err.code, message: err.message }, true);
-        throw err;
-      }
-    };
+  const run = <A>(fn: (args: A) => Promise<CallToolResult>) => guardTool(fn);
 
   server.registerTool(
     'list_workflows',
