@@ -2,19 +2,7 @@
 // every decision is recorded. Lists are comma-separated in the environment.
 import { z } from 'zod';
 
-import { domain, durationMs, setting } from './setting.ts';
-
-const list = (item: z.ZodType<string>) =>
-  z.preprocess(
-    (v) =>
-      typeof v === 'string'
-        ? v
-            .split(',')
-            .map((s) => s.trim())
-            .filter(Boolean)
-        : v,
-    z.array(item),
-  );
+import { commaList, domain, durationMs, setting } from './setting.ts';
 
 const absolutePath = z
   .string()
@@ -28,19 +16,19 @@ export const execDomain = domain('exec', 'Safe command execution and the audit l
   }),
   allowedUnits: setting({
     env: 'WARDEN_EXEC_ALLOWED_UNITS',
-    schema: list(z.string().regex(/^[A-Za-z0-9@._:-]+$/, 'unit names only')),
+    schema: commaList(z.string().regex(/^[A-Za-z0-9@._:-]+$/, 'unit names only')),
     default: ['nginx.service', 'postgresql.service', 'redis-server.service', 'ssh.service'],
     doc: 'systemd units (and supervisord programs) that actions may inspect or restart.',
   }),
   allowedLogDirs: setting({
     env: 'WARDEN_EXEC_LOG_DIRS',
-    schema: list(absolutePath),
+    schema: commaList(absolutePath),
     default: ['/var/log'],
     doc: 'Directories whose files the log tail action may read.',
   }),
   blockedPatterns: setting({
     env: 'WARDEN_EXEC_BLOCKED_PATTERNS',
-    schema: list(
+    schema: commaList(
       z
         .string()
         .min(1)

@@ -1,17 +1,9 @@
 // The auto-healing pipeline: how hard it tries and what evidence it gathers.
 import { z } from 'zod';
 
-import { domain, durationMs, envBoolean, setting } from './setting.ts';
+import { commaList, domain, durationMs, envBoolean, setting } from './setting.ts';
 
-const names = z
-  .string()
-  .transform((s) =>
-    s
-      .split(',')
-      .map((x) => x.trim())
-      .filter(Boolean),
-  )
-  .pipe(z.array(z.string().regex(/^[a-z][a-z0-9_.-]*$/, 'must be catalogue action names')));
+const names = commaList(z.string().regex(/^[a-z][a-z0-9_.-]*$/, 'must be catalogue action names'));
 
 export const healDomain = domain(
   'heal',

@@ -1,7 +1,7 @@
 // MCP servers over Streamable HTTP: where they listen and who may call them.
 import { z } from 'zod';
 
-import { domain, port, setting } from './setting.ts';
+import { commaList, domain, port, setting } from './setting.ts';
 
 export const mcpDomain = domain('mcp', 'MCP servers over Streamable HTTP (`--http`).', {
   host: setting({
@@ -24,16 +24,7 @@ export const mcpDomain = domain('mcp', 'MCP servers over Streamable HTTP (`--htt
   }),
   allowedOrigins: setting({
     env: 'WARDEN_MCP_ALLOWED_ORIGINS',
-    schema: z.preprocess(
-      (v) =>
-        typeof v === 'string'
-          ? v
-              .split(',')
-              .map((s) => s.trim())
-              .filter(Boolean)
-          : v,
-      z.array(z.string().url()),
-    ),
+    schema: commaList(z.string().url()),
     default: [],
     doc: 'Origins allowed to call the MCP HTTP server; requests with any other Origin header get 403.',
   }),

@@ -2,24 +2,13 @@
 // touch, and whether it may write.
 import { z } from 'zod';
 
-import { domain, envBoolean, setting } from './setting.ts';
+import { commaList, domain, envBoolean, setting } from './setting.ts';
 
 export const mcpFilesDomain = domain('mcpFiles', 'The files MCP server (`warden mcp files`).', {
   roots: setting({
     env: 'WARDEN_MCP_FILES_ROOTS',
-    schema: z.preprocess(
-      (v) =>
-        typeof v === 'string'
-          ? v
-              .split(',')
-              .map((s) => s.trim())
-              .filter(Boolean)
-          : v,
-      z.array(
-        z
-          .string()
-          .refine((p) => p.startsWith('/') && !p.includes('\0'), 'must be an absolute path'),
-      ),
+    schema: commaList(
+      z.string().refine((p) => p.startsWith('/') && !p.includes('\0'), 'must be an absolute path'),
     ),
     default: [],
     doc: 'Comma-separated absolute paths of the directories the files MCP server may touch. Unset: it refuses to start.',

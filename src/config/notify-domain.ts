@@ -2,7 +2,7 @@
 // Every channel is off until its settings are present.
 import { z } from 'zod';
 
-import { domain, durationMs, setting } from './setting.ts';
+import { commaList, domain, durationMs, setting } from './setting.ts';
 
 const url = z.string().url();
 
@@ -67,16 +67,7 @@ export const notifyDomain = domain(
     }),
     emailTo: setting({
       env: 'WARDEN_NOTIFY_EMAIL_TO',
-      schema: z
-        .string()
-        .transform((s) =>
-          s
-            .split(',')
-            .map((x) => x.trim())
-            .filter(Boolean),
-        )
-        .pipe(z.array(z.string().email()).min(1))
-        .optional(),
+      schema: commaList(z.string().email(), 1).optional(),
       doc: 'Comma-separated recipients of notification emails.',
     }),
     dedupWindowMs: setting({

@@ -63,6 +63,20 @@ export const envBoolean = z.preprocess((v) => {
   return v;
 }, z.boolean());
 
+/** A comma-separated list from the environment (an array as it is), blanks dropped, each item checked. */
+export function commaList<T>(item: z.ZodType<T>, min = 0) {
+  return z.preprocess(
+    (v) =>
+      typeof v === 'string'
+        ? v
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : v,
+    z.array(item).min(min),
+  );
+}
+
 export const port = z.coerce.number().int().min(1).max(65535);
 
 export const durationMs = z.coerce.number().int().min(0);
