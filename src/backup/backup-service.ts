@@ -235,7 +235,7 @@ export class BackupService {
   }
 
   /** Finds a backup by file name (or path) and checks it is whole. */
-  async verified(name: string): Promise<BackupInfo> {
+  private async verified(name: string): Promise<BackupInfo> {
     const file = basename(name);
     const b = (await this.list()).find((x) => x.file === file);
     if (!b)
@@ -357,8 +357,8 @@ export class BackupService {
 
   /** Stops the schedule; a backup under way finishes first, so the database stays open for it. */
   async stop(): Promise<void> {
+    // The first check's timeout and the interval after it share this handle.
     clearTimeout(this.timer);
-    clearInterval(this.timer);
     this.timer = undefined;
     await this.inFlight;
   }
