@@ -5,6 +5,8 @@
 // the cap are never fetched; Warden's own database is refused as a target.
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,8 +17,45 @@ import { queryRoleSql } from '../src/exec/pg-query-role.ts';
 import { queryReadOnly } from '../src/exec/postgres-readonly.ts';
 import type { TestDatabase } from './helpers/servers.ts';
 import { createTestDatabase, testPostgresUrl } from './helpers/servers.ts';
+import { waitFor } from './helpers/wait.ts';
 
 const marker = `/tmp/warden-pg-pwned-${process.pid}`;
+
+/**
+ * A proxy to PostgreSQL that, on a connection whose client sends `marker`,
+ * stops passing the server's answers on: a statement that never answers,
+ * whatever the server-side timeout does.
+ */
+async function stallingProxy(target: URL, marker: string) {
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = createConnection({ host: target.hostname, port: Number(target.port || 5432) });
+    let stalled = false;
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => {});
+      s.on('close', () => sockets.delete(s));
+    }
+    client.on('data', (d: Buffer) => {
+      if (d.includes(marker)) stalled = true;
+      upstream.write(d);
+    });
+    upstream.on('data', (d: Buffer) => {
+      if (!stalled) client.write(d);
+    });
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
 
 const corpus = z
   .array(z.object({ rule: z.string(), sql: z.string() }))
@@ -175,5 +214,32 @@ describe('query_postgres', () => {
       wardenDatabaseUrl: testPostgresUrl,
     });
     expect(other).toMatchObject({ ok: true, rows: [{ one: 1 }] });
+  });
+
+  it('gives up on a statement that never answers: the client-side timer cancels and drops it', async () => {
+    const marker = `stall_${randomBytes(4).toString('hex')}`;
+    const proxy = await stallingProxy(new URL(url), marker);
+    try {
+      const via = new URL(url);
+      via.port = String(proxy.port);
+      const out = await queryReadOnly(`SELECT '${marker}' AS m`, {
+        url: via.toString(),
+        timeoutMs: 200,
+      });
+      expect(out).toMatchObject({ ok: false, rule: 'sql.timeout', reason: /cancelled/ });
+      // Its backend does not linger.
+      await waitFor(
+        async () =>
+          (
+            await admin.query(
+              `SELECT 1 FROM pg_stat_activity WHERE usename = $1 AND query LIKE $2`,
+              [role, `%${marker}%`],
+            )
+          ).rowCount === 0,
+        'the stalled backend to end',
+      );
+    } finally {
+      await proxy.close();
+    }
   });
 });

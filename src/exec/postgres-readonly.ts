@@ -96,6 +96,13 @@ async function cancelBackend(url: string, pid: number): Promise<void> {
   }
 }
 
+/** Closes the socket under a client whose statement never answered (end() would wait for it). */
+function drop(client: pg.Client): void {
+  (
+    client as unknown as { connection: { stream: { destroy(): void } } }
+  ).connection.stream.destroy();
+}
+
 function readRows(
   cursor: Cursor<Record<string, unknown>>,
   n: number,
@@ -164,11 +171,7 @@ export async function queryReadOnly(
     // The server's timeout is the first line; this one holds when it does not.
     timer = setTimeout(() => {
       timedOut = true;
-      void cancelBackend(options.url, pid).finally(() => {
-        (
-          client as unknown as { connection: { stream: { destroy(): void } } }
-        ).connection.stream.destroy();
-      });
+      void cancelBackend(options.url, pid).finally(() => drop(client));
     }, timeout + 1000);
     const cursor = client.query(new Cursor<Record<string, unknown>>(sql));
     try {
@@ -189,11 +192,14 @@ export async function queryReadOnly(
         };
       return { ok: false, ...classify(err) };
     } finally {
-      await cursor.close().catch(() => {});
+      if (!timedOut) await cursor.close().catch(() => {});
     }
   } finally {
     clearTimeout(timer);
-    await client.query('ROLLBACK').catch(() => {});
-    await client.end().catch(() => {});
+    if (timedOut) drop(client);
+    else {
+      await client.query('ROLLBACK').catch(() => {});
+      await client.end().catch(() => {});
+    }
   }
 }
