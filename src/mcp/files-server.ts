@@ -442,7 +442,9 @@ export function createFilesServer(options: FilesServerOptions): McpServer {
           const target = join(dir.real, name);
           const stats = await writableEntry(guard, dir, name, target);
           if (!stats) throw new UserError('not_found', `${path} does not exist`);
-          let body = (await readCapped(await guard.openPath(target, READ_FLAGS), maxRead, {})).text;
+          let body = (
+            await readCapped(await guard.openEntry(dir, name, READ_FLAGS, target), maxRead, {})
+          ).text;
           const changes: string[] = [];
           for (const [i, e] of edits.entries()) {
             const at = body.indexOf(e.oldText);

@@ -296,6 +296,15 @@ export class PathGuard {
     throw refuse(`${shown}: too many levels of symbolic links`);
   }
 
+  /** An entry of a verified directory, opened with `flags`; a symlink there is refused, not followed. */
+  async openEntry(dir: Opened, name: string, flags: number, shown: string): Promise<Opened> {
+    const handle = await open(inside(dir, name), flags | O_NOFOLLOW).catch((err: unknown) => {
+      if (errno(err) === 'ELOOP') throw refuse(`${shown} is a symbolic link`);
+      throw translate(err, shown);
+    });
+    return this.verify(handle, dir.root, shown);
+  }
+
   /** An entry of a directory, not followed when it is a symlink: its lstat, or undefined. */
   async entryStats(dir: Opened, name: string, shown: string): Promise<Stats | undefined> {
     try {
