@@ -29,7 +29,7 @@ export function queryRoleSql(options: QueryRoleOptions = {}): string {
   return [
     `-- A role for Warden's query_postgres: it reads, never writes, and is no superuser.`,
     `-- Run as a superuser on the server query_postgres reads (not Warden's own database), then set`,
-    `--   WARDEN_OPS_PG_URL=postgresql://${role}:<password>@<host>:5432/<database>`,
+    `--   WARDEN_OPS_PG_URL=postgresql://${role}:<the password below>@<host>:5432/<database>`,
     `CREATE ROLE ${role} LOGIN PASSWORD ${literal}`,
     `  NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT CONNECTION LIMIT 4;`,
     `-- Read every table, view and sequence, write none (PostgreSQL 14 and later).`,
