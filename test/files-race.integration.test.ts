@@ -40,22 +40,23 @@ const [sub, held, outside] = process.argv.slice(1);
 let swaps = 0;
 process.on('SIGTERM', () => { process.stdout.write(String(swaps)); process.exit(0); });
 process.stdout.write('ready\\n');
+let strays = 0;
+// The server may make sub again (mkdir -p) while it is away: set that aside, put ours back.
+const settle = () => {
+  if (!fs.existsSync(held)) return;
+  try { fs.renameSync(sub, sub + '.stray-' + strays++); } catch {}
+  try { fs.renameSync(held, sub); } catch {}
+};
 const tick = () => {
   for (let k = 0; k < 50; k++) {
+    settle();
     try {
       fs.renameSync(sub, held);
-    } catch {
-      continue;
-    }
-    try {
       fs.symlinkSync(outside, sub);
       fs.unlinkSync(sub);
+      fs.renameSync(held, sub);
       swaps++;
-    } catch {
-      // The server made sub again (mkdir -p) while it was gone: set it aside.
-      try { fs.renameSync(sub, sub + '.stray-' + swaps + '-' + k); } catch {}
-    }
-    try { fs.renameSync(held, sub); } catch {}
+    } catch {}
   }
   setImmediate(tick);
 };
@@ -114,11 +115,18 @@ describe('files MCP server under a concurrent directory swap', () => {
     await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
 
     const counts: Record<string, { ok: number; refused: number; escapes: number }> = {};
+    const reasons: Record<string, number> = {};
     const tally = (op: string, r: ToolResult, escaped: boolean) => {
       const c = (counts[op] ??= { ok: 0, refused: 0, escapes: 0 });
       if (escaped) c.escapes++;
-      else if (r.isError) c.refused++;
-      else c.ok++;
+      else if (r.isError) {
+        c.refused++;
+        const text = r.content.map((x) => x.text).join('');
+        const why = /leads outside/.test(text)
+          ? 'led outside (refused)'
+          : (/"error":\s*"(\w+)"/.exec(text)?.[1] ?? 'other');
+        reasons[why] = (reasons[why] ?? 0) + 1;
+      } else c.ok++;
     };
     const call = async (name: string, args: Record<string, unknown>) =>
       (await client.callTool({ name, arguments: args })) as ToolResult;
@@ -192,8 +200,13 @@ describe('files MCP server under a concurrent directory swap', () => {
     } finally {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));
-      if (lstatSync(sub, { throwIfNoEntry: false })?.isSymbolicLink()) unlinkSync(sub);
-      if (existsSync(join(root, 'sub.held'))) renameSync(join(root, 'sub.held'), sub);
+      // Put the tree back: the swapper may have stopped mid-swap, and the
+      // server may have made `sub` again (mkdir -p) while it was away.
+      const held = join(root, 'sub.held');
+      const st = lstatSync(sub, { throwIfNoEntry: false });
+      if (st?.isSymbolicLink()) unlinkSync(sub);
+      else if (st && existsSync(held)) renameSync(sub, `${sub}.stray-final`);
+      if (existsSync(held)) renameSync(held, sub);
     }
     const swaps = Number(out.replace('ready\n', ''));
     const after = snapshot(outside);
@@ -203,6 +216,7 @@ describe('files MCP server under a concurrent directory swap', () => {
     );
     for (const [op, c] of Object.entries(counts))
       console.log(`  ${op}: ${c.ok} ok, ${c.refused} refused, ${c.escapes} escapes`);
+    console.log(`  refusals: ${JSON.stringify(reasons)}`);
 
     expect(swaps).toBeGreaterThan(0);
     expect(created).toEqual([]);
@@ -211,7 +225,10 @@ describe('files MCP server under a concurrent directory swap', () => {
     // Operations did go through while the swaps ran.
     expect(Object.values(counts).reduce((n, c) => n + c.ok, 0)).toBeGreaterThan(0);
     // What was written landed inside the root.
-    expect(readdirSync(sub).some((n) => /^[wm]-\d+\.txt$/.test(n))).toBe(true);
-    expect(readdirSync(sub).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+    const inside = readdirSync(root)
+      .filter((n) => n.startsWith('sub'))
+      .flatMap((d) => readdirSync(join(root, d)));
+    expect(inside.some((n) => /^[wm]-\d+\.txt$/.test(n))).toBe(true);
+    expect(inside.filter((n) => n.endsWith('.tmp'))).toEqual([]);
   }, 120_000);
 });

@@ -247,6 +247,8 @@ export class PathGuard {
         if (code === 'ENOTDIR' || code === 'ELOOP') {
           const target = await this.follow(dir, name, rest, shown);
           if (target !== undefined) return target;
+          // Not a symlink (any more): a file, or a swap in progress; look again.
+          if (attempt < 3) continue;
           throw translate(err, shown);
         }
         if (code === 'ENOENT' && create) {
