@@ -16,6 +16,13 @@ describe('checkSql', () => {
     "SELECT x::int, CAST(y AS text), z::timestamptz FROM t WHERE name LIKE 'a%' AND n BETWEEN 1 AND 2",
     'SELECT pg_catalog.lower(name) FROM t',
     'SELECT * FROM generate_series(1, 10) g',
+    'SELECT 1 UNION SELECT 2 EXCEPT SELECT 3',
+    'WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 5) SELECT * FROM r',
+    'SELECT * FROM t, LATERAL (SELECT * FROM u WHERE u.id = t.id) x',
+    "SELECT data->>'a', data #> '{b,c}' FROM t WHERE data ? 'a' AND name ILIKE 'x%'",
+    "SELECT now() AT TIME ZONE 'UTC', EXTRACT(epoch FROM now()), SUBSTRING('abc' FROM 1 FOR 2)",
+    'SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x), count(*) FILTER (WHERE x > 1) FROM t',
+    "SELECT 'a' SIMILAR TO 'b', (DATE '2020-01-01', DATE '2020-02-01') OVERLAPS (now(), now())",
   ])('lets %s through', async (sql) => {
     expect(await checkSql(sql)).toBeUndefined();
   });

@@ -99,6 +99,7 @@ export const allowedFunctions = words(`
   pg_total_relation_size pg_table_size pg_indexes_size version current_database
   pg_postmaster_start_time pg_is_in_recovery pg_last_xact_replay_timestamp pg_current_wal_lsn
   pg_wal_lsn_diff pg_typeof format_type gen_random_uuid host family masklen network
+  similar_to_escape similar_escape overlaps array_upper array_lower array_dims bit_length
 `);
 
 /** Operators of the built-in types (A_Expr names). */
