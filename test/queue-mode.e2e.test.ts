@@ -36,6 +36,8 @@ describe('queue mode, separate processes', () => {
       const env = {
         DATABASE_URL: s.config.database.url!,
         REDIS_URL: testRedisUrl,
+        // The sink listens on loopback, which workflows may not reach by default.
+        WARDEN_HTTP_ALLOW_HOSTS: '127.0.0.1',
         ...queue,
         ...fast,
       };

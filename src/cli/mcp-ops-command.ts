@@ -1,7 +1,8 @@
-// `warden mcp ops [--http] [--authorized-keys-line <public key file>]`: the
-// remote ops MCP server over stdio (what an SSH forced command starts), or
-// Streamable HTTP; or the authorized_keys line that lets one key start it
-// and nothing else.
+// `warden mcp ops [--http] [--authorized-keys-line <public key file>]
+// [--pg-role-sql [role]]`: the remote ops MCP server over stdio (what an SSH
+// forced command starts), or Streamable HTTP; or the authorized_keys line
+// that lets one key start it and nothing else; or the SQL that makes the
+// read-only role query_postgres connects as.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +12,7 @@ import type { Command } from 'commander';
 
 import { createServices } from '../app.ts';
 import { UserError } from '../errors.ts';
+import { queryRoleSql } from '../exec/pg-query-role.ts';
 import { createLogger } from '../log.ts';
 import { serveMcpHttp } from '../mcp/http-transport.ts';
 import type { OpsServerOptions } from '../mcp/ops-server.ts';
@@ -23,6 +25,7 @@ import { printLine } from './output.ts';
 type OpsFlags = {
   http?: boolean;
   authorizedKeysLine?: string;
+  pgRoleSql?: string | boolean;
   cwd?: string;
   port?: string;
   host?: string;
@@ -54,6 +57,16 @@ export function authorizedKeysLine(publicKey: string, cwd: string): string {
 }
 
 async function runOps(flags: OpsFlags): Promise<void> {
+  if (flags.pgRoleSql) {
+    const config = cliConfig({});
+    process.stdout.write(
+      queryRoleSql({
+        role: typeof flags.pgRoleSql === 'string' ? flags.pgRoleSql : undefined,
+        timeoutMs: config.exec.queryTimeoutMs,
+      }),
+    );
+    return;
+  }
   if (flags.authorizedKeysLine) {
     const key = readFileSync(flags.authorizedKeysLine, 'utf8');
     printLine(authorizedKeysLine(key, resolve(flags.cwd ?? process.cwd())));
@@ -65,7 +78,8 @@ async function runOps(flags: OpsFlags): Promise<void> {
   const services = await createServices(config, logger);
   const base: Omit<OpsServerOptions, 'via'> = {
     exec: services.exec,
-    postgresUrl: config.exec.postgresUrl ?? config.database.url,
+    postgresUrl: config.exec.postgresUrl,
+    wardenDatabaseUrl: config.database.url,
     queryRowCap: config.exec.queryRowCap,
     queryTimeoutMs: config.exec.queryTimeoutMs,
     allowedUnits: config.exec.allowedUnits,
@@ -130,6 +144,10 @@ export function registerMcpOpsCommand(program: Command): void {
     .option(
       '--authorized-keys-line <file>',
       'print an authorized_keys line restricting this public key to the ops server',
+    )
+    .option(
+      '--pg-role-sql [role]',
+      'print the SQL that makes the read-only PostgreSQL role query_postgres connects as (default warden_query)',
     )
     .option('--cwd <dir>', 'directory the forced command starts in (holds warden.yaml / .env)')
     .action(runOps);

@@ -2,7 +2,8 @@
 // and of the job queue (embedded, or BullMQ on Redis).
 import { z } from 'zod';
 
-import { domain, durationMs, setting } from './setting.ts';
+import { parseAllowEntry } from '../nodes/outbound-policy.ts';
+import { commaList, domain, durationMs, setting } from './setting.ts';
 
 const positiveInt = z.coerce.number().int().min(1);
 
@@ -108,5 +109,26 @@ export const engineDomain = domain('engine', 'Workflow engine: workers, leases, 
     schema: positiveInt,
     default: 10_485_760,
     doc: 'Default response size cap of the HTTP request node.',
+  }),
+  httpAllowHosts: setting({
+    env: 'WARDEN_HTTP_ALLOW_HOSTS',
+    schema: commaList(
+      z.string().refine(
+        (e) => {
+          try {
+            parseAllowEntry(e);
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        {
+          message:
+            'each entry is a host (or *.domain), an address or a CIDR, with an optional :port',
+        },
+      ),
+    ),
+    default: [],
+    doc: 'Hosts, addresses or CIDRs (optional :port) the HTTP request node may reach although they are loopback, private, link-local or metadata addresses, which are refused by default.',
   }),
 });

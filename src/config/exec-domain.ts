@@ -98,13 +98,13 @@ export const execDomain = domain('exec', 'Safe command execution and the audit l
     doc: 'Docker Engine API unix socket.',
   }),
   postgresUrl: setting({
-    env: 'WARDEN_OPS_POSTGRES_URL',
+    env: 'WARDEN_OPS_PG_URL',
     schema: z
       .string()
       .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
       .optional(),
     secret: true,
-    doc: 'PostgreSQL that query_postgres reads (use a read-only role). Unset: DATABASE_URL.',
+    doc: "PostgreSQL that query_postgres reads, as a read-only role (`warden mcp ops --pg-role-sql` prints the SQL). Unset: query_postgres is off; Warden's own database is always refused.",
   }),
   queryRowCap: setting({
     env: 'WARDEN_OPS_QUERY_ROW_CAP',
@@ -116,7 +116,7 @@ export const execDomain = domain('exec', 'Safe command execution and the audit l
     env: 'WARDEN_OPS_QUERY_TIMEOUT_MS',
     schema: z.coerce.number().int().min(100),
     default: 5000,
-    doc: 'Statement timeout of query_postgres.',
+    doc: 'Statement timeout of query_postgres; a client-side timer cancels the backend one second later.',
   }),
   backupDir: setting({
     env: 'WARDEN_OPS_BACKUP_DIR',

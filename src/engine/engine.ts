@@ -9,6 +9,7 @@ import type { Db } from '../db/db.ts';
 import { isOperationalError, UserError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { builtinNodes } from '../nodes/index.ts';
+import { outboundPolicy } from '../nodes/outbound-policy.ts';
 import type { JobQueue } from '../queue/job-queue.ts';
 import type { Execution, ExecutionError, ExecutionStatus } from './execution-store.ts';
 import { ExecutionStore, terminalStatuses } from './execution-store.ts';
@@ -32,6 +33,8 @@ export type EngineSettings = {
   executionTimeoutMs: number;
   envAllowlist: string;
   httpMaxResponseBytes: number;
+  /** WARDEN_HTTP_ALLOW_HOSTS entries. @default [] */
+  httpAllowHosts?: readonly string[];
 };
 
 export type EngineOptions = {
@@ -93,6 +96,7 @@ export class Engine {
       nodeEnv: {
         respond: (id, response) => o.responses.publish(id, response),
         httpMaxResponseBytes: s.httpMaxResponseBytes,
+        httpPolicy: outboundPolicy(s.httpAllowHosts ?? []),
       },
       requeue: (id, delayMs) => void this.enqueue(id, delayMs),
       onFailed: (ex, def, error) => this.startErrorWorkflow(ex, def, error),

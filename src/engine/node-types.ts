@@ -1,6 +1,7 @@
 // What a node type is: its parameters (a schema the API and the editor
 // use), whether running it changes the world, and run(). The registry is the
 // one list of types the validator and the executor know.
+import type { OutboundPolicy } from '../nodes/outbound-policy.ts';
 import type { Item } from './expressions.ts';
 import type { WorkflowNode } from './workflow-model.ts';
 
@@ -49,6 +50,8 @@ export type NodeEnvironment = {
     signal: AbortSignal;
   }): Promise<Item[]>;
   httpMaxResponseBytes: number;
+  /** Where the HTTP request node may connect (WARDEN_HTTP_ALLOW_HOSTS over the default refusals). */
+  httpPolicy: OutboundPolicy;
 };
 
 export type NodeContext = {

@@ -1,18 +1,26 @@
-// query_postgres: one statement, read only. The layers, any one of which
-// refuses a write: (1) the statement is sent through the extended protocol,
-// where PostgreSQL itself refuses more than one command, so `COMMIT; DROP`
-// cannot chain; (2) it runs inside BEGIN READ ONLY after a snapshot is
-// taken, so SET TRANSACTION READ WRITE is refused too; (3) the transaction
-// always ends in ROLLBACK and the connection is closed; (4) the first
-// keyword (after comments) must start a query, and functions that reach
-// outside the transaction (files, other connections, signals) are refused.
-// Use a role with read rights only: that is the layer PostgreSQL enforces.
+// query_postgres: one read-only query against a database named explicitly
+// (never Warden's own). The layers, each enough to stop a write on its own
+// terms: (1) the statement is parsed with PostgreSQL's grammar and must be a
+// query made only of allowed node kinds, built-in functions, operators and
+// types (sql-allowlist.ts); (2) it is sent through the extended protocol,
+// where the server refuses more than one command; (3) it runs inside BEGIN
+// READ ONLY after the snapshot is taken, always rolled back, connection
+// closed; (4) the role it connects as should be made for it (`warden mcp ops
+// --pg-role-sql`): no superuser, reads only, read-only by default, with a
+// statement timeout. Rows come through a cursor, cap + 1 at most, so a
+// query of millions of rows never loads them; a client-side timer cancels
+// the backend (pg_cancel_backend from a second connection) and drops the
+// connection if the server-side timeout did not fire.
 import pg from 'pg';
+import Cursor from 'pg-cursor';
 
 import { OperationalError } from '../errors.ts';
+import { checkSql } from './sql-allowlist.ts';
 
 export type ReadOnlyQueryOptions = {
   url: string;
+  /** Warden's own database (DATABASE_URL): a target that is the same database is refused. */
+  wardenDatabaseUrl?: string;
   /** @default 5000 */
   timeoutMs?: number;
   /** @default 200 */
@@ -24,70 +32,12 @@ export type QueryOutcome =
       ok: true;
       columns: string[];
       rows: Record<string, unknown>[];
+      /** Rows returned (at most the cap). */
       rowCount: number;
+      /** More rows were there than the cap; they were never fetched. */
       truncated: boolean;
     }
   | { ok: false; rule: string; reason: string };
-
-const allowedFirstWords = new Set(['select', 'with', 'values', 'table', 'show', 'explain']);
-
-// Functions with effects a read-only transaction does not stop.
-const refusedFunctions =
-  /\b(lo_import|lo_export|lo_from_bytea|lo_put|lo_unlink|pg_read_file|pg_read_binary_file|pg_ls_\w+|pg_stat_file|pg_file_\w+|dblink\w*|pg_terminate_backend|pg_cancel_backend|pg_reload_conf|pg_rotate_logfile|pg_promote|pg_switch_wal|pg_create_\w+|pg_drop_\w+|pg_replication_\w+|pg_logical_\w+|pg_advisory_\w+|pg_try_advisory_\w+|pg_stat_reset\w*|set_config|pg_notify|query_to_xml\w*|pg_sleep\w*)\s*\(/i;
-
-/** Removes SQL comments (nested block comments too) and string contents, for keyword checks. */
-export function stripSql(sql: string): string {
-  let out = '';
-  let i = 0;
-  while (i < sql.length) {
-    const two = sql.slice(i, i + 2);
-    if (two === '--') {
-      const nl = sql.indexOf('\n', i);
-      i = nl === -1 ? sql.length : nl;
-      out += ' ';
-    } else if (two === '/*') {
-      let depth = 1;
-      i += 2;
-      while (i < sql.length && depth > 0) {
-        if (sql.startsWith('/*', i)) {
-          depth++;
-          i += 2;
-        } else if (sql.startsWith('*/', i)) {
-          depth--;
-          i += 2;
-        } else i++;
-      }
-      out += ' ';
-    } else if (sql[i] === "'") {
-      const end = sql.indexOf("'", i + 1);
-      i = end === -1 ? sql.length : end + 1;
-      out += "''";
-    } else {
-      out += sql[i];
-      i++;
-    }
-  }
-  return out;
-}
-
-export function checkStatement(sql: unknown): { rule: string; reason: string } | undefined {
-  if (typeof sql !== 'string' || sql.trim() === '')
-    return { rule: 'sql.empty', reason: 'no statement' };
-  if (sql.length > 20_000) return { rule: 'sql.too_long', reason: 'longer than 20000 characters' };
-  if (sql.includes('\0')) return { rule: 'sql.nul', reason: 'NUL byte' };
-  const bare = stripSql(sql);
-  const first = /^[\s(]*([A-Za-z]+)/.exec(bare)?.[1]?.toLowerCase();
-  if (!first || !allowedFirstWords.has(first))
-    return {
-      rule: 'sql.statement_type',
-      reason: `only SELECT, WITH, VALUES, TABLE, SHOW and EXPLAIN run; got ${first ?? 'nothing'}`,
-    };
-  if (/\$\w*\$/.test(bare))
-    return { rule: 'sql.dollar_quote', reason: 'dollar-quoted strings are not accepted' };
-  const fn = refusedFunctions.exec(bare);
-  if (fn) return { rule: 'sql.function', reason: `function ${fn[1]} is refused` };
-  return undefined;
-}
 
 function classify(err: unknown): { rule: string; reason: string } {
   const e = err as { code?: string; message?: string };
@@ -97,17 +47,94 @@ function classify(err: unknown): { rule: string; reason: string } {
   if (e.code === '25006') return { rule: 'sql.read_only', reason };
   if (e.code === '57014') return { rule: 'sql.timeout', reason };
   if (e.code === '25001') return { rule: 'sql.transaction_control', reason };
+  if (e.code === '42501') return { rule: 'sql.permission', reason };
   return { rule: 'sql.error', reason };
+}
+
+const identityQuery = `SELECT current_database() AS db,
+  (SELECT system_identifier::text FROM pg_control_system()) AS system`;
+
+/** Which database a connection reached: the cluster's system identifier and the database name. */
+async function identity(client: pg.Client): Promise<string> {
+  const { rows } = await client.query<{ db: string; system: string }>(identityQuery);
+  return `${rows[0]!.system}/${rows[0]!.db}`;
+}
+
+const wardenIdentities = new Map<string, Promise<string>>();
+
+/** Warden's own database identity, asked once per URL (a failed attempt is asked again next time). */
+function wardenIdentity(url: string): Promise<string> {
+  let found = wardenIdentities.get(url);
+  if (!found) {
+    found = (async () => {
+      const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+      c.on('error', () => {});
+      await c.connect();
+      try {
+        return await identity(c);
+      } finally {
+        await c.end().catch(() => {});
+      }
+    })();
+    found.catch(() => wardenIdentities.delete(url));
+    wardenIdentities.set(url, found);
+  }
+  return found;
+}
+
+/** Cancels a running statement from a second connection (same role: no extra rights needed). */
+async function cancelBackend(url: string, pid: number): Promise<void> {
+  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  c.on('error', () => {});
+  try {
+    await c.connect();
+    await c.query('SELECT pg_cancel_backend($1)', [pid]);
+  } catch {
+    // The connection is dropped below either way.
+  } finally {
+    await c.end().catch(() => {});
+  }
+}
+
+/** Closes the socket under a client whose statement never answered (end() would wait for it). */
+function drop(client: pg.Client): void {
+  (
+    client as unknown as { connection: { stream: { destroy(): void } } }
+  ).connection.stream.destroy();
+}
+
+function readRows(
+  cursor: Cursor<Record<string, unknown>>,
+  n: number,
+): Promise<{ rows: Record<string, unknown>[]; columns: string[] }> {
+  return new Promise((resolve, reject) => {
+    cursor.read(n, (err, rows, result) => {
+      if (err) reject(err);
+      else resolve({ rows, columns: (result?.fields ?? []).map((f) => f.name) });
+    });
+  });
 }
 
 export async function queryReadOnly(
   sql: string,
   options: ReadOnlyQueryOptions,
 ): Promise<QueryOutcome> {
-  const bad = checkStatement(sql);
+  const bad = await checkSql(sql);
   if (bad) return { ok: false, ...bad };
   const timeout = Math.max(100, Math.trunc(options.timeoutMs ?? 5000));
-  const cap = options.rowCap ?? 200;
+  const cap = Math.max(1, Math.trunc(options.rowCap ?? 200));
+  let warden: string | undefined;
+  if (options.wardenDatabaseUrl) {
+    try {
+      warden = await wardenIdentity(options.wardenDatabaseUrl);
+    } catch (err) {
+      return {
+        ok: false,
+        rule: 'sql.warden_database_unknown',
+        reason: `cannot tell whether the target is Warden's own database (${(err as Error).message}); refused`,
+      };
+    }
+  }
   const client = new pg.Client({
     connectionString: options.url,
     application_name: 'warden-query-postgres',
@@ -124,31 +151,55 @@ export async function queryReadOnly(
       { cause: err },
     );
   }
+  let timer: NodeJS.Timeout | undefined;
+  let timedOut = false;
   try {
+    if (warden !== undefined && (await identity(client)) === warden)
+      return {
+        ok: false,
+        rule: 'sql.warden_database',
+        reason:
+          "WARDEN_OPS_PG_URL points at Warden's own database; query_postgres reads other databases only",
+      };
+    const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!
+      .pid;
     await client.query('BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
     await client.query(`SET LOCAL statement_timeout = ${timeout}`);
+    await client.query(`SET LOCAL lock_timeout = ${timeout}`);
     // Takes the snapshot: from here on the transaction cannot become read-write.
     await client.query('SELECT 1');
+    // The server's timeout is the first line; this one holds when it does not.
+    timer = setTimeout(() => {
+      timedOut = true;
+      void cancelBackend(options.url, pid).finally(() => drop(client));
+    }, timeout + 1000);
+    const cursor = client.query(new Cursor<Record<string, unknown>>(sql));
     try {
-      const res = await client.query({
-        text: sql,
-        values: [],
-        queryMode: 'extended',
-        rowMode: undefined,
-      } as pg.QueryConfig);
-      const rows = (res.rows ?? []) as Record<string, unknown>[];
+      const { rows, columns } = await readRows(cursor, cap + 1);
       return {
         ok: true,
-        columns: (res.fields ?? []).map((f) => f.name),
+        columns,
         rows: rows.slice(0, cap),
-        rowCount: rows.length,
+        rowCount: Math.min(rows.length, cap),
         truncated: rows.length > cap,
       };
     } catch (err) {
+      if (timedOut)
+        return {
+          ok: false,
+          rule: 'sql.timeout',
+          reason: `no answer within ${timeout} ms; the statement was cancelled`,
+        };
       return { ok: false, ...classify(err) };
+    } finally {
+      if (!timedOut) await cursor.close().catch(() => {});
     }
   } finally {
-    await client.query('ROLLBACK').catch(() => {});
-    await client.end().catch(() => {});
+    clearTimeout(timer);
+    if (timedOut) drop(client);
+    else {
+      await client.query('ROLLBACK').catch(() => {});
+      await client.end().catch(() => {});
+    }
   }
 }

@@ -1,22 +1,33 @@
 // The local files MCP server: reading (and, when asked, writing) files inside
 // a few allowed directories, in the spirit of the reference "filesystem"
-// server. Every path is resolved with realpath, following symlinks, and must
-// stay inside a root: `..` segments, NUL bytes and symlinks that lead out are
-// refused before anything is read or written. Without `write` the write
-// tools are not registered at all. Writes go to a temp file in the same
+// server. The tools only describe what to do; every path goes through the
+// path guard (path-guard.ts), which opens it component by component from the
+// root's descriptor, so `..`, NUL bytes, symlinks that lead out and
+// directories swapped for symlinks while a tool runs are all refused before
+// anything is read or written. Without `write` the write tools are not
+// registered at all. Writes go to a temp file in the same (verified)
 // directory and are renamed into place; they never write through a symlink.
-import { randomBytes } from 'node:crypto';
-import { constants, realpathSync, statSync } from 'node:fs';
 import type { Stats } from 'node:fs';
-import { lstat, mkdir, open, readdir, realpath, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { join, resolve } from 'node:path';
 
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 
 import { errorMessage, UserError } from '../errors.ts';
+import type { Opened } from './path-guard.ts';
+import {
+  closeAll,
+  errno,
+  MAX_PATH,
+  PathGuard,
+  READ_FLAGS,
+  refuse,
+  resolveRoots,
+} from './path-guard.ts';
 import { guardTool, readOnly, toolText as text } from './tool-results.ts';
+
+export { resolveRoots } from './path-guard.ts';
 
 export type FilesServerOptions = {
   /** Absolute paths of existing directories; everything the tools touch stays inside them. */
@@ -35,179 +46,17 @@ export type FilesServerOptions = {
   maxTreeEntries?: number;
 };
 
-const MAX_PATH = 4096;
-
-const refuse = (message: string) => new UserError('path_refused', `refused: ${message}`);
-
-const errno = (err: unknown): string | undefined =>
-  err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string'
-    ? (err as NodeJS.ErrnoException).code
-    : undefined;
-
-function within(path: string, root: string): boolean {
-  const rel = relative(root, path);
-  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
-}
-
-/** Resolves the configured roots: absolute, existing directories, by their real paths. */
-export function resolveRoots(roots: readonly string[]): string[] {
-  if (roots.length === 0)
-    throw new UserError(
-      'mcp_files_roots_missing',
-      'no allowed directories: set WARDEN_MCP_FILES_ROOTS to comma-separated absolute paths',
-    );
-  const out: string[] = [];
-  for (const root of roots) {
-    if (!isAbsolute(root) || root.includes('\0'))
-      throw new UserError(
-        'mcp_files_root_invalid',
-        `${root}: an allowed directory must be absolute`,
-      );
-    let real: string;
-    try {
-      real = realpathSync(root);
-    } catch (err) {
-      throw new UserError('mcp_files_root_invalid', `${root}: ${errorMessage(err)}`);
-    }
-    if (!statSync(real).isDirectory())
-      throw new UserError('mcp_files_root_invalid', `${root}: not a directory`);
-    if (!out.includes(real)) out.push(real);
-  }
-  return out;
-}
-
-/** Path checks against a fixed set of real root directories. */
-export class PathGuard {
-  constructor(
-    readonly roots: readonly string[],
-    private readonly given: readonly string[] = roots,
-  ) {}
-
-  private inside(path: string): boolean {
-    return this.roots.some((r) => within(path, r));
-  }
-
-  /** The lexical absolute path: no NUL, no `..`, relative paths against the first root, inside a root. */
-  lexical(input: string): string {
-    if (input.includes('\0')) throw refuse('the path contains a NUL byte');
-    if (input.length === 0) throw refuse('the path is empty');
-    if (input.length > MAX_PATH) throw refuse(`the path is longer than ${MAX_PATH} characters`);
-    if (input.split(/[\\/]/).includes('..'))
-      throw refuse(`${JSON.stringify(input)} contains a ".." segment`);
-    const abs = resolve(this.roots[0]!, input);
-    // A root may be given through a symlink (/tmp on some systems): accept either spelling here;
-    // the real path is checked again below.
-    const spelledRoots = [...this.roots, ...this.given];
-    if (!spelledRoots.some((r) => within(abs, r)))
-      throw refuse(`${abs} is outside the allowed directories (${this.roots.join(', ')})`);
-    return abs;
-  }
-
-  private async real(path: string, shown: string): Promise<string> {
-    let real: string;
-    try {
-      real = await realpath(path);
-    } catch (err) {
-      if (errno(err) === 'ENOENT') throw new UserError('not_found', `${shown} does not exist`);
-      if (errno(err) === 'ENAMETOOLONG') throw refuse(`${shown.slice(0, 80)}...: name too long`);
-      throw new UserError('path_error', `${shown}: ${errorMessage(err)}`);
-    }
-    if (!this.inside(real))
-      throw refuse(`${shown} leads outside the allowed directories (through a symlink)`);
-    return real;
-  }
-
-  /** An existing path, symlinks followed, inside a root. */
-  async existing(input: string): Promise<string> {
-    const abs = this.lexical(input);
-    return this.real(abs, abs);
-  }
-
-  /**
-   * A path that may not exist yet: its nearest existing ancestor is resolved
-   * with realpath and must be inside a root; the missing rest is appended.
-   */
-  async creatable(input: string): Promise<string> {
-    const abs = this.lexical(input);
-    const missing: string[] = [];
-    let at = abs;
-    for (;;) {
-      try {
-        await lstat(at);
-        break;
-      } catch (err) {
-        if (errno(err) === 'ENAMETOOLONG') throw refuse(`${abs.slice(0, 80)}...: name too long`);
-        if (errno(err) !== 'ENOENT')
-          throw new UserError('path_error', `${at}: ${errorMessage(err)}`);
-        const up = dirname(at);
-        if (up === at) throw refuse(`${abs}: no existing parent`);
-        missing.unshift(basename(at));
-        at = up;
-      }
-    }
-    const base = await this.real(at, abs);
-    return missing.length ? join(base, ...missing) : base;
-  }
-
-  /**
-   * A file to write: its parent directory must exist (real path inside a
-   * root) and the file itself, if present, must be a regular file, not a
-   * symlink.
-   */
-  async writable(input: string): Promise<{ path: string; stats: Stats | undefined }> {
-    const abs = this.lexical(input);
-    if (this.roots.includes(abs) || this.given.includes(abs))
-      throw refuse(`${abs} is an allowed directory itself`);
-    const parent = await this.real(dirname(abs), dirname(abs));
-    const path = join(parent, basename(abs));
-    let stats: Stats | undefined;
-    try {
-      stats = await lstat(path);
-    } catch (err) {
-      if (errno(err) !== 'ENOENT')
-        throw new UserError('path_error', `${abs}: ${errorMessage(err)}`);
-    }
-    if (stats?.isSymbolicLink())
-      throw refuse(`${abs} is a symbolic link; Warden does not write through symlinks`);
-    if (stats && !stats.isFile()) throw refuse(`${abs} exists and is not a regular file`);
-    return { path, stats };
-  }
-}
-
-/** Writes a file atomically: a new temp file in the same directory, renamed over the target. */
-export async function writeAtomic(path: string, content: string, mode = 0o644): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const fh = await open(
-    tmp,
-    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-    mode,
-  );
-  try {
-    await fh.writeFile(content, 'utf8');
-    await fh.sync();
-  } catch (err) {
-    await fh.close();
-    await unlink(tmp).catch(() => {});
-    throw err;
-  }
-  await fh.close();
-  try {
-    await rename(tmp, path);
-  } catch (err) {
-    await unlink(tmp).catch(() => {});
-    throw err;
-  }
-}
-
+/**
+ * Reads a file the guard opened (O_NONBLOCK: a FIFO opens at once and is
+ * refused as not a regular file instead of waiting for a writer forever).
+ */
 async function readCapped(
-  path: string,
+  file: Opened,
   cap: number,
   opts: { head?: number; tail?: number },
 ): Promise<{ text: string; size: number; truncated: boolean }> {
-  // O_NOFOLLOW: the path was resolved already; a symlink swapped in since is
-  // refused. O_NONBLOCK: opening a FIFO would otherwise wait for a writer
-  // forever; this way it opens at once and is refused as not a regular file.
-  const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  const fh = file.handle;
+  const path = file.real;
   try {
     const st = await fh.stat();
     if (!st.isFile()) throw new UserError('not_a_file', `${path} is not a regular file`);
@@ -235,7 +84,7 @@ async function readCapped(
     }
     return { text: body, size, truncated };
   } finally {
-    await fh.close();
+    await closeAll(file);
   }
 }
 
@@ -307,8 +156,8 @@ export function createFilesServer(options: FilesServerOptions): McpServer {
     async ({ path, head, tail }: { path: string; head?: number; tail?: number }) => {
       if (head !== undefined && tail !== undefined)
         throw new UserError('invalid_arguments', 'give head or tail, not both');
-      const real = await guard.existing(path);
-      const out = await readCapped(real, maxRead, { head, tail });
+      const abs = guard.lexical(path);
+      const out = await readCapped(await guard.openPath(abs, READ_FLAGS), maxRead, { head, tail });
       if (!out.truncated) return text(out.text);
       return {
         content: [
@@ -356,8 +205,8 @@ export function createFilesServer(options: FilesServerOptions): McpServer {
       annotations: readOnly,
     },
     run(async ({ path }: { path: string }) => {
-      const real = await guard.existing(path);
-      const entries = await readdir(real, { withFileTypes: true });
+      const dir = await guard.openDir(guard.lexical(path));
+      const entries = await guard.list(dir).finally(() => closeAll(dir));
       entries.sort((a, b) => a.name.localeCompare(b.name));
       const mark = { directory: '[DIR]', file: '[FILE]', symlink: '[LINK]', other: '[OTHER]' };
       const lines = entries.slice(0, maxEntries).map((e) => `${mark[entryKind(e)]} ${e.name}`);
@@ -389,13 +238,15 @@ export function createFilesServer(options: FilesServerOptions): McpServer {
         maxDepth?: number;
         excludePatterns?: string[];
       }) => {
-        const real = await guard.existing(path);
+        const top = await guard.openDir(guard.lexical(path));
         const excluded = (excludePatterns ?? []).map(nameMatcherExact);
         let count = 0;
         let truncated = false;
-        const walk = async (dir: string, level: number): Promise<TreeNode[]> => {
+        // Each level is read through its own verified descriptor; a subdirectory
+        // that is (or became) a symlink is not descended into.
+        const walk = async (dir: Opened, level: number): Promise<TreeNode[]> => {
           const out: TreeNode[] = [];
-          const entries = await readdir(dir, { withFileTypes: true });
+          const entries = await guard.list(dir);
           entries.sort((a, b) => a.name.localeCompare(b.name));
           for (const e of entries) {
             if (excluded.some((m) => m(e.name))) continue;
@@ -406,15 +257,16 @@ export function createFilesServer(options: FilesServerOptions): McpServer {
             count++;
             const node: TreeNode = { name: e.name, type: entryKind(e) };
             if (e.isDirectory()) {
-              if (level < (depth ?? maxDepth))
-                node.children = await walk(join(dir, e.name), level + 1);
-              else truncated = true;
+              if (level < (depth ?? maxDepth)) {
+                const sub = await guard.child(dir, e.name, join(dir.real, e.name));
+                if (sub) node.children = await walk(sub, level + 1).finally(() => closeAll(sub));
+              } else truncated = true;
             }
             out.push(node);
           }
           return out;
         };
-        const tree = await walk(real, 1);
+        const tree = await walk(top, 1).finally(() => closeAll(top));
         return text(truncated ? { tree, truncated: true } : tree);
       },
     ),
@@ -442,16 +294,16 @@ export function createFilesServer(options: FilesServerOptions): McpServer {
         pattern: string;
         excludePatterns?: string[];
       }) => {
-        const real = await guard.existing(path);
+        const top = await guard.openDir(guard.lexical(path));
         const matches = nameMatcher(pattern);
         const excluded = (excludePatterns ?? []).map(nameMatcherExact);
         const found: string[] = [];
         let visited = 0;
         let truncated = false;
-        const walk = async (dir: string, level: number) => {
+        const walk = async (dir: Opened, level: number) => {
           let entries;
           try {
-            entries = await readdir(dir, { withFileTypes: true });
+            entries = await guard.list(dir);
           } catch {
             return;
           }
@@ -462,12 +314,15 @@ export function createFilesServer(options: FilesServerOptions): McpServer {
             }
             visited++;
             if (excluded.some((m) => m(e.name))) continue;
-            const full = join(dir, e.name);
+            const full = join(dir.real, e.name);
             if (matches(e.name)) found.push(full);
-            if (e.isDirectory() && level < maxDepth) await walk(full, level + 1);
+            if (e.isDirectory() && level < maxDepth) {
+              const sub = await guard.child(dir, e.name, full);
+              if (sub) await walk(sub, level + 1).finally(() => closeAll(sub));
+            }
           }
         };
-        await walk(real, 1);
+        await walk(top, 1).finally(() => closeAll(top));
         if (found.length === 0) return text('No matches found');
         return text(found.join('\n') + (truncated ? '\n[... search stopped at its cap]' : ''));
       },
@@ -484,8 +339,9 @@ export function createFilesServer(options: FilesServerOptions): McpServer {
     },
     run(async ({ path }: { path: string }) => {
       const abs = guard.lexical(path);
-      const real = await guard.existing(path);
-      const st = await stat(real);
+      const opened = await guard.openPath(abs, READ_FLAGS);
+      const real = opened.real;
+      const st = await opened.handle.stat().finally(() => closeAll(opened));
       return text({
         path: real,
         ...(real !== abs ? { requested: abs } : {}),
@@ -533,9 +389,15 @@ export function createFilesServer(options: FilesServerOptions): McpServer {
       },
     },
     run(async ({ path, content }: { path: string; content: string }) => {
-      const target = await guard.writable(path);
-      await writeAtomic(target.path, content, target.stats ? target.stats.mode & 0o777 : 0o644);
-      return text(`Wrote ${Buffer.byteLength(content)} bytes to ${target.path}`);
+      const { dir, name } = await guard.parentOf(path);
+      try {
+        const target = join(dir.real, name);
+        const stats = await writableEntry(guard, dir, name, target);
+        await guard.writeAtomic(dir, name, content, stats ? stats.mode & 0o777 : 0o644);
+        return text(`Wrote ${Buffer.byteLength(content)} bytes to ${target}`);
+      } finally {
+        await closeAll(dir);
+      }
     }),
   );
 
@@ -575,31 +437,39 @@ export function createFilesServer(options: FilesServerOptions): McpServer {
         edits: { oldText: string; newText: string }[];
         dryRun?: boolean;
       }) => {
-        const target = await guard.writable(path);
-        if (!target.stats) throw new UserError('not_found', `${path} does not exist`);
-        let body = (await readCapped(target.path, maxRead, {})).text;
-        const changes: string[] = [];
-        for (const [i, e] of edits.entries()) {
-          const at = body.indexOf(e.oldText);
-          if (at < 0) throw new UserError('edit_not_found', `edit ${i + 1}: oldText not found`);
-          if (body.indexOf(e.oldText, at + 1) >= 0)
-            throw new UserError('edit_ambiguous', `edit ${i + 1}: oldText occurs more than once`);
-          const line = body.slice(0, at).split('\n').length;
-          body = body.slice(0, at) + e.newText + body.slice(at + e.oldText.length);
-          changes.push(
-            `@@ line ${line} @@\n${e.oldText
-              .split('\n')
-              .map((l) => `-${l}`)
-              .join('\n')}\n${e.newText
-              .split('\n')
-              .map((l) => `+${l}`)
-              .join('\n')}`,
+        const { dir, name } = await guard.parentOf(path);
+        try {
+          const target = join(dir.real, name);
+          const stats = await writableEntry(guard, dir, name, target);
+          if (!stats) throw new UserError('not_found', `${path} does not exist`);
+          let body = (
+            await readCapped(await guard.openEntry(dir, name, READ_FLAGS, target), maxRead, {})
+          ).text;
+          const changes: string[] = [];
+          for (const [i, e] of edits.entries()) {
+            const at = body.indexOf(e.oldText);
+            if (at < 0) throw new UserError('edit_not_found', `edit ${i + 1}: oldText not found`);
+            if (body.indexOf(e.oldText, at + 1) >= 0)
+              throw new UserError('edit_ambiguous', `edit ${i + 1}: oldText occurs more than once`);
+            const line = body.slice(0, at).split('\n').length;
+            body = body.slice(0, at) + e.newText + body.slice(at + e.oldText.length);
+            changes.push(
+              `@@ line ${line} @@\n${e.oldText
+                .split('\n')
+                .map((l) => `-${l}`)
+                .join('\n')}\n${e.newText
+                .split('\n')
+                .map((l) => `+${l}`)
+                .join('\n')}`,
+            );
+          }
+          if (!dryRun) await guard.writeAtomic(dir, name, body, stats.mode & 0o777);
+          return text(
+            `${dryRun ? 'Dry run, nothing written' : `Edited ${target}`}:\n${changes.join('\n')}`,
           );
+        } finally {
+          await closeAll(dir);
         }
-        if (!dryRun) await writeAtomic(target.path, body, target.stats.mode & 0o777);
-        return text(
-          `${dryRun ? 'Dry run, nothing written' : `Edited ${target.path}`}:\n${changes.join('\n')}`,
-        );
       },
     ),
   );
@@ -618,11 +488,10 @@ export function createFilesServer(options: FilesServerOptions): McpServer {
       },
     },
     run(async ({ path }: { path: string }) => {
-      const target = await guard.creatable(path);
-      await mkdir(target, { recursive: true, mode: 0o755 });
-      // Check again: nothing on the way may have become a symlink leading out.
-      await guard.existing(target);
-      return text(`Directory ${target} exists`);
+      const abs = guard.lexical(path);
+      const made = await guard.openDir(abs, { create: true });
+      await closeAll(made);
+      return text(`Directory ${made.real} exists`);
     }),
   );
 
@@ -641,27 +510,40 @@ export function createFilesServer(options: FilesServerOptions): McpServer {
       },
     },
     run(async ({ source, destination }: { source: string; destination: string }) => {
-      const srcAbs = guard.lexical(source);
-      if (roots.includes(srcAbs)) throw refuse(`${srcAbs} is an allowed directory itself`);
-      const srcParent = await guard.existing(dirname(srcAbs));
-      const src = join(srcParent, basename(srcAbs));
-      await lstat(src); // ENOENT when missing; a symlink moves as the link itself
-      const dstAbs = guard.lexical(destination);
-      if (roots.includes(dstAbs)) throw refuse(`${dstAbs} is an allowed directory itself`);
-      const dstParent = await guard.existing(dirname(dstAbs));
-      const dst = join(dstParent, basename(dstAbs));
+      const from = await guard.parentOf(source);
+      let to: Awaited<ReturnType<PathGuard['parentOf']>> | undefined;
       try {
-        await lstat(dst);
-        throw new UserError('destination_exists', `${dst} already exists`);
-      } catch (err) {
-        if (errno(err) !== 'ENOENT') throw err;
+        const src = join(from.dir.real, from.name);
+        // A symlink moves as the link itself.
+        if (!(await guard.entryStats(from.dir, from.name, src)))
+          throw new UserError('not_found', `${src} does not exist`);
+        to = await guard.parentOf(destination);
+        const dst = join(to.dir.real, to.name);
+        if (await guard.entryStats(to.dir, to.name, dst))
+          throw new UserError('destination_exists', `${dst} already exists`);
+        await guard.move(from.dir, from.name, to.dir, to.name);
+        return text(`Moved ${src} to ${dst}`);
+      } finally {
+        await closeAll(from.dir, to?.dir);
       }
-      await rename(src, dst);
-      return text(`Moved ${src} to ${dst}`);
     }),
   );
 
   return server;
+}
+
+/** The entry a write replaces: absent, or a regular file (never a symlink). */
+async function writableEntry(
+  guard: PathGuard,
+  dir: Opened,
+  name: string,
+  shown: string,
+): Promise<Stats | undefined> {
+  const stats = await guard.entryStats(dir, name, shown);
+  if (stats?.isSymbolicLink())
+    throw refuse(`${shown} is a symbolic link; Warden does not write through symlinks`);
+  if (stats && !stats.isFile()) throw refuse(`${shown} exists and is not a regular file`);
+  return stats;
 }
 
 /** Exclusion patterns match the whole name: a glob or the exact name. */

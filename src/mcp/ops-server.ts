@@ -24,6 +24,8 @@ export type OpsServerOptions = {
   exec: ExecServices;
   /** Database query_postgres reads; unset: the tool answers that it is not configured. */
   postgresUrl?: string;
+  /** Warden's own database: query_postgres refuses a target that is this database. */
+  wardenDatabaseUrl?: string;
   queryRowCap?: number;
   queryTimeoutMs?: number;
   allowedUnits: readonly string[];
@@ -245,7 +247,7 @@ export function createOpsServer(options: OpsServerOptions): McpServer {
     {
       title: 'Read-only SQL',
       description:
-        'Runs one SELECT (or WITH, VALUES, TABLE, SHOW, EXPLAIN) statement inside a READ ONLY transaction that is always rolled back, with a statement timeout and a row cap.',
+        'Runs one query (SELECT, VALUES, TABLE, WITH of queries, EXPLAIN without ANALYZE) using only built-in read-only functions, inside a READ ONLY transaction that is always rolled back, with a timeout and a row cap (rows past the cap are never fetched).',
       inputSchema: { sql: z.string().max(20_000).describe('one read-only statement') },
       annotations: { ...readOnly, openWorldHint: false },
     },
@@ -263,7 +265,8 @@ export function createOpsServer(options: OpsServerOptions): McpServer {
           {
             refused: true,
             rule: 'sql.not_configured',
-            reason: 'set WARDEN_OPS_POSTGRES_URL (or DATABASE_URL)',
+            reason:
+              'query_postgres is off: set WARDEN_OPS_PG_URL to the database to read, as a read-only role (`warden mcp ops --pg-role-sql` prints the SQL that makes one)',
           },
           true,
         );
@@ -271,6 +274,7 @@ export function createOpsServer(options: OpsServerOptions): McpServer {
       const started = Date.now();
       const out = await queryReadOnly(sql, {
         url: options.postgresUrl,
+        wardenDatabaseUrl: options.wardenDatabaseUrl,
         rowCap: options.queryRowCap,
         timeoutMs: options.queryTimeoutMs,
       });

@@ -1,10 +1,15 @@
 // HTTP request: one request per input item, with a timeout and a response
 // size cap. GET, HEAD and OPTIONS are treated as free of side effects; other
 // methods are not, and may name a verify URL that tells, after a crash,
-// whether the request took effect.
-import { OperationalError, UserError } from '../errors.ts';
+// whether the request took effect. Every request, its redirects and its
+// verify URL go through guardedFetch: loopback, private, link-local and
+// metadata addresses are refused unless WARDEN_HTTP_ALLOW_HOSTS lists them.
+import type { Response } from 'undici';
+
 import type { Item } from '../engine/expressions.ts';
 import type { NodeContext, NodeType } from '../engine/node-types.ts';
+import { OperationalError, UserError } from '../errors.ts';
+import { guardedFetch } from './guarded-fetch.ts';
 
 const safeMethods = ['GET', 'HEAD', 'OPTIONS'];
 
@@ -61,11 +66,33 @@ async function request(ctx: NodeContext, i: number, urlParam: 'url' | 'verifyUrl
     }
   }
   const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs)]);
-  let res: Response;
   try {
-    res = await fetch(u, { method, headers, body, signal, redirect: 'follow' });
+    return await guardedFetch(
+      u,
+      { method, headers, body },
+      { policy: ctx.env.httpPolicy, signal },
+      async (res) => {
+        const raw = await readCapped(res, max);
+        const text = raw.toString('utf8');
+        const type = res.headers.get('content-type') ?? '';
+        let parsed: unknown = text;
+        if (type.includes('json') && text) {
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            parsed = text;
+          }
+        }
+        return {
+          statusCode: res.status,
+          headers: Object.fromEntries(res.headers),
+          body: parsed,
+        } as Item;
+      },
+    );
   } catch (err) {
-    if (ctx.signal.aborted) throw err;
+    if (ctx.signal.aborted || err instanceof UserError || err instanceof OperationalError)
+      throw err;
     const e = err as Error;
     const timedOut = e.name === 'TimeoutError' || e.name === 'AbortError';
     throw new OperationalError(
@@ -76,18 +103,6 @@ async function request(ctx: NodeContext, i: number, urlParam: 'url' | 'verifyUrl
       { cause: err },
     );
   }
-  const raw = await readCapped(res, max);
-  const text = raw.toString('utf8');
-  const type = res.headers.get('content-type') ?? '';
-  let parsed: unknown = text;
-  if (type.includes('json') && text) {
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = text;
-    }
-  }
-  return { statusCode: res.status, headers: Object.fromEntries(res.headers), body: parsed } as Item;
 }
 
 export const httpRequestNode: NodeType = {

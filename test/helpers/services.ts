@@ -17,7 +17,11 @@ export const dbKinds: DbKind[] = ['pglite', 'postgres'];
 export type TestServices = Services & { dataDir: string; dispose(): Promise<void> };
 
 export function testConfig(env: Record<string, string | undefined>): Config {
-  return loadConfig({ env: { LOG_LEVEL: 'silent', ...env }, cwd: tmpdir() });
+  // Test servers (sinks, model stubs) listen on loopback, which workflows may not reach by default.
+  return loadConfig({
+    env: { LOG_LEVEL: 'silent', WARDEN_HTTP_ALLOW_HOSTS: '127.0.0.1,localhost', ...env },
+    cwd: tmpdir(),
+  });
 }
 
 export async function makeTestServices(
