@@ -59,6 +59,8 @@ export function roleOf(roles: ModelRoles, model: string): string {
   return 'other';
 }
 
+const serverCalls = '(server)';
+
 /** Prometheus instruments fed by every call through the LLM gateway. */
 export function registerLlmMetrics(m: MetricsRegistry, llm: LlmMetrics, roles: ModelRoles): void {
   const labelNames = ['role', 'model'] as const;
@@ -123,6 +125,8 @@ export function registerLlmMetrics(m: MetricsRegistry, llm: LlmMetrics, roles: M
     },
   );
   llm.onCall((call: ModelCall) => {
+    // The server's own health probe (version, list) is no model call.
+    if (call.model === serverCalls) return;
     const l = { role: roleOf(roles, call.model), model: call.model };
     requests.inc(l);
     latency.observe({ ...l, outcome: call.error ? 'error' : 'ok' }, call.seconds);
