@@ -6,6 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { TestApp } from './helpers/app.ts';
+import type { HttpSink } from './helpers/http-sink.ts';
+import { startHttpSink } from './helpers/http-sink.ts';
 import { OllamaTestServer } from './helpers/ollama-test-server.ts';
 import { makeTestApp } from './helpers/app.ts';
 
@@ -153,6 +155,39 @@ describe('GET /metrics: workflows, the queue and the models', () => {
     expect(body).toMatch(
       new RegExp(`^warden_llm_time_to_first_token_seconds_sum\\{${q}\\} 0\\.13135$`, 'm'),
     );
+  });
+});
+
+describe('warden_notifications_total', () => {
+  let sink: HttpSink;
+  let n: TestApp;
+  beforeAll(async () => {
+    sink = await startHttpSink();
+    n = await makeTestApp('postgres', { WARDEN_NOTIFY_WEBHOOK_URL: `${sink.url}/notify` });
+  });
+  afterAll(async () => {
+    await n?.close();
+    await sink?.close();
+  });
+
+  // Regression: it was a count of notification rows by their current
+  // status, so it went down when rows were purged or a sending row failed.
+  it('counts deliveries as they happen and never goes down when rows are deleted', async () => {
+    const send = (dedupKey: string) =>
+      n.services.notifications.notify({ kind: 'info', title: 't', text: 'x', dedupKey });
+    await send('a');
+    await send('b');
+    await send('a');
+    const scrape = async () =>
+      (await n.app.inject({ method: 'GET', url: '/metrics', headers: await n.keyFor('viewer') }))
+        .body;
+    let body = await scrape();
+    expect(body).toMatch(/^# TYPE warden_notifications_total counter$/m);
+    expect(body).toMatch(/^warden_notifications_total\{channel="webhook",status="sent"\} 2$/m);
+    expect(body).toMatch(/^warden_notifications_total\{channel="webhook",status="duplicate"\} 1$/m);
+    await n.services.db.query('DELETE FROM notifications');
+    body = await scrape();
+    expect(body).toMatch(/^warden_notifications_total\{channel="webhook",status="sent"\} 2$/m);
   });
 });
 
