@@ -155,6 +155,21 @@ describe('GET /metrics: workflows, the queue and the models', () => {
     expect(body).toMatch(
       new RegExp(`^warden_llm_time_to_first_token_seconds_sum\\{${q}\\} 0\\.13135$`, 'm'),
     );
+
+    // A stream: the first chunk's arrival is measured, and it counts once.
+    server.script({ content: 'streamed answer here' });
+    let chunks = 0;
+    for await (const c of m.services.llm.chatStream({
+      model,
+      messages: [{ role: 'user', content: 'hi' }],
+    }))
+      if (c.type === 'delta') chunks++;
+    expect(chunks).toBeGreaterThan(0);
+    body = await scrape();
+    expect(body).toMatch(
+      new RegExp(`^warden_llm_time_to_first_token_seconds_count\\{${q}\\} 2$`, 'm'),
+    );
+    expect(body).toMatch(new RegExp(`^warden_llm_requests_total\\{${q}\\} 3$`, 'm'));
   });
 });
 
