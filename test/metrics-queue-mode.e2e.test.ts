@@ -159,6 +159,15 @@ describe('metrics of main and a worker in queue mode', () => {
       expect(requests(main)).toBe(0);
       expect(sum(worker, 'warden_heal_outcomes_total', { outcome: 'escalated' })).toBe(1);
       expect(sum(both, 'warden_heal_outcomes_total', { outcome: 'escalated' })).toBe(1);
+      expect(sum(worker, 'warden_heal_duration_seconds_count', { outcome: 'escalated' })).toBe(1);
+      // The pipeline recalled similar incidents: an embedded query and a vector search.
+      expect(
+        sum(worker, 'warden_embedding_duration_seconds_count', { kind: 'query', outcome: 'ok' }),
+      ).toBeGreaterThanOrEqual(1);
+      expect(
+        sum(worker, 'warden_memory_search_duration_seconds_count', { outcome: 'ok' }),
+      ).toBeGreaterThanOrEqual(1);
+      expect(sum(main, 'warden_memory_search_duration_seconds_count')).toBe(0);
       // Installation-wide figures come from main alone.
       expect(both.filter((x) => x.name === 'warden_executions')).toEqual(
         main.filter((x) => x.name === 'warden_executions'),
