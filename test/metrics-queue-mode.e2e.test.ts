@@ -2,7 +2,9 @@
 // and a worker (`worker --health-port`) on PostgreSQL and Redis. Prometheus
 // sums the two scrapes; each execution's outcome and each model call must
 // appear in that sum exactly once (from the worker that did the work), and
-// the queue's depth once (from main).
+// the queue's depth once (from main). Both scrapes pass `promtool check
+// metrics` where promtool is installed.
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 
 import { afterAll, describe, expect, it } from 'vitest';
@@ -136,8 +138,21 @@ describe('metrics of main and a worker in queue mode', () => {
         ollama.requests.filter((q) => q.path === '/api/chat' || q.path === '/api/generate').length;
       expect(modelCalls()).toBeGreaterThan(0);
 
-      const main = parseSamples(await scrape(mainPort));
-      const worker = parseSamples(await scrape(healthPort));
+      const texts = { main: await scrape(mainPort), worker: await scrape(healthPort) };
+      if (spawnSync('promtool', ['--version']).status === 0)
+        for (const [name, text] of Object.entries(texts)) {
+          const check = spawnSync('promtool', ['check', 'metrics'], {
+            input: text,
+            encoding: 'utf8',
+          });
+          expect({ name, code: check.status, out: `${check.stdout}${check.stderr}` }).toEqual({
+            name,
+            code: 0,
+            out: '',
+          });
+        }
+      const main = parseSamples(texts.main);
+      const worker = parseSamples(texts.worker);
       const both = [...main, ...worker];
       const ended = (status: string) =>
         sum(both, 'warden_executions_ended_total', { status }) -
