@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { MetricsRegistry, renderFamilies } from './registry.ts';
+import { LabeledCounter, MetricsRegistry, renderFamilies } from './registry.ts';
 
 describe('renderFamilies', () => {
   it('writes the Prometheus text format with escaped labels', () => {
@@ -91,5 +91,19 @@ describe('MetricsRegistry', () => {
     const text = await r.render();
     expect(text).toContain('# TYPE m gauge\nm{s="a"} 1\nm{s="b"} 2\n');
     expect(text.match(/# TYPE m gauge/g)).toHaveLength(1);
+  });
+
+  it('counts by label set regardless of label order, for register() collectors', async () => {
+    const c = new LabeledCounter();
+    c.inc({ a: '1', b: '2' });
+    c.inc({ b: '2', a: '1' }, 2);
+    c.inc({ a: '9', b: '2' });
+    const r = new MetricsRegistry({ processMetrics: false });
+    r.register(() => [
+      { name: 'warden_c_total', help: 'c', type: 'counter', samples: c.samples() },
+    ]);
+    const text = await r.render();
+    expect(text).toMatch(/^warden_c_total\{a="1",b="2"\} 3$/m);
+    expect(text).toMatch(/^warden_c_total\{a="9",b="2"\} 1$/m);
   });
 });

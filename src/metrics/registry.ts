@@ -186,3 +186,19 @@ export function renderFamilies(families: MetricFamily[]): string {
   }
   return out.length ? `${out.join('\n')}\n` : '';
 }
+
+/** Counts by label set, for collectors given to register(); prefer counter(). */
+export class LabeledCounter {
+  private readonly values = new Map<string, { labels: Labels; value: number }>();
+
+  inc(labels: Labels, by = 1): void {
+    const key = JSON.stringify(Object.entries(labels).sort());
+    const entry = this.values.get(key);
+    if (entry) entry.value += by;
+    else this.values.set(key, { labels, value: by });
+  }
+
+  samples(): Sample[] {
+    return [...this.values.values()].map((e) => ({ labels: e.labels, value: e.value }));
+  }
+}
