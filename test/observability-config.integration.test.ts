@@ -1,7 +1,9 @@
-// The Prometheus and Grafana files in deploy/ against the real Warden: the
-// rules pass `promtool check rules`, the scrape config passes `promtool check
-// config`, every metric a rule or a dashboard query names is in Warden's
-// /metrics, and the dashboard uses the datasource its provisioning creates.
+// The Prometheus, Alertmanager and Grafana files in deploy/ against the real
+// Warden: the rules pass `promtool check rules`, the scrape config passes
+// `promtool check config`, the Alertmanager config passes `amtool
+// check-config` and routes Warden's alerts back to Warden, every metric a
+// rule or a dashboard query names is in Warden's /metrics, and the dashboard
+// uses the datasource its provisioning creates.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -93,6 +95,48 @@ describe('deploy/prometheus', () => {
           alert: r.alert,
           labels: { severity: expect.stringMatching(/^(critical|warning)$/), service: 'warden' },
         });
+  });
+});
+
+// amtool is in Debian's prometheus-alertmanager package.
+const amtool = spawnSync('amtool', ['--version']).status === 0;
+
+describe('deploy/alertmanager', () => {
+  const config = `${root}deploy/alertmanager/alertmanager.yml`;
+
+  it.skipIf(!amtool)(
+    'passes amtool check-config and sends every Warden alert back to Warden (skipped without amtool: apt install prometheus-alertmanager)',
+    () => {
+      const check = spawnSync('amtool', ['check-config', config], { encoding: 'utf8' });
+      expect({ code: check.status, err: check.stderr }).toEqual({ code: 0, err: '' });
+      const receivers = (labels: string[]) =>
+        spawnSync('amtool', ['config', 'routes', 'test', `--config.file=${config}`, ...labels], {
+          encoding: 'utf8',
+        }).stdout.trim();
+      for (const { name } of ruleExprs) {
+        const got = receivers([`alertname=${name}`, 'service=warden']).split(',');
+        expect({ name, warden: got.includes('warden') }).toEqual({ name, warden: true });
+      }
+      // Warden being down also reaches a channel that does not need Warden.
+      expect(receivers(['alertname=WardenDown', 'service=warden'])).toBe('warden,people');
+    },
+  );
+
+  it("posts to Warden's Alertmanager endpoint with a bearer token from a file", () => {
+    const am = parse(readFileSync(config, 'utf8')) as {
+      receivers: {
+        name: string;
+        webhook_configs?: {
+          url: string;
+          send_resolved: boolean;
+          http_config: { authorization: { credentials_file: string } };
+        }[];
+      }[];
+    };
+    const hook = am.receivers.find((r) => r.name === 'warden')!.webhook_configs![0]!;
+    expect(hook.url).toBe('http://warden-main:5678/api/v1/alerts/alertmanager');
+    expect(hook.send_resolved).toBe(true);
+    expect(hook.http_config.authorization.credentials_file).toMatch(/^\/etc\/alertmanager\//);
   });
 });
 
