@@ -26,16 +26,19 @@ import { IncidentService } from './incidents/incident-service.ts';
 import { MaintenanceService } from './incidents/maintenance.ts';
 import type { Logger } from './log.ts';
 import {
-  dbPoolCollector,
-  monitorsCollector,
-  notificationsCollector,
-  processCollector,
+  notificationCounter,
+  registerDbPoolMetrics,
+  registerQueueWideMetrics,
 } from './metrics/core-collectors.ts';
 import {
-  executionsBacklogCollector,
-  executionsEndedCollector,
-  llmCollector,
+  executionObserver,
+  healingOutcomeObserver,
+  instrumentEmbedder,
+  instrumentVectorStore,
+  registerLlmMetrics,
+  registerWorkerMetrics,
 } from './metrics/service-collectors.ts';
+import type { ProcessRole } from './metrics/registry.ts';
 import { MetricsRegistry } from './metrics/registry.ts';
 import type { ActionRunner } from './monitors/checks.ts';
 import { MonitorService } from './monitors/monitor-service.ts';
@@ -122,6 +125,12 @@ export type CreateServicesOptions = {
   migrate?: boolean;
   /** Starts processes for the exec layer; tests inject a counting one. */
   spawn?: BuildExecOptions['spawn'];
+  /**
+   * What this process is, for /metrics: installation-wide figures (queue
+   * depth, executions by status) are collected only by `all` and `main`.
+   * @default 'all'
+   */
+  role?: ProcessRole;
 };
 
 /** The LLM gateway for the configured model server; needs no database (`warden models`). */
@@ -215,7 +224,10 @@ export async function createServices(
           : { ok: false, detail: `migrations pending: ${pending.join(', ')}` };
       },
     });
+    const metrics = new MetricsRegistry({ role: options.role ?? 'all' });
+    registerDbPoolMetrics(metrics, db);
     const llm = createLlmGateway(config);
+    registerLlmMetrics(metrics, llm.metrics, rolesFromConfig(config.llm));
     health.register({
       name: 'llm',
       // Warden runs without a model server: LLM steps fail and incidents escalate to a human.
@@ -236,8 +248,8 @@ export async function createServices(
     const vectorStore = await openVectorStore(config, db, logger);
     const memory = new IncidentMemory({
       db,
-      store: vectorStore,
-      embedder,
+      store: instrumentVectorStore(metrics, vectorStore),
+      embedder: instrumentEmbedder(metrics, embedder),
       threshold: config.memory.threshold,
     });
     const key = loadEncryptionKey({
@@ -253,7 +265,9 @@ export async function createServices(
       queue,
       responses,
       settings: config.engine,
+      observer: executionObserver(metrics),
     });
+    registerWorkerMetrics(metrics, engine);
     const exec = await buildExec(config, db, {
       spawn: options.spawn,
       syncCatalogue: options.migrate !== false,
@@ -270,6 +284,7 @@ export async function createServices(
     });
     const notifications = new NotificationService(db, notifiersFromConfig(config.notify), logger, {
       dedupWindowMs: config.notify.dedupWindowMs,
+      onDelivered: notificationCounter(metrics),
     });
     const monitors = new MonitorService(db, logger, { actions: readActionRunner(exec) });
     // Monitors feed incidents exactly as alert webhooks do.
@@ -281,14 +296,13 @@ export async function createServices(
       database: config.database,
       logger,
     });
-    const metrics = new MetricsRegistry();
-    metrics.register(processCollector);
-    metrics.register(dbPoolCollector(db));
-    metrics.register(monitorsCollector(db));
-    metrics.register(notificationsCollector(db));
-    metrics.register(executionsEndedCollector(engine.executor));
-    metrics.register(executionsBacklogCollector(db));
-    metrics.register(llmCollector(llm.metrics));
+    if (metrics.queueWide)
+      registerQueueWideMetrics(metrics, {
+        db,
+        backups,
+        llm,
+        backupEveryHours: config.backup.enabled ? config.backup.everyHours : undefined,
+      });
     const approvals = new ApprovalService(db, incidents, notifications, {
       ttlMs: config.alerts.approvalTtlSeconds * 1000,
       ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
@@ -304,6 +318,7 @@ export async function createServices(
       notifications,
       logger,
       settings: config.heal,
+      onOutcome: healingOutcomeObserver(metrics),
     });
     for (const type of healingNodes(healing)) engine.registry.register(type);
     if (config.heal.enabled) wireAutoHeal({ engine, incidents, approvals, logger });

@@ -164,6 +164,59 @@ describe('rotation and the schedule', () => {
   });
 });
 
+describe('backups of another database', () => {
+  // Regression: after a move from the embedded database to PostgreSQL with
+  // the same data directory, the schedule saw the old tarball as a recent
+  // backup, took no pg_dump, and doctor said "ok".
+  it('neither satisfy the schedule nor doctor: only backups of the database in use count', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warden-moved-'));
+    const s = await makeTestServices('postgres', {
+      WARDEN_BACKUP_DIR: dir,
+      LLM_RETRIES: '0',
+      OLLAMA_URL: 'http://127.0.0.1:1',
+    });
+    try {
+      const now = new Date();
+      const foreign = (file: string, kind: string, database: string) => {
+        writeFileSync(join(dir, file), 'old backup');
+        writeFileSync(
+          join(dir, `${file}.json`),
+          JSON.stringify({ kind, createdAt: now.toISOString(), bytes: 10, sha256: 'x', database }),
+        );
+      };
+      const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace('.', '');
+      foreign(`warden-${stamp(now)}.pglite.tar.gz`, 'pglite', `pglite:${dir}`);
+      foreign(
+        `warden-${stamp(new Date(now.getTime() - 1000))}.pgdump`,
+        'pg_dump',
+        'postgres://elsewhere:5432/other',
+      );
+      expect(await s.backups.list()).toHaveLength(2);
+      expect(await s.backups.listOfThisDatabase()).toEqual([]);
+      const doctor = (await diagnose(s)).find((f) => f.check === 'backups');
+      expect(doctor).toMatchObject({ status: 'warn' });
+      expect(doctor!.detail).toContain('no backup of this database');
+      expect(doctor!.detail).toContain('2 of another database');
+
+      const taken = await s.backups.runScheduled();
+      expect(taken).toMatchObject({ kind: 'pg_dump', database: s.backups.database });
+      expect(s.backups.database).toMatch(/^postgres:\/\/127\.0\.0\.1:5432\/\S+$/);
+      expect(s.backups.database).not.toContain('postgres@');
+      const sidecar = JSON.parse(readFileSync(`${taken!.path}.json`, 'utf8')) as {
+        database: string;
+      };
+      expect(sidecar.database).toBe(s.backups.database);
+      expect(await s.backups.runScheduled()).toBeUndefined();
+      expect((await diagnose(s)).find((f) => f.check === 'backups')).toMatchObject({
+        status: 'ok',
+      });
+    } finally {
+      await s.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('the schedule', () => {
   it('takes the first backup after its delay, not at start, and stop waits for one under way', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'warden-schedule-'));

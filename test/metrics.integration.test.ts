@@ -1,9 +1,13 @@
 // /metrics: Prometheus text with the database pool, HTTP traffic by route
 // pattern, monitors, workflow outcomes, the queue's depth and the models,
-// behind a viewer's key.
+// behind a viewer's key; and what `promtool check metrics` says of it.
+import { spawnSync } from 'node:child_process';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { TestApp } from './helpers/app.ts';
+import type { HttpSink } from './helpers/http-sink.ts';
+import { startHttpSink } from './helpers/http-sink.ts';
 import { OllamaTestServer } from './helpers/ollama-test-server.ts';
 import { makeTestApp } from './helpers/app.ts';
 
@@ -36,6 +40,10 @@ describe('GET /metrics', () => {
     const body = res.body;
     expect(body).toMatch(/^warden_db_pool_connections\{database="postgres",state="max"\} 10$/m);
     expect(body).toMatch(/^# TYPE warden_http_requests_total counter$/m);
+    expect(body).toMatch(/^# TYPE warden_http_request_duration_seconds histogram$/m);
+    expect(body).toMatch(
+      /^warden_http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/monitors\/:id"\} 2$/m,
+    );
     expect(body).toMatch(
       /^warden_http_requests_total\{method="GET",route="\/api\/v1\/monitors\/:id",status="200"\} 1$/m,
     );
@@ -101,6 +109,18 @@ describe('GET /metrics: workflows, the queue and the models', () => {
     expect(body).toMatch(/^warden_executions\{status="queued"\} 0$/m);
     expect(body).toMatch(/^warden_executions_ended_total\{status="succeeded"\} 2$/m);
     expect(body).toMatch(/^warden_executions_ended_total\{status="failed"\} 1$/m);
+    expect(body).toMatch(
+      /^warden_execution_duration_seconds_count\{workflow="metrics-true",status="succeeded"\} 2$/m,
+    );
+    expect(body).toMatch(
+      /^warden_execution_duration_seconds_count\{workflow="metrics-false",status="failed"\} 1$/m,
+    );
+    expect(body).toMatch(
+      /^warden_node_step_duration_seconds_count\{type="noOp",status="succeeded"\} 2$/m,
+    );
+    expect(body).toMatch(
+      /^warden_node_step_duration_seconds_count\{type="httpRequest",status="failed"\} 1$/m,
+    );
 
     server.script({ content: 'one two three four', evalCount: 40, evalDurationNs: 2_000_000_000 });
     server.script({ status: 404, error: 'model "missing" not found, try pulling it first' });
@@ -110,17 +130,98 @@ describe('GET /metrics: workflows, the queue and the models', () => {
       m.services.llm.chat({ model, messages: [{ role: 'user', content: 'hi' }] }),
     ).rejects.toThrow();
     body = await scrape();
-    const q = `model="${model}"`;
+    // The default orchestrator model: its role is the label.
+    const q = `role="orchestrator",model="${model}"`;
     expect(body).toMatch(new RegExp(`^warden_llm_requests_total\\{${q}\\} 2$`, 'm'));
     expect(body).toMatch(new RegExp(`^warden_llm_errors_total\\{${q},code="[a-z_]+"\\} 1$`, 'm'));
     expect(body).toMatch(
       new RegExp(`^warden_llm_tokens_total\\{${q},kind="generated"\\} 40$`, 'm'),
     );
     // 40 tokens in 2 s of eval time.
-    expect(body).toMatch(new RegExp(`^warden_llm_tokens_per_second\\{${q}\\} 20$`, 'm'));
-    const seconds = Number(
-      new RegExp(`^warden_llm_request_seconds_total\\{${q}\\} (\\S+)$`, 'm').exec(body)?.[1],
+    expect(body).toMatch(
+      new RegExp(`^warden_llm_tokens_per_second\\{model="${model}"\\} 20$`, 'm'),
     );
-    expect(seconds).toBeGreaterThan(0);
+    expect(body).toMatch(new RegExp(`^warden_llm_eval_seconds_total\\{${q}\\} 2$`, 'm'));
+    expect(body).toMatch(
+      new RegExp(`^warden_llm_generation_tokens_per_second_bucket\\{le="20",${q}\\} 1$`, 'm'),
+    );
+    expect(body).toMatch(
+      new RegExp(`^warden_llm_request_duration_seconds_count\\{${q},outcome="ok"\\} 1$`, 'm'),
+    );
+    expect(body).toMatch(
+      new RegExp(`^warden_llm_request_duration_seconds_count\\{${q},outcome="error"\\} 1$`, 'm'),
+    );
+    // The server reported 1.35 ms of load and 130 ms of prompt evaluation.
+    expect(body).toMatch(
+      new RegExp(`^warden_llm_time_to_first_token_seconds_sum\\{${q}\\} 0\\.13135$`, 'm'),
+    );
+
+    // A stream: the first chunk's arrival is measured, and it counts once.
+    server.script({ content: 'streamed answer here' });
+    let chunks = 0;
+    for await (const c of m.services.llm.chatStream({
+      model,
+      messages: [{ role: 'user', content: 'hi' }],
+    }))
+      if (c.type === 'delta') chunks++;
+    expect(chunks).toBeGreaterThan(0);
+    body = await scrape();
+    expect(body).toMatch(
+      new RegExp(`^warden_llm_time_to_first_token_seconds_count\\{${q}\\} 2$`, 'm'),
+    );
+    expect(body).toMatch(new RegExp(`^warden_llm_requests_total\\{${q}\\} 3$`, 'm'));
   });
+});
+
+describe('warden_notifications_total', () => {
+  let sink: HttpSink;
+  let n: TestApp;
+  beforeAll(async () => {
+    sink = await startHttpSink();
+    n = await makeTestApp('postgres', { WARDEN_NOTIFY_WEBHOOK_URL: `${sink.url}/notify` });
+  });
+  afterAll(async () => {
+    await n?.close();
+    await sink?.close();
+  });
+
+  // Regression: it was a count of notification rows by their current
+  // status, so it went down when rows were purged or a sending row failed.
+  it('counts deliveries as they happen and never goes down when rows are deleted', async () => {
+    const send = (dedupKey: string) =>
+      n.services.notifications.notify({ kind: 'info', title: 't', text: 'x', dedupKey });
+    await send('a');
+    await send('b');
+    await send('a');
+    const scrape = async () =>
+      (await n.app.inject({ method: 'GET', url: '/metrics', headers: await n.keyFor('viewer') }))
+        .body;
+    let body = await scrape();
+    expect(body).toMatch(/^# TYPE warden_notifications_total counter$/m);
+    expect(body).toMatch(/^warden_notifications_total\{channel="webhook",status="sent"\} 2$/m);
+    expect(body).toMatch(/^warden_notifications_total\{channel="webhook",status="duplicate"\} 1$/m);
+    await n.services.db.query('DELETE FROM notifications');
+    body = await scrape();
+    expect(body).toMatch(/^warden_notifications_total\{channel="webhook",status="sent"\} 2$/m);
+  });
+});
+
+// promtool is in Debian's prometheus package.
+const promtool = spawnSync('promtool', ['--version']).status === 0;
+
+describe('promtool check metrics', () => {
+  it.skipIf(!promtool)(
+    'finds nothing wrong with the real /metrics (skipped without promtool: apt install prometheus)',
+    async () => {
+      const viewer = await t.keyFor('viewer');
+      await t.app.inject({ method: 'GET', url: '/api/v1/monitors', headers: viewer });
+      const res = await t.app.inject({ method: 'GET', url: '/metrics', headers: viewer });
+      expect(res.body).toMatch(/^# TYPE warden_http_request_duration_seconds histogram$/m);
+      const check = spawnSync('promtool', ['check', 'metrics'], { input: res.body });
+      expect({ code: check.status, problems: `${check.stdout}${check.stderr}` }).toEqual({
+        code: 0,
+        problems: '',
+      });
+    },
+  );
 });

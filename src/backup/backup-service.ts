@@ -3,7 +3,11 @@
 // data directory, restored while Warden is stopped. Each backup has a JSON
 // sidecar with its kind, time, size and SHA-256; a backup is written under a
 // temporary name and renamed, so a crash never leaves a half backup that
-// looks whole, and a restore checks the checksum first. Programs run without
+// looks whole, and a restore checks the checksum first. The sidecar also
+// names the database the backup is of, so the schedule and `doctor` judge
+// only backups of the database in use (after a move from the embedded
+// database to PostgreSQL, the old tarballs do not count as a recent backup).
+// Programs run without
 // a shell, and the password reaches pg_dump through its environment, never
 // its command line.
 import type { SpawnOptions } from 'node:child_process';
@@ -32,9 +36,17 @@ export type BackupInfo = {
   createdAt: Date;
   bytes: number;
   sha256: string;
+  /** Which database it is of (see BackupService.database); undefined in backups older than this field. */
+  database?: string;
 };
 
-type Sidecar = { kind: BackupKind; createdAt: string; bytes: number; sha256: string };
+type Sidecar = {
+  kind: BackupKind;
+  createdAt: string;
+  bytes: number;
+  sha256: string;
+  database?: string;
+};
 
 export type Progress = (message: string) => void;
 
@@ -100,6 +112,27 @@ export class BackupService {
     return this.o.database.url ? 'pg_dump' : 'pglite';
   }
 
+  /**
+   * The identity of the database in use, without credentials:
+   * `postgres://host:port/name` or `pglite:<data directory>`.
+   */
+  get database(): string {
+    const url = this.o.database.url;
+    if (!url) return `pglite:${resolve(this.o.database.dataDir)}`;
+    const env = libpqEnv(url);
+    return `postgres://${env.PGHOST ?? 'localhost'}:${env.PGPORT ?? '5432'}/${env.PGDATABASE ?? env.PGUSER ?? ''}`;
+  }
+
+  /** Whether a backup is of the database in use (older backups without an identity: by kind alone). */
+  isOfThisDatabase(b: BackupInfo): boolean {
+    return b.kind === this.kind && (b.database === undefined || b.database === this.database);
+  }
+
+  /** Backups of the database in use, newest first. */
+  async listOfThisDatabase(): Promise<BackupInfo[]> {
+    return (await this.list()).filter((b) => this.isOfThisDatabase(b));
+  }
+
   private get open(): Db {
     if (!this.db) throw new Error('this BackupService was made without a database');
     return this.db;
@@ -127,10 +160,11 @@ export class BackupService {
         createdAt: createdAt.toISOString(),
         bytes,
         sha256,
+        database: this.database,
       };
       await writeFile(`${path}.json`, `${JSON.stringify(sidecar, null, 2)}\n`, { mode: 0o600 });
       await rename(partial, path);
-      return { file, path, kind: this.kind, createdAt, bytes, sha256 };
+      return { file, path, kind: this.kind, createdAt, bytes, sha256, database: this.database };
     } catch (err) {
       await rm(partial, { force: true });
       await rm(`${path}.json`, { force: true });
@@ -214,6 +248,7 @@ export class BackupService {
           createdAt,
           bytes: s.bytes,
           sha256: s.sha256,
+          ...(typeof s.database === 'string' ? { database: s.database } : {}),
         });
       } catch {
         // no sidecar: not a backup Warden finished
@@ -342,7 +377,9 @@ export class BackupService {
   async runScheduled(): Promise<BackupInfo | undefined> {
     // One process at a time, and the check is repeated under the lock.
     return this.open.tryWithLock('warden:backup', async () => {
-      const [newest] = await this.list();
+      // Only a backup of this database counts: a tarball of the embedded
+      // database says nothing about the PostgreSQL one that replaced it.
+      const [newest] = await this.listOfThisDatabase();
       const due = this.o.settings.everyHours * 3_600_000;
       if (newest && this.now().getTime() - newest.createdAt.getTime() < due) return undefined;
       const b = await this.create();

@@ -105,13 +105,17 @@ const hoursAgo = (d: Date) => `${((Date.now() - d.getTime()) / 3_600_000).toFixe
 async function backupFinding(s: Services): Promise<Finding> {
   const { enabled, everyHours } = s.config.backup;
   try {
-    const backups = await s.backups.list();
+    const all = await s.backups.list();
+    // Judge only backups of the database in use; others (the embedded
+    // database before a move to PostgreSQL) are mentioned, not counted.
+    const backups = all.filter((b) => s.backups.isOfThisDatabase(b));
+    const others = all.length - backups.length;
     const newest = backups[0];
     if (!newest)
       return {
         check: 'backups',
         status: 'warn',
-        detail: `no backup in ${s.backups.dir} yet`,
+        detail: `no backup of this database (${s.backups.database}) in ${s.backups.dir} yet${others ? `; ${others} of another database there do not count` : ''}`,
         fix: enabled
           ? `run \`warden backup create\`; the main process takes one every ${everyHours} h`
           : 'run `warden backup create`, or set WARDEN_BACKUP_ENABLED=true',

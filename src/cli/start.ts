@@ -1,10 +1,10 @@
 // `warden start [--role all|main]` and `warden worker`: the long-running
 // processes. all: HTTP server, scheduler, sweep and an in-process worker;
 // main: HTTP server, scheduler and sweep, executions go to Redis; worker:
-// consumes Redis (and sweeps), with an optional health port for /readyz.
+// consumes Redis (and sweeps), with an optional health port for /readyz and
+// its own /metrics (the executions and model calls it ran).
 // SIGINT/SIGTERM shut down gracefully; a second signal forces the exit.
 import type { FastifyInstance } from 'fastify';
-import Fastify from 'fastify';
 
 import type { Services } from '../app.ts';
 import { createServices } from '../app.ts';
@@ -12,8 +12,7 @@ import { installAutoHeal } from '../incidents/healing/auto-heal.ts';
 import { UserError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { createLogger } from '../log.ts';
-import healthPlugin from '../server/plugins/health.ts';
-import { buildServer } from '../server/server.ts';
+import { buildHealthServer, buildServer } from '../server/server.ts';
 import { cliConfig } from './context.ts';
 
 export type StartOptions = { port?: string; host?: string; role?: string };
@@ -76,7 +75,7 @@ export async function startCommand(options: StartOptions): Promise<void> {
       '--role main needs REDIS_URL: workers take executions from Redis',
     );
   const logger = createLogger({ level: config.log.level });
-  const services = await createServices(config, logger);
+  const services = await createServices(config, logger, { role });
   let app;
   try {
     app = await buildServer(services);
@@ -121,14 +120,13 @@ export async function workerCommand(options: WorkerOptions): Promise<void> {
   if (!Number.isInteger(concurrency) || concurrency < 1)
     throw new UserError('invalid_concurrency', `--concurrency must be a positive integer`);
   const logger = createLogger({ level: config.log.level });
-  const services = await createServices(config, logger);
+  const services = await createServices(config, logger, { role: 'worker' });
   let app: FastifyInstance | undefined;
   try {
     await services.engine.startWorker(concurrency);
     services.engine.startSweeper();
     if (options.healthPort) {
-      app = Fastify({ logger: false });
-      await app.register(healthPlugin, { services });
+      app = await buildHealthServer(services);
       await app.listen({ host: config.server.host, port: Number(options.healthPort) });
     }
   } catch (err) {

@@ -13,6 +13,7 @@ import { outboundPolicy } from '../nodes/outbound-policy.ts';
 import type { JobQueue } from '../queue/job-queue.ts';
 import type { Execution, ExecutionError, ExecutionStatus } from './execution-store.ts';
 import { ExecutionStore, terminalStatuses } from './execution-store.ts';
+import type { ExecutionObserver } from './executor.ts';
 import { Executor } from './executor.ts';
 import type { Item } from './expressions.ts';
 import type { NodeRegistry } from './node-types.ts';
@@ -47,6 +48,8 @@ export type EngineOptions = {
   workerId?: string;
   /** The environment $env may read from. @default process.env */
   environment?: Record<string, string | undefined>;
+  /** Told of ended executions and node steps (metrics). */
+  observer?: ExecutionObserver;
 };
 
 export type StartInput = {
@@ -100,6 +103,7 @@ export class Engine {
       },
       requeue: (id, delayMs) => void this.enqueue(id, delayMs),
       onFailed: (ex, def, error) => this.startErrorWorkflow(ex, def, error),
+      observer: o.observer,
     });
     this.scheduler = new Scheduler({
       db: o.db,

@@ -52,6 +52,14 @@ export type ExecutorOptions = {
   requeue(executionId: string, delayMs: number): void;
   /** Called after an execution failed; starts its error workflow. */
   onFailed?(execution: Execution, def: WorkflowDefinition, error: ExecutionError): Promise<void>;
+  /** Told of each execution this process ends and each node it runs (metrics). */
+  observer?: ExecutionObserver;
+};
+
+export type ExecutionObserver = {
+  /** `seconds` runs from the execution's first start, resumptions included. */
+  executionEnded?(e: { workflow: string; status: string; seconds: number }): void;
+  stepEnded?(e: { nodeType: string; status: 'succeeded' | 'failed'; seconds: number }): void;
 };
 
 export type RunOutcome = 'claimed' | 'not_claimed';
@@ -320,7 +328,14 @@ class ExecutionRun {
     const { ex, o } = this;
     const capped = capJson(result, o.stepDataMaxBytes).value;
     const ok = await o.store.finish(ex.id, this.owner, status, { result: capped, error }, steps);
-    if (ok) this.executor.ended[status] = (this.executor.ended[status] ?? 0) + 1;
+    if (ok) {
+      this.executor.ended[status] = (this.executor.ended[status] ?? 0) + 1;
+      o.observer?.executionEnded?.({
+        workflow: def?.name ?? `#${ex.workflowId}`,
+        status,
+        seconds: (Date.now() - (ex.startedAt ?? ex.createdAt).getTime()) / 1000,
+      });
+    }
     if (
       ex.mode === 'webhook' &&
       !this.responded &&
@@ -492,6 +507,11 @@ class ExecutionRun {
           error: outcome.error,
           attempts: outcome.attempts,
         });
+    o.observer?.stepEnded?.({
+      nodeType: type.type,
+      status: outcome.ok ? 'succeeded' : 'failed',
+      seconds: (Date.now() - startedAt.getTime()) / 1000,
+    });
     if (effects) await o.store.writeSteps(ex.id, this.owner, this.takePending(record));
     else this.pending.push(record);
     return outcome;

@@ -118,7 +118,13 @@ export class LlmGateway implements LlmProvider {
     callerSignal: AbortSignal | undefined,
     fn: (signal: AbortSignal) => Promise<T>,
     usageOf: (r: T) => Usage | undefined,
-    opts: { timeoutMs?: number; limit?: boolean; retry?: boolean } = {},
+    opts: {
+      timeoutMs?: number;
+      limit?: boolean;
+      retry?: boolean;
+      /** When a stream's first chunk arrived (performance.now()), for the time to first token. */
+      firstChunkAt?: () => number | undefined;
+    } = {},
   ): Promise<T> {
     const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
     const timer = new AbortController();
@@ -159,11 +165,13 @@ export class LlmGateway implements LlmProvider {
           try {
             const result = await fn(signal);
             this.breaker.success();
+            const firstAt = opts.firstChunkAt?.();
             this.metrics.success(
               model,
               performance.now() - started - queueMs,
               queueMs,
               usageOf(result),
+              firstAt === undefined ? {} : { firstTokenMs: firstAt - started - queueMs },
             );
             return result;
           } catch (err) {
@@ -213,6 +221,7 @@ export class LlmGateway implements LlmProvider {
     let finished = false;
     let failure: unknown;
     let started = false;
+    let firstChunkAt: number | undefined;
     // A consumer that stops reading early cancels the request and frees the model's slot.
     const stop = new AbortController();
     const callerSignal = r.signal ? AbortSignal.any([r.signal, stop.signal]) : stop.signal;
@@ -223,6 +232,7 @@ export class LlmGateway implements LlmProvider {
         let final: ChatResponse | undefined;
         try {
           for await (const c of this.provider.chatStream({ ...r, signal })) {
+            firstChunkAt ??= performance.now();
             started = true;
             chunks.push(c);
             wake?.();
@@ -241,7 +251,7 @@ export class LlmGateway implements LlmProvider {
         return final;
       },
       (x) => x?.usage,
-      { timeoutMs: r.timeoutMs },
+      { timeoutMs: r.timeoutMs, firstChunkAt: () => firstChunkAt },
     ).then(
       () => {
         finished = true;

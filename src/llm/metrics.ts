@@ -1,6 +1,24 @@
 // Per-model counters for the gateway: requests, errors, latency, tokens, and
 // generation speed from Ollama's eval_count / eval_duration (nanoseconds).
+// Each call is also told to the listeners (the Prometheus instruments of the
+// process's registry), with its latency and time to first token.
 import type { Usage } from './provider.ts';
+
+/** One model call as it ended, for listeners that keep histograms. */
+export type ModelCall = {
+  model: string;
+  /** Error code, or undefined when the call succeeded. */
+  error?: string;
+  /** Seconds at the server (or until the failure), queueing excluded. */
+  seconds: number;
+  /** Seconds waited for the model's concurrency slot. */
+  queueSeconds: number;
+  /** Seconds until the first token: measured on streams, else load plus prompt evaluation as the server reports them. */
+  firstTokenSeconds?: number;
+  usage?: Usage;
+};
+
+export type ModelCallListener = (call: ModelCall) => void;
 
 export type ModelMetrics = {
   requests: number;
@@ -49,6 +67,16 @@ export function tokensPerSecond(evalCount: number, evalDurationNs: number): numb
 
 export class LlmMetrics {
   private readonly byModel = new Map<string, ModelMetrics>();
+  private readonly listeners: ModelCallListener[] = [];
+
+  /** Tells `listener` about every call from now on. */
+  onCall(listener: ModelCallListener): void {
+    this.listeners.push(listener);
+  }
+
+  private tell(call: ModelCall): void {
+    for (const l of this.listeners) l(call);
+  }
 
   private of(model: string): ModelMetrics {
     let m = this.byModel.get(model);
@@ -56,7 +84,25 @@ export class LlmMetrics {
     return m;
   }
 
-  success(model: string, latencyMs: number, queueMs: number, usage: Usage | undefined): void {
+  success(
+    model: string,
+    latencyMs: number,
+    queueMs: number,
+    usage: Usage | undefined,
+    options: { firstTokenMs?: number } = {},
+  ): void {
+    const reported =
+      usage?.promptEvalDurationNs !== undefined
+        ? ((usage.loadDurationNs ?? 0) + usage.promptEvalDurationNs) / 1e9
+        : undefined;
+    this.tell({
+      model,
+      seconds: latencyMs / 1000,
+      queueSeconds: queueMs / 1000,
+      firstTokenSeconds:
+        options.firstTokenMs !== undefined ? options.firstTokenMs / 1000 : reported,
+      ...(usage ? { usage } : {}),
+    });
     const m = this.of(model);
     m.requests++;
     m.latencyMsTotal += latencyMs;
@@ -78,6 +124,7 @@ export class LlmMetrics {
   }
 
   failure(model: string, latencyMs: number, code: string): void {
+    this.tell({ model, error: code, seconds: latencyMs / 1000, queueSeconds: 0 });
     const m = this.of(model);
     m.requests++;
     m.errors++;

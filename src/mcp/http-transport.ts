@@ -2,6 +2,7 @@
 // MCP: the Host header must name this server (DNS rebinding), an Origin
 // header must be an allowed one, and the bearer token must match (compared
 // in constant time). Each session gets a new server from the factory.
+// GET /metrics (same token) serves the process's metrics for Prometheus.
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
@@ -13,6 +14,7 @@ import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 
 import { UserError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { MetricsRegistry } from '../metrics/registry.ts';
 
 export type McpHttpOptions = {
   /** @default '127.0.0.1' */
@@ -29,6 +31,8 @@ export type McpHttpOptions = {
   bodyLimit?: number;
   /** Most sessions open at once; further initializes get 503. @default 32 */
   maxSessions?: number;
+  /** Served at GET /metrics. @default the process, event-loop and build metrics of an `mcp` process */
+  metrics?: MetricsRegistry;
 };
 
 export type McpHttpServer = { url: string; close(): Promise<void> };
@@ -71,6 +75,7 @@ export async function serveMcpHttp(options: McpHttpOptions): Promise<McpHttpServ
     { transport: StreamableHTTPServerTransport; server: McpServer }
   >();
   let allowedHosts = new Set<string>();
+  const metrics = options.metrics ?? new MetricsRegistry({ role: 'mcp' });
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     if (!allowedHosts.has((req.headers.host ?? '').toLowerCase()))
@@ -83,6 +88,11 @@ export async function serveMcpHttp(options: McpHttpOptions): Promise<McpHttpServ
       return reject(res, 401, 'Unauthorized');
     }
     const path = (req.url ?? '/').split('?')[0];
+    if (path === '/metrics' && req.method === 'GET') {
+      const text = await metrics.render();
+      res.writeHead(200, { 'content-type': metrics.contentType });
+      return void res.end(text);
+    }
     if (path !== '/mcp') return reject(res, 404, 'Not found: the MCP endpoint is /mcp');
     const sid = req.headers['mcp-session-id'];
     const sessionId = typeof sid === 'string' ? sid : undefined;

@@ -13,6 +13,8 @@ export type NotificationServiceOptions = {
   attempts?: number;
   /** Wait before the second attempt; doubles after. @default 1000 */
   backoffMs?: number;
+  /** Told of each delivery's outcome (metrics). */
+  onDelivered?(result: DeliveryResult): void;
 };
 
 export type DeliveryResult = {
@@ -25,6 +27,7 @@ export class NotificationService {
   private readonly dedupWindowMs: number;
   private readonly attempts: number;
   private readonly backoffMs: number;
+  private readonly onDelivered: ((result: DeliveryResult) => void) | undefined;
 
   constructor(
     private readonly db: Db,
@@ -35,6 +38,7 @@ export class NotificationService {
     this.dedupWindowMs = options.dedupWindowMs ?? 3600_000;
     this.attempts = Math.max(1, options.attempts ?? 3);
     this.backoffMs = options.backoffMs ?? 1000;
+    this.onDelivered = options.onDelivered;
   }
 
   get channels(): string[] {
@@ -42,7 +46,9 @@ export class NotificationService {
   }
 
   async notify(n: Notification): Promise<DeliveryResult[]> {
-    return Promise.all(this.notifiers.map((notifier) => this.deliver(notifier, n)));
+    const results = await Promise.all(this.notifiers.map((notifier) => this.deliver(notifier, n)));
+    for (const r of results) this.onDelivered?.(r);
+    return results;
   }
 
   /** Claims the (key, channel) pair for this window; false when another send already has it. */

@@ -81,3 +81,17 @@ export async function buildServer(
   }
   return app;
 }
+
+/**
+ * A worker's health port: /healthz and /readyz (public) and /metrics (a
+ * viewer's API key, as on the main process), nothing else.
+ */
+export async function buildHealthServer(services: Services): Promise<FastifyInstance> {
+  const app: FastifyInstance = Fastify({ logger: false });
+  registerErrorHandler(app);
+  await app.register(cookie);
+  await app.register(authPlugin, { services });
+  await app.register(healthPlugin, { services });
+  await app.register(metricsPlugin, { services });
+  return app;
+}

@@ -91,7 +91,12 @@ export type HealingDeps = {
   notifications: NotificationService;
   logger: Logger;
   settings: Config['heal'];
+  /** Told how each incident the pipeline handled ended, and how long since it opened (metrics). */
+  onOutcome?(o: { outcome: HealingOutcome; seconds: number }): void;
 };
+
+/** known_fix: a remembered fix ran; diagnosed: the model's; approved: a person's. */
+export type HealingOutcome = 'known_fix' | 'diagnosed' | 'approved' | 'escalated';
 
 type RemediationResult =
   | { outcome: 'resolved'; state: HealingState }
@@ -548,6 +553,15 @@ export class HealingService {
       });
     }
     if (incident.status !== 'resolved') {
+      this.d.onOutcome?.({
+        outcome:
+          fix.source === 'memory'
+            ? 'known_fix'
+            : fix.source === 'approved'
+              ? 'approved'
+              : 'diagnosed',
+        seconds: (Date.now() - incident.openedAt.getTime()) / 1000,
+      });
       await this.moveTo(
         state.incidentId,
         'resolved',
@@ -572,6 +586,10 @@ export class HealingService {
     // A problem that went away needs no person.
     if (incident.status === 'resolved') return state;
     if (incident.status !== 'escalated') {
+      this.d.onOutcome?.({
+        outcome: 'escalated',
+        seconds: (Date.now() - incident.openedAt.getTime()) / 1000,
+      });
       await this.moveTo(state.incidentId, 'escalated', reason, {
         attempts: state.attempts ?? [],
         evidence: state.evidence ?? [],
