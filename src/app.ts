@@ -245,7 +245,7 @@ export async function createServices(
       dataDir: config.database.dataDir,
     });
     const credentials = new CredentialStore(db, key);
-    const { queue, responses } = openQueue(config, logger);
+    const { queue, responses } = openQueue(config, logger, db);
     health.register({ name: 'queue', run: () => queue.check() });
     const engine = new Engine({
       db,
@@ -353,7 +353,11 @@ export async function createServices(
   }
 }
 
-function openQueue(config: Config, logger: Logger): { queue: JobQueue; responses: ResponseBus } {
+function openQueue(
+  config: Config,
+  logger: Logger,
+  db: Db,
+): { queue: JobQueue; responses: ResponseBus } {
   const { redisUrl, name, prefix } = config.queue;
   if (!redisUrl) return { queue: new EmbeddedQueue(logger), responses: new LocalResponseBus() };
   return {
@@ -366,6 +370,11 @@ function openQueue(config: Config, logger: Logger): { queue: JobQueue; responses
       pingTimeoutMs: config.queue.pingTimeoutMs,
       logger,
     }),
-    responses: new RedisResponseBus(redisUrl, `${prefix}:${name}:responses`),
+    responses: new RedisResponseBus({
+      url: redisUrl,
+      channel: `${prefix}:${name}:responses`,
+      db,
+      logger,
+    }),
   };
 }

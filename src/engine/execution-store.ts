@@ -340,17 +340,47 @@ export class ExecutionStore {
     return new Map(rows.map((r) => [r.id, toExecution(r)]));
   }
 
-  /** Renews this worker's leases; returns the ones it still holds, with cancel requests. */
+  /**
+   * Renews the leases of the executions this worker is running now (by id:
+   * a row it abandoned after a failed write must expire, not be kept alive
+   * by a busy worker); returns the ones it still holds, with cancel requests.
+   */
   async renewLeases(
     owner: string,
+    ids: readonly string[],
     leaseMs: number,
   ): Promise<{ id: string; cancelRequested: boolean }[]> {
+    if (ids.length === 0) return [];
     const { rows } = await this.db.query<{ id: string; cancel_requested: boolean }>(
-      `UPDATE executions SET lease_expires_at = now() + $2 * interval '1 millisecond'
-       WHERE lease_owner = $1 AND status = 'running' RETURNING id, cancel_requested`,
-      [owner, leaseMs],
+      `UPDATE executions SET lease_expires_at = now() + $3 * interval '1 millisecond'
+       WHERE id = ANY($2::uuid[]) AND lease_owner = $1 AND status = 'running'
+       RETURNING id, cancel_requested`,
+      [owner, ids, leaseMs],
     );
     return rows.map((r) => ({ id: r.id, cancelRequested: r.cancel_requested }));
+  }
+
+  /** Who holds the execution now, read fresh (a lease is declared lost only after this). */
+  async leaseHolder(id: string): Promise<{ owner: string | null; status: ExecutionStatus }> {
+    const { rows } = await this.db.query<{ lease_owner: string | null; status: ExecutionStatus }>(
+      'SELECT lease_owner, status FROM executions WHERE id = $1',
+      [id],
+    );
+    return { owner: rows[0]?.lease_owner ?? null, status: rows[0]?.status ?? 'canceled' };
+  }
+
+  /**
+   * Ends every running lease at once, for a process that knows it is the only
+   * one (the embedded database's data-directory lock): their worker is dead.
+   */
+  async expireLeases(exceptOwner: string): Promise<number> {
+    const { rowCount } = await this.db.query(
+      `UPDATE executions SET lease_expires_at = now() - interval '1 millisecond',
+         enqueued_at = now() - interval '2 milliseconds'
+       WHERE status = 'running' AND lease_owner IS DISTINCT FROM $1`,
+      [exceptOwner],
+    );
+    return rowCount;
   }
 
   async writeSteps(id: string, owner: string, steps: StepWrite[]): Promise<void> {
