@@ -16,6 +16,7 @@ import { outcomeText } from './exec/executor.ts';
 import { Engine } from './engine/engine.ts';
 import type { ResponseBus } from './engine/response-bus.ts';
 import { LocalResponseBus, RedisResponseBus } from './engine/response-bus.ts';
+import { needsAttentionCollector } from './engine/needs-attention.ts';
 import { WebhookService } from './engine/webhooks.ts';
 import { HealthChecks } from './health.ts';
 import { AlertEndpointService } from './incidents/alert-endpoints.ts';
@@ -23,6 +24,7 @@ import { wireAutoHeal } from './incidents/healing/auto-heal.ts';
 import { healingNodes } from './incidents/healing/healing-nodes.ts';
 import { HealingService } from './incidents/healing/healing-service.ts';
 import { IncidentService } from './incidents/incident-service.ts';
+import { reportNeedsAttention } from './incidents/needs-attention.ts';
 import { MaintenanceService } from './incidents/maintenance.ts';
 import type { Logger } from './log.ts';
 import {
@@ -289,6 +291,10 @@ export async function createServices(
     metrics.register(executionsEndedCollector(engine.executor));
     metrics.register(executionsBacklogCollector(db));
     metrics.register(llmCollector(llm.metrics));
+    metrics.register(needsAttentionCollector(db));
+    engine.onNeedsAttention((ex, error) =>
+      reportNeedsAttention({ incidents, notifications }, ex, error),
+    );
     const approvals = new ApprovalService(db, incidents, notifications, {
       ttlMs: config.alerts.approvalTtlSeconds * 1000,
       ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),

@@ -12,6 +12,7 @@ import { makeTestServices } from './helpers/services.ts';
 import { freePort, killAll, startPrivateRedis } from './helpers/processes.ts';
 import { testRedisUrl } from './helpers/servers.ts';
 import { startHttpSink } from './helpers/effect-sink.ts';
+import { startHttpSink as startRecordingSink } from './helpers/http-sink.ts';
 import { waitFor } from './helpers/wait.ts';
 
 const simple = () => ({
@@ -169,6 +170,73 @@ describe('Redis blips', () => {
       await worker.close();
       await main.close();
       await s.dispose();
+    }
+  });
+});
+
+describe('needs_attention', () => {
+  it('regression: an interrupted side effect that stops as needs_attention is notified, counted and starts the error workflow', async () => {
+    const notify = await startRecordingSink();
+    const s = await makeTestServices('postgres', {
+      WARDEN_NOTIFY_WEBHOOK_URL: `${notify.url}/notify`,
+    });
+    try {
+      await s.engine.startWorker(2);
+      const onError = await s.engine.createWorkflow({ ...simple(), name: 'on error' });
+      const wf = await s.engine.createWorkflow({
+        ...simple(),
+        nodes: [
+          { id: '1', name: 'Start', type: 'manual', parameters: {} },
+          {
+            id: '2',
+            name: 'Effect',
+            type: 'httpRequest',
+            parameters: { url: `${notify.url}/effect`, method: 'POST' },
+          },
+        ],
+        connections: { Start: { main: [[{ node: 'Effect', index: 0 }]] } },
+        settings: { errorWorkflowId: onError.id },
+      });
+      // A worker recorded the side effect as started, then died.
+      const id = await queuedRow(s, wf.id);
+      await s.engine.executions.claim(id, 'dead-worker', 60_000);
+      const now = new Date().toISOString();
+      await s.engine.executions.writeSteps(id, 'dead-worker', [
+        {
+          node_name: 'Effect',
+          seq: 1,
+          status: 'started',
+          attempts: 1,
+          input: null,
+          output: null,
+          truncated: false,
+          error: null,
+          worker: 'dead-worker',
+          started_at: now,
+          finished_at: null,
+          duration_ms: null,
+        },
+      ]);
+      await s.db.query(
+        `UPDATE executions SET lease_expires_at = now() - interval '1 second' WHERE id = $1`,
+        [id],
+      );
+      await s.engine.executor.run(id);
+      const ex = await s.engine.waitForStatus(id);
+      expect(ex.status).toBe('needs_attention');
+      const [sent] = await notify.waitFor(1);
+      expect(sent!.url).toBe('/notify');
+      expect(sent!.body).toContain(id);
+      await waitFor(async () => {
+        const errs = await s.engine.executions.list({ mode: 'error' });
+        return errs.some((e) => JSON.stringify(e.triggerData).includes(id));
+      }, 'the error workflow to start');
+      expect(await s.metrics.render()).toMatch(
+        /warden_executions_needs_attention\{window="all"\} 1/,
+      );
+    } finally {
+      await s.dispose();
+      await notify.close();
     }
   });
 });

@@ -47,6 +47,8 @@ export type EngineOptions = {
   environment?: Record<string, string | undefined>;
 };
 
+export type NeedsAttentionListener = (execution: Execution, error: ExecutionError) => Promise<void>;
+
 export type StartInput = {
   workflowId: number;
   version: number;
@@ -98,6 +100,7 @@ export class Engine {
       },
       requeue: (id, delayMs) => void this.enqueue(id, delayMs),
       onFailed: (ex, def, error) => this.startErrorWorkflow(ex, def, error),
+      onNeedsAttention: (ex, def, error) => this.reportNeedsAttention(ex, def, error),
     });
     this.scheduler = new Scheduler({
       db: o.db,
@@ -276,6 +279,37 @@ export class Engine {
 
   cancel(executionId: string): Promise<Execution> {
     return this.executions.requestCancel(executionId);
+  }
+
+  private readonly attentionListeners: NeedsAttentionListener[] = [];
+
+  /** Hears every execution that stops as needs_attention (notifications, incident timeline). */
+  onNeedsAttention(listener: NeedsAttentionListener): void {
+    this.attentionListeners.push(listener);
+  }
+
+  /**
+   * needs_attention is loud: logged as an error, its error workflow started
+   * (as for a failure), and every listener told; one listener's failure does
+   * not silence the others.
+   */
+  private async reportNeedsAttention(
+    ex: Execution,
+    def: WorkflowDefinition | undefined,
+    error: ExecutionError,
+  ): Promise<void> {
+    this.o.logger.error(
+      { executionId: ex.id, workflowId: ex.workflowId, node: error.node, code: error.code },
+      `execution needs attention: ${error.message}`,
+    );
+    const work: Promise<unknown>[] = this.attentionListeners.map((l) => l(ex, error));
+    if (def?.settings.errorWorkflowId) work.push(this.startErrorWorkflow(ex, def, error));
+    for (const r of await Promise.allSettled(work))
+      if (r.status === 'rejected')
+        this.o.logger.error(
+          { err: r.reason, executionId: ex.id },
+          'could not report a needs_attention execution',
+        );
   }
 
   private async startErrorWorkflow(ex: Execution, def: WorkflowDefinition, error: ExecutionError) {

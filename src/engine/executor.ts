@@ -52,6 +52,15 @@ export type ExecutorOptions = {
   requeue(executionId: string, delayMs: number): void;
   /** Called after an execution failed; starts its error workflow. */
   onFailed?(execution: Execution, def: WorkflowDefinition, error: ExecutionError): Promise<void>;
+  /**
+   * Called after an execution stopped as needs_attention (a side effect whose
+   * outcome is unknown): a person must look, so it must be heard.
+   */
+  onNeedsAttention?(
+    execution: Execution,
+    def: WorkflowDefinition | undefined,
+    error: ExecutionError,
+  ): Promise<void>;
 };
 
 export type RunOutcome = 'claimed' | 'not_claimed';
@@ -361,6 +370,15 @@ class ExecutionRun {
         .onFailed(ex, def, error!)
         .catch((err) =>
           o.logger.warn({ err, executionId: ex.id }, 'could not start the error workflow'),
+        );
+    if (ok && status === 'needs_attention' && o.onNeedsAttention)
+      await o
+        .onNeedsAttention(ex, def, error!)
+        .catch((err) =>
+          o.logger.error(
+            { err, executionId: ex.id },
+            'could not report a needs_attention execution',
+          ),
         );
   }
 
