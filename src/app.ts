@@ -263,6 +263,7 @@ export async function createServices(
     const { alerts } = config;
     const incidents = new IncidentService(db, {
       logger,
+      idempotencyWindowMs: alerts.idempotencyWindowSeconds * 1000,
       settings: {
         groupWindowMs: alerts.groupWindowSeconds * 1000,
         openAfter: alerts.openAfter,

@@ -6,3 +6,14 @@ CREATE TABLE execution_responses (
   created_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX execution_responses_created ON execution_responses (created_at);
+
+-- Alert notifications already taken, by idempotency key (the sender's
+-- Idempotency-Key header, else a hash of the endpoint and the body): a
+-- retried notification is answered from here and stores nothing again.
+CREATE TABLE alert_notifications (
+  key text PRIMARY KEY,
+  endpoint_id bigint REFERENCES alert_endpoints (id) ON DELETE CASCADE,
+  results jsonb NOT NULL,
+  received_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX alert_notifications_received ON alert_notifications (received_at);
