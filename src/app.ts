@@ -25,6 +25,7 @@ import { healingNodes } from './incidents/healing/healing-nodes.ts';
 import { HealingService } from './incidents/healing/healing-service.ts';
 import { IncidentService } from './incidents/incident-service.ts';
 import { reportNeedsAttention } from './incidents/needs-attention.ts';
+import { StormGuard } from './incidents/storm.ts';
 import { MaintenanceService } from './incidents/maintenance.ts';
 import type { Logger } from './log.ts';
 import {
@@ -255,6 +256,8 @@ export async function createServices(
       queue,
       responses,
       settings: config.engine,
+      // Healing runs share a cluster-wide cap, so a storm leaves workers to the rest.
+      group: { name: 'healing', modes: ['incident', 'approval'], limit: config.heal.concurrency },
     });
     const exec = await buildExec(config, db, {
       spawn: options.spawn,
@@ -313,7 +316,18 @@ export async function createServices(
       settings: config.heal,
     });
     for (const type of healingNodes(healing)) engine.registry.register(type);
-    if (config.heal.enabled) wireAutoHeal({ engine, incidents, approvals, logger });
+    const storm = new StormGuard({
+      db,
+      incidents,
+      notifications,
+      logger,
+      settings: {
+        windowMs: config.heal.stormWindowSeconds * 1000,
+        groupAfter: config.heal.stormGroupAfter,
+        pauseAfter: config.heal.stormPauseAfter,
+      },
+    });
+    if (config.heal.enabled) wireAutoHeal({ engine, incidents, approvals, logger, storm });
     return {
       config,
       logger,

@@ -10,7 +10,12 @@ import { UserError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { builtinNodes } from '../nodes/index.ts';
 import type { JobQueue } from '../queue/job-queue.ts';
-import type { Execution, ExecutionError, ExecutionStatus } from './execution-store.ts';
+import type {
+  ConcurrencyGroup,
+  Execution,
+  ExecutionError,
+  ExecutionStatus,
+} from './execution-store.ts';
 import { ExecutionStore, terminalStatuses } from './execution-store.ts';
 import { Backoff } from './backoff.ts';
 import { Executor } from './executor.ts';
@@ -41,6 +46,8 @@ export type EngineOptions = {
   queue: JobQueue;
   responses: ResponseBus;
   settings: EngineSettings;
+  /** A cluster-wide cap on running executions of some modes (healing runs). */
+  group?: ConcurrencyGroup;
   /** Lease owner name of this process. @default host:pid:random */
   workerId?: string;
   /** The environment $env may read from. @default process.env */
@@ -75,7 +82,7 @@ export class Engine {
     const s = o.settings;
     this.workerId = o.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.workflows = new WorkflowStore(o.db);
-    this.executions = new ExecutionStore(o.db);
+    this.executions = new ExecutionStore(o.db, o.group);
     const source = o.environment ?? process.env;
     const env: Record<string, string> = {};
     for (const name of s.envAllowlist
@@ -101,6 +108,20 @@ export class Engine {
       requeue: (id, delayMs) => void this.enqueue(id, delayMs),
       onFailed: (ex, def, error) => this.startErrorWorkflow(ex, def, error),
       onNeedsAttention: (ex, def, error) => this.reportNeedsAttention(ex, def, error),
+      ...(o.group
+        ? {
+            groupModes: o.group.modes,
+            onGroupSlotFree: () =>
+              void this.executions
+                .nextInGroup(2)
+                .then(async (ids) => {
+                  for (const id of ids) await this.enqueue(id);
+                })
+                .catch((err: unknown) =>
+                  o.logger.warn({ err }, 'could not start the next queued healing run'),
+                ),
+          }
+        : {}),
     });
     this.scheduler = new Scheduler({
       db: o.db,

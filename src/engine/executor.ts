@@ -48,6 +48,10 @@ export type ExecutorOptions = {
   defaultTimeoutMs: number;
   env: Record<string, string>;
   nodeEnv: Omit<NodeEnvironment, 'runSubWorkflow'>;
+  /** Modes of the concurrency group (healing runs), if there is one. */
+  groupModes?: readonly string[];
+  /** Called when an execution of the group stopped running here: a slot is free. */
+  onGroupSlotFree?(): void;
   /** Called when an execution goes to sleep (wait node) or is given back (shutdown). */
   requeue(executionId: string, delayMs: number): void;
   /** Called after an execution failed; starts its error workflow. */
@@ -168,7 +172,13 @@ export class Executor {
   /** Claims and runs an execution; 'not_claimed' when another worker has it or it is done. */
   async run(executionId: string, depth = 0): Promise<RunOutcome> {
     if (this.running.has(executionId)) return 'not_claimed';
-    const ex = await this.o.store.claim(executionId, this.o.workerId, this.o.leaseMs);
+    let ex = await this.o.store.claim(executionId, this.o.workerId, this.o.leaseMs);
+    if (!ex && this.o.groupModes?.length) {
+      // Not claimable as an ordinary execution: it may be one of the group's.
+      // A full group leaves it queued; it is enqueued again when a slot frees.
+      const g = await this.o.store.claimInGroup(executionId, this.o.workerId, this.o.leaseMs);
+      if (g !== 'full') ex = g;
+    }
     if (!ex) return 'not_claimed';
     const ctrl = new AbortController();
     this.running.set(ex.id, ctrl);
@@ -183,6 +193,7 @@ export class Executor {
     } finally {
       clearTimeout(deadline);
       this.running.delete(ex.id);
+      if (this.o.groupModes?.includes(ex.mode)) this.o.onGroupSlotFree?.();
     }
     return 'claimed';
   }

@@ -17,3 +17,8 @@ CREATE TABLE alert_notifications (
   received_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX alert_notifications_received ON alert_notifications (received_at);
+
+-- Storm grouping: an incident opened while its service already had several
+-- in the window is attached to the first of them instead of healed alone.
+ALTER TABLE incidents ADD COLUMN parent_id bigint REFERENCES incidents (id) ON DELETE SET NULL;
+CREATE INDEX incidents_opened_idx ON incidents (opened_at DESC);
