@@ -40,7 +40,6 @@ const quick = {
   WARDEN_HEAL_EVIDENCE_ACTIONS: '',
   // No model server: healing runs escalate, quickly.
   OLLAMA_URL: 'http://127.0.0.1:9',
-  LOG_LEVEL: 'warn',
 };
 
 type Rig = {
