@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
+import { ExecutionStore } from '../src/engine/execution-store.ts';
 import { RedisResponseBus } from '../src/engine/response-bus.ts';
 import type { TestServices } from './helpers/services.ts';
 import { makeTestServices } from './helpers/services.ts';
@@ -121,6 +122,39 @@ describe('leases', () => {
       await s.dispose();
     }
   }, 60_000);
+});
+
+describe('the healing concurrency group', () => {
+  it('claims a healing run only while the group has a free slot, across stores', async () => {
+    const s = await makeTestServices('postgres');
+    try {
+      const group = { name: `g-${randomUUID()}`, modes: ['incident'], limit: 1 };
+      const a = new ExecutionStore(s.db, group);
+      const b = new ExecutionStore(s.db, group);
+      const wf = await s.engine.createWorkflow(simple());
+      const make = () =>
+        a.create({
+          workflowId: wf.id,
+          workflowVersion: 1,
+          mode: 'incident',
+          triggerNode: 'Start',
+          triggerItems: [{}],
+          timeoutMs: 0,
+        });
+      const [first, second] = [await make(), await make()];
+      // The ordinary claim never takes a group's execution.
+      expect(await a.claim(first, 'w1', 60_000)).toBeUndefined();
+      expect(await a.claimInGroup(first, 'w1', 60_000)).toMatchObject({ id: first });
+      expect(await b.claimInGroup(second, 'w2', 60_000)).toBe('full');
+      expect(await b.nextInGroup(5)).toEqual([second]);
+      expect(await a.finish(first, 'w1', 'succeeded', {}, [])).toBe(true);
+      expect(await b.claimInGroup(second, 'w2', 60_000)).toMatchObject({ id: second });
+      // Not the group's, or already taken: nothing to claim.
+      expect(await b.claimInGroup(second, 'w3', 60_000)).toBeUndefined();
+    } finally {
+      await s.dispose();
+    }
+  });
 });
 
 describe('Redis blips', () => {
