@@ -388,11 +388,13 @@ export class ExecutionStore {
     });
   }
 
-  /** The oldest queued executions of the concurrency group (to start when a slot frees). */
+  /** The oldest waiting executions of the group, orphans included (to start when a slot frees). */
   async nextInGroup(limit: number): Promise<string[]> {
     if (!this.group) return [];
     const { rows } = await this.db.query<{ id: string }>(
-      `SELECT id FROM executions WHERE status = 'queued' AND mode = ANY($1::text[])
+      `SELECT id FROM executions
+        WHERE (status = 'queued' OR (status = 'running' AND lease_expires_at < now()))
+          AND mode = ANY($1::text[])
         ORDER BY created_at, id LIMIT $2`,
       [this.group.modes, limit],
     );
