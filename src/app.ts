@@ -16,6 +16,7 @@ import { outcomeText } from './exec/executor.ts';
 import { Engine } from './engine/engine.ts';
 import type { ResponseBus } from './engine/response-bus.ts';
 import { LocalResponseBus, RedisResponseBus } from './engine/response-bus.ts';
+import { needsAttentionCollector } from './engine/needs-attention.ts';
 import { WebhookService } from './engine/webhooks.ts';
 import { HealthChecks } from './health.ts';
 import { AlertEndpointService } from './incidents/alert-endpoints.ts';
@@ -23,6 +24,8 @@ import { wireAutoHeal } from './incidents/healing/auto-heal.ts';
 import { healingNodes } from './incidents/healing/healing-nodes.ts';
 import { HealingService } from './incidents/healing/healing-service.ts';
 import { IncidentService } from './incidents/incident-service.ts';
+import { reportNeedsAttention } from './incidents/needs-attention.ts';
+import { StormGuard } from './incidents/storm.ts';
 import { MaintenanceService } from './incidents/maintenance.ts';
 import type { Logger } from './log.ts';
 import {
@@ -257,7 +260,7 @@ export async function createServices(
       dataDir: config.database.dataDir,
     });
     const credentials = new CredentialStore(db, key);
-    const { queue, responses } = openQueue(config, logger);
+    const { queue, responses } = openQueue(config, logger, db);
     health.register({ name: 'queue', run: () => queue.check() });
     const engine = new Engine({
       db,
@@ -266,6 +269,8 @@ export async function createServices(
       responses,
       settings: config.engine,
       observer: executionObserver(metrics),
+      // Healing runs share a cluster-wide cap, so a storm leaves workers to the rest.
+      group: { name: 'healing', modes: ['incident', 'approval'], limit: config.heal.concurrency },
     });
     registerWorkerMetrics(metrics, engine);
     const exec = await buildExec(config, db, {
@@ -275,6 +280,7 @@ export async function createServices(
     const { alerts } = config;
     const incidents = new IncidentService(db, {
       logger,
+      idempotencyWindowMs: alerts.idempotencyWindowSeconds * 1000,
       settings: {
         groupWindowMs: alerts.groupWindowSeconds * 1000,
         openAfter: alerts.openAfter,
@@ -303,6 +309,11 @@ export async function createServices(
         llm,
         backupEveryHours: config.backup.enabled ? config.backup.everyHours : undefined,
       });
+    // Read from the database, so counted once: by the process that reports queue-wide figures.
+    if (metrics.queueWide) metrics.register(needsAttentionCollector(db));
+    engine.onNeedsAttention((ex, error) =>
+      reportNeedsAttention({ incidents, notifications }, ex, error),
+    );
     const approvals = new ApprovalService(db, incidents, notifications, {
       ttlMs: config.alerts.approvalTtlSeconds * 1000,
       ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
@@ -321,7 +332,18 @@ export async function createServices(
       onOutcome: healingOutcomeObserver(metrics),
     });
     for (const type of healingNodes(healing)) engine.registry.register(type);
-    if (config.heal.enabled) wireAutoHeal({ engine, incidents, approvals, logger });
+    const storm = new StormGuard({
+      db,
+      incidents,
+      notifications,
+      logger,
+      settings: {
+        windowMs: config.heal.stormWindowSeconds * 1000,
+        groupAfter: config.heal.stormGroupAfter,
+        pauseAfter: config.heal.stormPauseAfter,
+      },
+    });
+    if (config.heal.enabled) wireAutoHeal({ engine, incidents, approvals, logger, storm });
     return {
       config,
       logger,
@@ -368,7 +390,11 @@ export async function createServices(
   }
 }
 
-function openQueue(config: Config, logger: Logger): { queue: JobQueue; responses: ResponseBus } {
+function openQueue(
+  config: Config,
+  logger: Logger,
+  db: Db,
+): { queue: JobQueue; responses: ResponseBus } {
   const { redisUrl, name, prefix } = config.queue;
   if (!redisUrl) return { queue: new EmbeddedQueue(logger), responses: new LocalResponseBus() };
   return {
@@ -381,6 +407,11 @@ function openQueue(config: Config, logger: Logger): { queue: JobQueue; responses
       pingTimeoutMs: config.queue.pingTimeoutMs,
       logger,
     }),
-    responses: new RedisResponseBus(redisUrl, `${prefix}:${name}:responses`),
+    responses: new RedisResponseBus({
+      url: redisUrl,
+      channel: `${prefix}:${name}:responses`,
+      db,
+      logger,
+    }),
   };
 }

@@ -11,6 +11,7 @@ import { createServices } from '../app.ts';
 import { installAutoHeal } from '../incidents/healing/auto-heal.ts';
 import { UserError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { installProcessGuard } from '../process-guard.ts';
 import { createLogger } from '../log.ts';
 import { buildHealthServer, buildServer } from '../server/server.ts';
 import { cliConfig } from './context.ts';
@@ -76,6 +77,7 @@ export async function startCommand(options: StartOptions): Promise<void> {
     );
   const logger = createLogger({ level: config.log.level });
   const services = await createServices(config, logger, { role });
+  installProcessGuard(logger, services.metrics, { role });
   let app;
   try {
     app = await buildServer(services);
@@ -121,6 +123,7 @@ export async function workerCommand(options: WorkerOptions): Promise<void> {
     throw new UserError('invalid_concurrency', `--concurrency must be a positive integer`);
   const logger = createLogger({ level: config.log.level });
   const services = await createServices(config, logger, { role: 'worker' });
+  installProcessGuard(logger, services.metrics, { role: 'worker' });
   let app: FastifyInstance | undefined;
   try {
     await services.engine.startWorker(concurrency);

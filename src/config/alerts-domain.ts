@@ -32,6 +32,12 @@ export const alertsDomain = domain('alerts', 'Alert ingestion and noise control.
     default: 3600,
     doc: 'Window over which firing/resolved changes are counted for flapping.',
   }),
+  idempotencyWindowSeconds: setting({
+    env: 'WARDEN_ALERTS_IDEMPOTENCY_WINDOW_SECONDS',
+    schema: seconds,
+    default: 600,
+    doc: 'A notification sent again within this window (same body, or same Idempotency-Key header, to the same endpoint) is answered with its first results and stored once.',
+  }),
   maxPayloadBytes: setting({
     env: 'WARDEN_ALERTS_MAX_PAYLOAD_BYTES',
     schema: z.coerce.number().int().min(1024),

@@ -33,6 +33,30 @@ export const healDomain = domain(
       default: 2000,
       doc: 'How often verification checks again.',
     }),
+    concurrency: setting({
+      env: 'WARDEN_HEAL_CONCURRENCY',
+      schema: z.coerce.number().int().min(1).max(100),
+      default: 3,
+      doc: 'Healing runs at once across all workers; more wait queued, so a storm never takes every worker from webhooks and schedules.',
+    }),
+    stormWindowSeconds: setting({
+      env: 'WARDEN_HEAL_STORM_WINDOW_SECONDS',
+      schema: z.coerce.number().int().min(1),
+      default: 300,
+      doc: 'Window over which opened incidents are counted for storm grouping and the storm pause.',
+    }),
+    stormGroupAfter: setting({
+      env: 'WARDEN_HEAL_STORM_GROUP_AFTER',
+      schema: z.coerce.number().int().min(1),
+      default: 3,
+      doc: 'Incidents of one service opened within the window before further ones are grouped under the first (not healed alone).',
+    }),
+    stormPauseAfter: setting({
+      env: 'WARDEN_HEAL_STORM_PAUSE_AFTER',
+      schema: z.coerce.number().int().min(1),
+      default: 20,
+      doc: 'Incidents opened within the window (all services) above which automatic actions pause and one summary escalation goes out.',
+    }),
     evidenceActions: setting({
       env: 'WARDEN_HEAL_EVIDENCE_ACTIONS',
       schema: names,

@@ -32,8 +32,9 @@ export interface Db extends Queryable {
   exec(sql: string): Promise<void>;
   /**
    * Runs fn while holding a cluster-wide lock named by key. PostgreSQL: a
-   * session advisory lock; PGlite: the process's own mutex, since the data
-   * lock file already keeps other processes out.
+   * session advisory lock on a connection of its own, outside the pool, so
+   * fn may use the pool freely; PGlite: the process's own mutex, since the
+   * data lock file already keeps other processes out.
    */
   withLock<T>(key: string, fn: () => Promise<T>): Promise<T>;
   /** Runs fn only if the lock is free now; returns undefined when it is held elsewhere. */
@@ -55,8 +56,7 @@ export function lockKey(name: string): bigint {
 
 /**
  * Takes a lock named by key for the rest of the transaction (released at
- * commit or rollback). Unlike withLock around a transaction, it holds one
- * connection, not two, so concurrent callers cannot exhaust the pool.
+ * commit or rollback), on the transaction's own connection.
  */
 export async function lockForTransaction(tx: Queryable, key: string): Promise<void> {
   await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [lockKey(key).toString()]);

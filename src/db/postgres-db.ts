@@ -1,9 +1,12 @@
 // PostgreSQL adapter: a pg Pool. Pool usage feeds the database pool metrics.
+import { setTimeout as sleep } from 'node:timers/promises';
+
 import pg from 'pg';
 
 import { OperationalError } from '../errors.ts';
 import type { Db, Queryable, QueryResult, Row } from './db.ts';
 import { lockKey } from './db.ts';
+import { KeyedMutex } from './keyed-mutex.ts';
 
 export type PostgresDbOptions = {
   url: string;
@@ -50,8 +53,11 @@ export class PostgresDb implements Db {
   readonly kind = 'postgres' as const;
   readonly pool: pg.Pool;
   private readonly max: number;
+  private readonly locks = new KeyedMutex();
+  private lockClient: Promise<pg.Client> | undefined;
+  private closed = false;
 
-  constructor(options: PostgresDbOptions) {
+  constructor(private readonly options: PostgresDbOptions) {
     this.max = options.max ?? 10;
     const timeout = options.statementTimeoutMs ?? 30_000;
     this.pool = new pg.Pool({
@@ -104,38 +110,87 @@ export class PostgresDb implements Db {
     }
   }
 
+  /**
+   * Session advisory locks live on one dedicated connection outside the
+   * pool, so a caller holding a lock never holds a pool connection while it
+   * asks the pool for another (ten healing runs under a lock used to take
+   * all ten and wait on each other). Callers of one process queue on an
+   * in-process mutex per key; across processes the lock connection polls
+   * pg_try_advisory_lock, since a blocking pg_advisory_lock would stall
+   * every other key on that connection.
+   */
   async withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const client = await this.pool.connect().catch(wrap);
-    const k = lockKey(key).toString();
-    try {
-      await client.query('SELECT pg_advisory_lock($1::bigint)', [k]);
+    return this.locks.run(key, async () => {
+      const held = await this.acquire(key, { wait: true });
       try {
         return await fn();
       } finally {
-        await client.query('SELECT pg_advisory_unlock($1::bigint)', [k]);
+        await this.unlock(held);
       }
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async tryWithLock<T>(key: string, fn: () => Promise<T>): Promise<T | undefined> {
-    const client = await this.pool.connect().catch(wrap);
-    const k = lockKey(key).toString();
-    try {
-      const res = await client.query<{ ok: boolean }>(
-        'SELECT pg_try_advisory_lock($1::bigint) AS ok',
-        [k],
-      );
-      if (!res.rows[0]?.ok) return undefined;
+    if (this.locks.isLocked(key)) return undefined;
+    return this.locks.run(key, async () => {
+      const held = await this.acquire(key, { wait: false });
+      if (!held) return undefined;
       try {
         return await fn();
       } finally {
-        await client.query('SELECT pg_advisory_unlock($1::bigint)', [k]);
+        await this.unlock(held);
       }
-    } finally {
-      client.release();
+    });
+  }
+
+  private lockSession(): Promise<pg.Client> {
+    if (this.closed)
+      return Promise.reject(new OperationalError('database_closed', 'the database is closed'));
+    if (!this.lockClient) {
+      const client = new pg.Client({
+        connectionString: this.options.url,
+        application_name: `${this.options.applicationName ?? 'warden'}:locks`,
+        connectionTimeoutMillis: 10_000,
+      });
+      const forget = () => {
+        if (this.lockClient === opened) this.lockClient = undefined;
+      };
+      // A lost lock connection releases its locks on the server; the next
+      // caller opens a new one.
+      client.on('error', forget);
+      client.on('end', forget);
+      const opened: Promise<pg.Client> = client.connect().then(
+        () => client,
+        (err: unknown) => {
+          forget();
+          return wrap(err);
+        },
+      );
+      this.lockClient = opened;
     }
+    return this.lockClient;
+  }
+
+  private async acquire(
+    key: string,
+    options: { wait: boolean },
+  ): Promise<{ client: pg.Client; k: string } | undefined> {
+    const k = lockKey(key).toString();
+    for (let delay = 5; ; delay = Math.min(delay * 2, 200)) {
+      const client = await this.lockSession();
+      const res = await client
+        .query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [k])
+        .catch(wrap);
+      if (res.rows[0]?.ok) return { client, k };
+      if (!options.wait) return undefined;
+      await sleep(delay);
+    }
+  }
+
+  private async unlock(held: { client: pg.Client; k: string } | undefined): Promise<void> {
+    if (!held) return;
+    // A lock connection that died took its locks with it.
+    await held.client.query('SELECT pg_advisory_unlock($1::bigint)', [held.k]).catch(() => {});
   }
 
   stats() {
@@ -148,6 +203,10 @@ export class PostgresDb implements Db {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    const locks = this.lockClient;
+    this.lockClient = undefined;
+    await locks?.then((c) => c.end()).catch(() => {});
     await this.pool.end();
   }
 }

@@ -6,14 +6,20 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 
 import type { Db } from '../db/db.ts';
-import { isOperationalError, UserError } from '../errors.ts';
+import { UserError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { builtinNodes } from '../nodes/index.ts';
 import { outboundPolicy } from '../nodes/outbound-policy.ts';
 import type { JobQueue } from '../queue/job-queue.ts';
-import type { Execution, ExecutionError, ExecutionStatus } from './execution-store.ts';
+import type {
+  ConcurrencyGroup,
+  Execution,
+  ExecutionError,
+  ExecutionStatus,
+} from './execution-store.ts';
 import { ExecutionStore, terminalStatuses } from './execution-store.ts';
 import type { ExecutionObserver } from './executor.ts';
+import { Backoff } from './backoff.ts';
 import { Executor } from './executor.ts';
 import type { Item } from './expressions.ts';
 import type { NodeRegistry } from './node-types.ts';
@@ -44,6 +50,8 @@ export type EngineOptions = {
   queue: JobQueue;
   responses: ResponseBus;
   settings: EngineSettings;
+  /** A cluster-wide cap on running executions of some modes (healing runs). */
+  group?: ConcurrencyGroup;
   /** Lease owner name of this process. @default host:pid:random */
   workerId?: string;
   /** The environment $env may read from. @default process.env */
@@ -51,6 +59,8 @@ export type EngineOptions = {
   /** Told of ended executions and node steps (metrics). */
   observer?: ExecutionObserver;
 };
+
+export type NeedsAttentionListener = (execution: Execution, error: ExecutionError) => Promise<void>;
 
 export type StartInput = {
   workflowId: number;
@@ -72,12 +82,13 @@ export class Engine {
   readonly sweeper: Sweeper;
   readonly workerId: string;
   private consuming = false;
+  private stopped = false;
 
   constructor(private readonly o: EngineOptions) {
     const s = o.settings;
     this.workerId = o.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.workflows = new WorkflowStore(o.db);
-    this.executions = new ExecutionStore(o.db);
+    this.executions = new ExecutionStore(o.db, o.group);
     const source = o.environment ?? process.env;
     const env: Record<string, string> = {};
     for (const name of s.envAllowlist
@@ -104,6 +115,21 @@ export class Engine {
       requeue: (id, delayMs) => void this.enqueue(id, delayMs),
       onFailed: (ex, def, error) => this.startErrorWorkflow(ex, def, error),
       observer: o.observer,
+      onNeedsAttention: (ex, def, error) => this.reportNeedsAttention(ex, def, error),
+      ...(o.group
+        ? {
+            groupModes: o.group.modes,
+            onGroupSlotFree: () =>
+              void this.executions
+                .nextInGroup(2)
+                .then(async (ids) => {
+                  for (const id of ids) await this.enqueue(id);
+                })
+                .catch((err: unknown) =>
+                  o.logger.warn({ err }, 'could not start the next queued healing run'),
+                ),
+          }
+        : {}),
     });
     this.scheduler = new Scheduler({
       db: o.db,
@@ -177,14 +203,61 @@ export class Engine {
     return id;
   }
 
-  /** Enqueues; a queue that is down is logged, not thrown: the sweep enqueues the row later. */
+  /**
+   * Enqueues; a queue that is down is logged, not thrown: the row is the
+   * record, and the id is tried again within seconds (then by the sweep).
+   */
   async enqueue(id: string, delayMs = 0): Promise<void> {
     try {
       await this.o.queue.enqueue(id, { delayMs });
     } catch (err) {
-      if (!isOperationalError(err)) throw err;
-      this.o.logger.warn({ err, executionId: id }, 'queue unavailable; the sweep will enqueue it');
+      this.o.logger.warn(
+        { err, executionId: id },
+        'queue unavailable; the enqueue is retried in a few seconds',
+      );
+      this.retryEnqueue(id, delayMs);
     }
+  }
+
+  private readonly unsent = new Map<string, number>();
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly enqueueBackoff = new Backoff({ baseMs: 1000, maxMs: 5000 });
+
+  /** Ids that could not be enqueued yet and wait for the next retry. */
+  get enqueuePending(): number {
+    return this.unsent.size;
+  }
+
+  private retryEnqueue(id: string, delayMs: number): void {
+    // Bounded: past this, the sweep (which reads the database) catches up.
+    if (this.unsent.size < 10_000) this.unsent.set(id, Date.now() + delayMs);
+    if (this.retryTimer || this.stopped) return;
+    const round = async () => {
+      for (const [pending, dueAt] of [...this.unsent]) {
+        try {
+          await this.o.queue.enqueue(pending, { delayMs: Math.max(0, dueAt - Date.now()) });
+          this.unsent.delete(pending);
+        } catch {
+          return false;
+        }
+      }
+      return true;
+    };
+    // While a round runs, retryTimer still holds its (fired) handle, so ids
+    // that fail meanwhile join the map and the next round.
+    const loop = async () => {
+      const done = await round();
+      if (done && this.enqueueBackoff.succeeded())
+        this.o.logger.info('the queue takes jobs again; pending enqueues sent');
+      if (this.unsent.size === 0 || this.stopped) {
+        this.retryTimer = undefined;
+        return;
+      }
+      this.retryTimer = setTimeout(() => void loop(), done ? 0 : this.enqueueBackoff.failed());
+      this.retryTimer.unref();
+    };
+    this.retryTimer = setTimeout(() => void loop(), this.enqueueBackoff.failed());
+    this.retryTimer.unref();
   }
 
   /** Runs a workflow now from its manual trigger (or the named trigger), on its latest version. */
@@ -235,6 +308,37 @@ export class Engine {
 
   cancel(executionId: string): Promise<Execution> {
     return this.executions.requestCancel(executionId);
+  }
+
+  private readonly attentionListeners: NeedsAttentionListener[] = [];
+
+  /** Hears every execution that stops as needs_attention (notifications, incident timeline). */
+  onNeedsAttention(listener: NeedsAttentionListener): void {
+    this.attentionListeners.push(listener);
+  }
+
+  /**
+   * needs_attention is loud: logged as an error, its error workflow started
+   * (as for a failure), and every listener told; one listener's failure does
+   * not silence the others.
+   */
+  private async reportNeedsAttention(
+    ex: Execution,
+    def: WorkflowDefinition | undefined,
+    error: ExecutionError,
+  ): Promise<void> {
+    this.o.logger.error(
+      { executionId: ex.id, workflowId: ex.workflowId, node: error.node, code: error.code },
+      `execution needs attention: ${error.message}`,
+    );
+    const work: Promise<unknown>[] = this.attentionListeners.map((l) => l(ex, error));
+    if (def?.settings.errorWorkflowId) work.push(this.startErrorWorkflow(ex, def, error));
+    for (const r of await Promise.allSettled(work))
+      if (r.status === 'rejected')
+        this.o.logger.error(
+          { err: r.reason, executionId: ex.id },
+          'could not report a needs_attention execution',
+        );
   }
 
   private async startErrorWorkflow(ex: Execution, def: WorkflowDefinition, error: ExecutionError) {
@@ -290,8 +394,23 @@ export class Engine {
 
   startSweeper(): void {
     this.sweeper.start();
-    // The in-process queue starts empty: everything queued in the database is due now.
-    void this.sweeper.sweep(this.o.queue.kind === 'embedded' ? 0 : undefined);
+    const embedded = this.o.queue.kind === 'embedded';
+    void (async () => {
+      // The embedded database belongs to this process alone (its data-directory
+      // lock proves it): every execution still marked running was left by a
+      // process that died, so it is resumed now rather than after its lease.
+      if (this.o.db.kind === 'pglite') {
+        const n = await this.executions
+          .expireLeases(this.workerId)
+          .catch((err: unknown) => (this.o.logger.warn({ err }, 'could not free orphans'), 0));
+        if (n > 0) this.o.logger.info({ count: n }, 'resuming executions a previous process left');
+      }
+      // The in-process queue starts empty: everything queued in the database is due now.
+      await this.sweeper.sweep(embedded ? 0 : undefined);
+    })();
+    // A Redis that came back may have come back empty: what the database
+    // says is queued is enqueued again now, not after the requeue delay.
+    this.o.queue.onRecovered?.(() => void this.sweeper.sweep(0));
   }
 
   /**
@@ -299,6 +418,9 @@ export class Engine {
    * finish within timeoutMs, then give the rest back to the queue.
    */
   async shutdown(timeoutMs: number): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     this.scheduler.stop();
     this.sweeper.stop();
     if (this.consuming) {

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 
 import type { Db, Queryable } from '../db/db.ts';
+import { lockForTransaction } from '../db/db.ts';
 import { MicroBatcher } from '../db/micro-batcher.ts';
 import { notFound, UserError } from '../errors.ts';
 import type { Item } from './expressions.ts';
@@ -196,8 +197,27 @@ const upsertSteps = `
     started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at,
     duration_ms = EXCLUDED.duration_ms`;
 
+/**
+ * A cluster-wide cap on running executions of some modes (the healing runs):
+ * past it, their executions wait queued, so a storm of them cannot take
+ * every worker slot from webhooks and schedules.
+ */
+export type ConcurrencyGroup = { name: string; modes: readonly string[]; limit: number };
+
+// What a claim sets ($2 owner, $3 lease ms) and which rows it may take.
+const claimSet = `status = 'running', lease_owner = $2,
+  lease_expires_at = now() + $3 * interval '1 millisecond', resume_at = NULL,
+  attempts = attempts + 1, started_at = COALESCE(started_at, now()),
+  deadline_at = COALESCE(deadline_at,
+    CASE WHEN timeout_ms > 0 THEN now() + timeout_ms * interval '1 millisecond' END)`;
+const claimable = `(status = 'queued' OR (status = 'running' AND lease_expires_at < now())
+  OR (status = 'waiting' AND resume_at <= now()))`;
+
 export class ExecutionStore {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly group?: ConcurrencyGroup,
+  ) {}
 
   // Under load, concurrent inserts, claims and finishes share statements.
   private readonly creates = new MicroBatcher<Record<string, unknown>, void>(async (rows) => {
@@ -326,31 +346,102 @@ export class ExecutionStore {
 
   private async claimNow(ids: string[], owner: string, leaseMs: number) {
     const { rows } = await this.db.query<ExecutionRow>(
-      `UPDATE executions SET status = 'running', lease_owner = $2,
-         lease_expires_at = now() + $3 * interval '1 millisecond', resume_at = NULL,
-         attempts = attempts + 1, started_at = COALESCE(started_at, now()),
-         deadline_at = COALESCE(deadline_at,
-           CASE WHEN timeout_ms > 0 THEN now() + timeout_ms * interval '1 millisecond' END)
-       WHERE id = ANY($1::uuid[]) AND (status = 'queued'
-         OR (status = 'running' AND lease_expires_at < now())
-         OR (status = 'waiting' AND resume_at <= now()))
+      `UPDATE executions SET ${claimSet}
+       WHERE id = ANY($1::uuid[]) AND ${claimable} AND mode <> ALL($4::text[])
        RETURNING *`,
-      [ids, owner, leaseMs],
+      [ids, owner, leaseMs, this.group?.modes ?? []],
     );
     return new Map(rows.map((r) => [r.id, toExecution(r)]));
   }
 
-  /** Renews this worker's leases; returns the ones it still holds, with cancel requests. */
-  async renewLeases(
+  /**
+   * Claims an execution of the concurrency group when the group has a free
+   * slot: counted and taken under one lock, so the cap holds across workers.
+   * 'full' when it must wait; undefined when it is not the group's or not claimable.
+   */
+  async claimInGroup(
+    id: string,
     owner: string,
     leaseMs: number,
+  ): Promise<Execution | 'full' | undefined> {
+    const g = this.group;
+    if (!g) return undefined;
+    return this.db.transaction(async (tx) => {
+      await lockForTransaction(tx, `warden:execution-group:${g.name}`);
+      const { rows: busy } = await tx.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM executions
+          WHERE status = 'running' AND lease_expires_at > now() AND mode = ANY($1::text[])`,
+        [g.modes],
+      );
+      const { rows } = await tx.query<ExecutionRow>(
+        `UPDATE executions SET ${claimSet}
+         WHERE id = $1 AND ${claimable} AND mode = ANY($4::text[]) AND $5 RETURNING *`,
+        [id, owner, leaseMs, g.modes, busy[0]!.n < g.limit],
+      );
+      if (rows[0]) return toExecution(rows[0]);
+      if (busy[0]!.n < g.limit) return undefined;
+      const { rows: mine } = await tx.query(
+        `SELECT 1 FROM executions WHERE id = $1 AND ${claimable} AND mode = ANY($2::text[])`,
+        [id, g.modes],
+      );
+      return mine.length > 0 ? 'full' : undefined;
+    });
+  }
+
+  /** The oldest waiting executions of the group, orphans included (to start when a slot frees). */
+  async nextInGroup(limit: number): Promise<string[]> {
+    if (!this.group) return [];
+    const { rows } = await this.db.query<{ id: string }>(
+      `SELECT id FROM executions
+        WHERE (status = 'queued' OR (status = 'running' AND lease_expires_at < now()))
+          AND mode = ANY($1::text[])
+        ORDER BY created_at, id LIMIT $2`,
+      [this.group.modes, limit],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * Renews the leases of the executions this worker is running now (by id:
+   * a row it abandoned after a failed write must expire, not be kept alive
+   * by a busy worker); returns the ones it still holds, with cancel requests.
+   */
+  async renewLeases(
+    owner: string,
+    ids: readonly string[],
+    leaseMs: number,
   ): Promise<{ id: string; cancelRequested: boolean }[]> {
+    if (ids.length === 0) return [];
     const { rows } = await this.db.query<{ id: string; cancel_requested: boolean }>(
-      `UPDATE executions SET lease_expires_at = now() + $2 * interval '1 millisecond'
-       WHERE lease_owner = $1 AND status = 'running' RETURNING id, cancel_requested`,
-      [owner, leaseMs],
+      `UPDATE executions SET lease_expires_at = now() + $3 * interval '1 millisecond'
+       WHERE id = ANY($2::uuid[]) AND lease_owner = $1 AND status = 'running'
+       RETURNING id, cancel_requested`,
+      [owner, ids, leaseMs],
     );
     return rows.map((r) => ({ id: r.id, cancelRequested: r.cancel_requested }));
+  }
+
+  /** Who holds the execution now, read fresh (a lease is declared lost only after this). */
+  async leaseHolder(id: string): Promise<{ owner: string | null; status: ExecutionStatus }> {
+    const { rows } = await this.db.query<{ lease_owner: string | null; status: ExecutionStatus }>(
+      'SELECT lease_owner, status FROM executions WHERE id = $1',
+      [id],
+    );
+    return { owner: rows[0]?.lease_owner ?? null, status: rows[0]?.status ?? 'canceled' };
+  }
+
+  /**
+   * Ends every running lease at once, for a process that knows it is the only
+   * one (the embedded database's data-directory lock): their worker is dead.
+   */
+  async expireLeases(exceptOwner: string): Promise<number> {
+    const { rowCount } = await this.db.query(
+      `UPDATE executions SET lease_expires_at = now() - interval '1 millisecond',
+         enqueued_at = now() - interval '2 milliseconds'
+       WHERE status = 'running' AND lease_owner IS DISTINCT FROM $1`,
+      [exceptOwner],
+    );
+    return rowCount;
   }
 
   async writeSteps(id: string, owner: string, steps: StepWrite[]): Promise<void> {

@@ -9,7 +9,7 @@
 //   write (a side-effecting step, a wait, the end): a crash re-runs them,
 //   which is harmless since they change nothing.
 import type { Logger } from '../log.ts';
-import { UserError } from '../errors.ts';
+import { isOperationalError, UserError } from '../errors.ts';
 import type { Execution, ExecutionError, ExecutionStore, StepWrite } from './execution-store.ts';
 import { terminalStatuses } from './execution-store.ts';
 import type { Item } from './expressions.ts';
@@ -48,12 +48,25 @@ export type ExecutorOptions = {
   defaultTimeoutMs: number;
   env: Record<string, string>;
   nodeEnv: Omit<NodeEnvironment, 'runSubWorkflow'>;
+  /** Modes of the concurrency group (healing runs), if there is one. */
+  groupModes?: readonly string[];
+  /** Called when an execution of the group stopped running here: a slot is free. */
+  onGroupSlotFree?(): void;
   /** Called when an execution goes to sleep (wait node) or is given back (shutdown). */
   requeue(executionId: string, delayMs: number): void;
   /** Called after an execution failed; starts its error workflow. */
   onFailed?(execution: Execution, def: WorkflowDefinition, error: ExecutionError): Promise<void>;
   /** Told of each execution this process ends and each node it runs (metrics). */
   observer?: ExecutionObserver;
+  /**
+   * Called after an execution stopped as needs_attention (a side effect whose
+   * outcome is unknown): a person must look, so it must be heard.
+   */
+  onNeedsAttention?(
+    execution: Execution,
+    def: WorkflowDefinition | undefined,
+    error: ExecutionError,
+  ): Promise<void>;
 };
 
 export type ExecutionObserver = {
@@ -130,15 +143,34 @@ export class Executor {
     for (const c of this.running.values()) c.abort(new Aborted(kind));
   }
 
+  /**
+   * Renews the leases of the executions running here now, and only those.
+   * The ids are taken before the renewal: an execution claimed while it is
+   * in flight is not judged by a statement that could not see its claim.
+   * An id the renewal did not return is declared lost only after a fresh
+   * read says another worker holds it or it has ended.
+   */
   async heartbeat(): Promise<void> {
     if (this.running.size === 0) return;
+    const ids = [...this.running.keys()];
     try {
-      const held = await this.o.store.renewLeases(this.o.workerId, this.o.leaseMs);
+      const held = await this.o.store.renewLeases(this.o.workerId, ids, this.o.leaseMs);
       const byId = new Map(held.map((h) => [h.id, h]));
-      for (const [id, ctrl] of this.running) {
+      for (const id of ids) {
+        const ctrl = this.running.get(id);
+        if (!ctrl) continue;
         const h = byId.get(id);
-        if (!h) ctrl.abort(new Aborted('lease_lost'));
-        else if (h.cancelRequested) ctrl.abort(new Aborted('canceled'));
+        if (h?.cancelRequested) ctrl.abort(new Aborted('canceled'));
+        if (h) continue;
+        const now = await this.o.store.leaseHolder(id);
+        if (this.running.get(id) !== ctrl) continue;
+        if (now.owner !== this.o.workerId || now.status !== 'running') {
+          this.o.logger.warn(
+            { executionId: id, owner: now.owner, status: now.status },
+            'lease lost: another worker owns this execution now',
+          );
+          ctrl.abort(new Aborted('lease_lost'));
+        }
       }
     } catch (err) {
       this.o.logger.warn({ err }, 'lease heartbeat failed');
@@ -148,7 +180,13 @@ export class Executor {
   /** Claims and runs an execution; 'not_claimed' when another worker has it or it is done. */
   async run(executionId: string, depth = 0): Promise<RunOutcome> {
     if (this.running.has(executionId)) return 'not_claimed';
-    const ex = await this.o.store.claim(executionId, this.o.workerId, this.o.leaseMs);
+    let ex = await this.o.store.claim(executionId, this.o.workerId, this.o.leaseMs);
+    if (!ex && this.o.groupModes?.length) {
+      // Not claimable as an ordinary execution: it may be one of the group's.
+      // A full group leaves it queued; it is enqueued again when a slot frees.
+      const g = await this.o.store.claimInGroup(executionId, this.o.workerId, this.o.leaseMs);
+      if (g !== 'full') ex = g;
+    }
     if (!ex) return 'not_claimed';
     const ctrl = new AbortController();
     this.running.set(ex.id, ctrl);
@@ -163,6 +201,7 @@ export class Executor {
     } finally {
       clearTimeout(deadline);
       this.running.delete(ex.id);
+      if (this.o.groupModes?.includes(ex.mode)) this.o.onGroupSlotFree?.();
     }
     return 'claimed';
   }
@@ -283,8 +322,14 @@ class ExecutionRun {
       const steps = this.takePending();
       try {
         if (kind === 'lease_lost') log.warn('lease lost: another worker owns this execution now');
-        else if (kind === 'shutdown') {
-          if (await o.store.release(ex.id, this.owner, steps)) o.requeue(ex.id, 0);
+        else if (kind === 'shutdown' || (kind === undefined && isOperationalError(err))) {
+          // A dependency failed (the database blinked): the run is handed back
+          // to be resumed, not failed; if even that write fails, its lease,
+          // no longer renewed, expires and the sweep resumes it.
+          if (kind === undefined)
+            log.warn({ err }, 'a dependency failed; handing the execution back');
+          if (await o.store.release(ex.id, this.owner, steps))
+            o.requeue(ex.id, kind === 'shutdown' ? 0 : 2000);
         } else if (kind === 'canceled') {
           await this.end(
             def,
@@ -351,6 +396,15 @@ class ExecutionRun {
         .onFailed(ex, def, error!)
         .catch((err) =>
           o.logger.warn({ err, executionId: ex.id }, 'could not start the error workflow'),
+        );
+    if (ok && status === 'needs_attention' && o.onNeedsAttention)
+      await o
+        .onNeedsAttention(ex, def, error!)
+        .catch((err) =>
+          o.logger.error(
+            { err, executionId: ex.id },
+            'could not report a needs_attention execution',
+          ),
         );
   }
 

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/db.ts';
 import type { Logger } from '../log.ts';
 import { nextTick } from '../nodes/triggers.ts';
+import { Backoff } from './backoff.ts';
 import type { ExecutionStore } from './execution-store.ts';
 import type { ScheduleEntry, WorkflowStore } from './workflow-store.ts';
 
@@ -30,11 +31,33 @@ export class Scheduler {
   private loadedAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private busy = false;
+  private readonly backoff = new Backoff();
 
   constructor(private readonly o: SchedulerOptions) {}
 
   start(): void {
-    this.timer ??= setInterval(() => void this.tick(), this.o.checkMs ?? 250);
+    this.timer ??= setInterval(() => this.guardedTick(), this.o.checkMs ?? 250);
+  }
+
+  /**
+   * One round from the timer. A round that fails (the database is down) is
+   * logged and retried after a backoff; it must never escape the timer as an
+   * unhandled rejection, which would end the process.
+   */
+  private guardedTick(): void {
+    if (this.backoff.waiting) return;
+    this.tick().then(
+      () => {
+        if (this.backoff.succeeded()) this.o.logger.info('scheduler recovered');
+      },
+      (err: unknown) => {
+        const retryInMs = this.backoff.failed();
+        this.o.logger.warn(
+          { err, retryInMs, failures: this.backoff.streak },
+          'scheduler round failed; retrying',
+        );
+      },
+    );
   }
 
   stop(): void {

@@ -3,6 +3,7 @@
 // that sat queued so long the queue must have lost them (Redis restarted).
 import type { Db } from '../db/db.ts';
 import type { Logger } from '../log.ts';
+import { Backoff } from './backoff.ts';
 import type { ExecutionStore } from './execution-store.ts';
 
 export type SweeperOptions = {
@@ -17,11 +18,14 @@ export type SweeperOptions = {
 export class Sweeper {
   private timer: NodeJS.Timeout | undefined;
   private busy = false;
+  private readonly backoff = new Backoff({ baseMs: 1000, maxMs: 15_000 });
 
   constructor(private readonly o: SweeperOptions) {}
 
   start(): void {
-    this.timer ??= setInterval(() => void this.sweep(), this.o.intervalMs);
+    this.timer ??= setInterval(() => {
+      if (!this.backoff.waiting) void this.sweep();
+    }, this.o.intervalMs);
   }
 
   stop(): void {
@@ -44,9 +48,11 @@ export class Sweeper {
         )) ?? [];
       if (ids.length > 0) this.o.logger.info({ count: ids.length }, 'sweep re-enqueued executions');
       for (const id of ids) await this.o.enqueue(id);
+      if (this.backoff.succeeded()) this.o.logger.info('sweep recovered');
       return ids;
     } catch (err) {
-      this.o.logger.warn({ err }, 'sweep failed');
+      const retryInMs = this.backoff.failed();
+      this.o.logger.warn({ err, retryInMs, failures: this.backoff.streak }, 'sweep failed');
       return [];
     } finally {
       this.busy = false;

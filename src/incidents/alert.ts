@@ -57,6 +57,25 @@ export function malformed(field: string, problem: string): UserError {
   return new UserError('malformed_alert', `${field}: ${problem}`, { details: { field } });
 }
 
+/**
+ * A table's own entry for a key from a payload, never one inherited from
+ * Object.prototype: a severity spelled "constructor" or "toString" is
+ * simply not in the table.
+ */
+export function own<V>(table: Readonly<Record<string, V>>, key: string | number): V | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
+/** Sets an own property, even one named `__proto__` (plain assignment would set the prototype). */
+export function setOwn<V>(target: Record<string, V>, key: string, value: V): void {
+  Object.defineProperty(target, key, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
+}
+
 /** A map of strings (labels, annotations); numbers and booleans are stringified. */
 export function stringMap(value: unknown, field: string): Record<string, string> {
   if (value === undefined || value === null) return {};
@@ -64,8 +83,8 @@ export function stringMap(value: unknown, field: string): Record<string, string>
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(value)) {
     if (v === null || v === undefined) continue;
-    if (typeof v === 'string') out[k] = v;
-    else if (typeof v === 'number' || typeof v === 'boolean') out[k] = String(v);
+    if (typeof v === 'string') setOwn(out, k, v);
+    else if (typeof v === 'number' || typeof v === 'boolean') setOwn(out, k, String(v));
     else throw malformed(`${field}.${k}`, `must be a string, got ${kind(v)}`);
   }
   return out;
@@ -127,7 +146,7 @@ const severityWords: Record<string, Severity> = {
 /** Maps a sender's severity word onto critical, warning or info. */
 export function normalizeSeverity(value: string | undefined, fallback: Severity): Severity {
   if (!value) return fallback;
-  return severityWords[value.trim().toLowerCase()] ?? fallback;
+  return own(severityWords, value.trim().toLowerCase()) ?? fallback;
 }
 
 /** Fingerprint for senders that give none: a hash of the source and the sorted labels. */
@@ -146,8 +165,8 @@ const serviceLabels = ['service', 'app', 'job', 'instance', 'alertname'];
 /** The service an alert is about: the endpoint's chosen label, else the first usual one present. */
 export function serviceFrom(labels: Record<string, string>, preferred?: string | null): string {
   for (const name of preferred ? [preferred, ...serviceLabels] : serviceLabels) {
-    const v = labels[name];
-    if (v && v.trim() !== '') return v;
+    const v = own(labels, name);
+    if (typeof v === 'string' && v.trim() !== '') return v;
   }
   return 'unknown';
 }

@@ -1,8 +1,12 @@
 // Incidents: ingest normalised alerts through noise control, keep the
 // timeline, and tell listeners (the healing pipeline) when an incident opens,
-// resolves or turns out to be flapping. Each alert is stored and decided in
-// one transaction, under a lock on its service and fingerprint, so two
-// copies of one alert arriving together open one incident.
+// resolves or turns out to be flapping. A batch (one notification) is stored
+// and decided in one transaction, all or nothing, under a lock on each
+// alert's service and fingerprint (taken in sorted order, so two batches
+// never wait on each other in a cycle), so two copies of one alert arriving
+// together open one incident. A notification carrying an idempotency key
+// seen within the window is answered with its first results and stores
+// nothing again: a sender that retries after a timeout duplicates nothing.
 import type { Db, Queryable } from '../db/db.ts';
 import { lockForTransaction } from '../db/db.ts';
 import { notFound, UserError } from '../errors.ts';
@@ -56,6 +60,8 @@ export type IncidentServiceOptions = {
   logger?: Logger;
   /** Clock for received times and windows. @default () => new Date() */
   now?: () => Date;
+  /** How long a notification's idempotency key is remembered. @default 600000 */
+  idempotencyWindowMs?: number;
 };
 
 export type ListIncidentsOptions = {
@@ -120,22 +126,60 @@ export class IncidentService {
   /** Stores and decides each alert in order; one result per alert. */
   async ingest(
     alerts: readonly NormalizedAlert[],
-    context: { endpointId?: number | null } = {},
+    context: { endpointId?: number | null; idempotencyKey?: string } = {},
   ): Promise<IngestResult[]> {
-    const results: IngestResult[] = [];
-    for (const alert of alerts) {
-      const { result, notice } = await this.db.transaction(async (tx) => {
-        // A transaction-scoped lock: one connection per alert, released at commit.
-        await lockForTransaction(
-          tx,
-          `warden:incident-key:${alert.service}\u0000${alert.fingerprint}`,
+    return (await this.ingestNotification(alerts, context)).results;
+  }
+
+  /**
+   * One notification: every alert or none. `replayed` is true when the
+   * idempotency key was seen within the window and nothing was stored.
+   */
+  async ingestNotification(
+    alerts: readonly NormalizedAlert[],
+    context: { endpointId?: number | null; idempotencyKey?: string } = {},
+  ): Promise<{ results: IngestResult[]; replayed: boolean }> {
+    const key = context.idempotencyKey;
+    const windowS = (this.options.idempotencyWindowMs ?? 600_000) / 1000;
+    const outcome = await this.db.transaction(async (tx) => {
+      if (key !== undefined) {
+        await lockForTransaction(tx, `warden:alert-notification:${key}`);
+        const { rows } = await tx.query<{ results: IngestResult[] }>(
+          `SELECT results FROM alert_notifications
+            WHERE key = $1 AND received_at > now() - make_interval(secs => $2::double precision)`,
+          [key, windowS],
         );
-        return this.ingestOne(tx, alert, context.endpointId ?? null);
-      });
-      results.push(result);
-      if (notice) await this.notify(notice);
-    }
-    return results;
+        if (rows[0]) return { results: rows[0].results, notices: [], replayed: true };
+      }
+      const lockKeys = [
+        ...new Set(alerts.map((a) => `warden:incident-key:${a.service}\u0000${a.fingerprint}`)),
+      ].sort();
+      for (const k of lockKeys) await lockForTransaction(tx, k);
+      const results: IngestResult[] = [];
+      const notices: IncidentNotice[] = [];
+      for (const alert of alerts) {
+        const { result, notice } = await this.ingestOne(tx, alert, context.endpointId ?? null);
+        results.push(result);
+        if (notice) notices.push(notice);
+      }
+      if (key !== undefined)
+        await tx.query(
+          `INSERT INTO alert_notifications (key, endpoint_id, results) VALUES ($1, $2, $3::jsonb)
+           ON CONFLICT (key) DO UPDATE SET results = EXCLUDED.results, received_at = now()`,
+          [key, context.endpointId ?? null, JSON.stringify(results)],
+        );
+      return { results, notices, replayed: false };
+    });
+    // Listeners hear about the batch only once it is committed.
+    for (const notice of outcome.notices) await this.notify(notice);
+    if (key !== undefined && !outcome.replayed && Math.random() < 0.01)
+      await this.db
+        .query(
+          'DELETE FROM alert_notifications WHERE received_at < now() - make_interval(secs => $1::double precision)',
+          [windowS],
+        )
+        .catch(() => undefined);
+    return { results: outcome.results, replayed: outcome.replayed };
   }
 
   private async ingestOne(

@@ -31,6 +31,8 @@ export type Incident = {
   lastSeenAt: Date;
   resolvedAt: Date | null;
   updatedAt: Date;
+  /** The incident this one was grouped into during an alert storm. */
+  parentId: number | null;
 };
 
 export type IncidentEvent = {
@@ -70,6 +72,7 @@ export type IncidentRow = {
   last_seen_at: Date;
   resolved_at: Date | null;
   updated_at: Date;
+  parent_id?: number | null;
 };
 
 export const toIncident = (r: IncidentRow): Incident => ({
@@ -88,6 +91,7 @@ export const toIncident = (r: IncidentRow): Incident => ({
   lastSeenAt: r.last_seen_at,
   resolvedAt: r.resolved_at,
   updatedAt: r.updated_at,
+  parentId: r.parent_id === null || r.parent_id === undefined ? null : Number(r.parent_id),
 });
 
 type EventRow = {

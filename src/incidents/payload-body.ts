@@ -1,8 +1,16 @@
 // Turns a webhook body into a value for the adapters: JSON, or a form
 // (application/x-www-form-urlencoded or multipart/form-data) whose JSON is
 // in a `data` field (Uptime Kuma's "form-data" option) or spread over fields
-// that each hold JSON or text.
+// that each hold JSON or text. Whatever the sender wrote, the value handed
+// on is safe to store: no field becomes a prototype (`__proto__` stays an
+// own field), lone UTF-16 surrogates become U+FFFD (jsonb refuses them), NUL
+// is refused, and nesting deeper than maxDepth is refused with a 400 instead
+// of overflowing a stack later.
 import { UserError } from '../errors.ts';
+import { setOwn } from './alert.ts';
+
+/** Deepest nesting of objects and arrays a payload may have. */
+export const maxDepth = 64;
 
 function badBody(message: string): UserError {
   return new UserError('malformed_alert', message, { details: { field: 'body' } });
@@ -24,9 +32,9 @@ function fromFields(fields: Map<string, string>): unknown {
   const out: Record<string, unknown> = {};
   for (const [name, value] of fields) {
     try {
-      out[name] = JSON.parse(value);
+      setOwn(out, name, JSON.parse(value));
     } catch {
-      out[name] = value;
+      setOwn(out, name, value);
     }
   }
   return out;
@@ -66,10 +74,27 @@ function decodeAny(contentType: string | undefined, body: Buffer): unknown {
   );
 }
 
-export function decodeBody(contentType: string | undefined, body: Buffer): unknown {
-  const value = decodeAny(contentType, body);
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+function cleanText(text: string): string {
   // PostgreSQL text and jsonb cannot hold NUL; refuse it here rather than fail at insert.
-  if (JSON.stringify(value).includes('\\u0000'))
+  if (text.includes('\u0000'))
     throw badBody('the request body contains a NUL character (\\u0000), which cannot be stored');
-  return value;
+  return text.replace(loneSurrogate, '\uFFFD');
+}
+
+/** A copy that is safe to store (see the module comment). */
+export function storable(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return cleanText(value);
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= maxDepth)
+    throw badBody(`the request body nests objects or arrays deeper than ${maxDepth} levels`);
+  if (Array.isArray(value)) return value.map((v) => storable(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) setOwn(out, cleanText(k), storable(v, depth + 1));
+  return out;
+}
+
+export function decodeBody(contentType: string | undefined, body: Buffer): unknown {
+  return storable(decodeAny(contentType, body));
 }

@@ -161,6 +161,10 @@ export class BullmqQueue implements JobQueue {
     return { ...s, kind: 'bullmq', active: this.running };
   }
 
+  onRecovered(listener: () => void): void {
+    this.watchdog.onRecovered(listener);
+  }
+
   /** The watchdog, for tests and /readyz. */
   get redisWatchdog(): RedisWatchdog {
     return this.watchdog;

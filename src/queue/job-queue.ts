@@ -28,5 +28,10 @@ export interface JobQueue {
   active(): number;
   /** Readiness: can this process enqueue and, when consuming, take jobs now? */
   check(): Promise<CheckResult>;
+  /**
+   * Calls listener each time the queue's server answers again after an
+   * outage (it may have come back empty). Absent for the in-process queue.
+   */
+  onRecovered?(listener: () => void): void;
   close(): Promise<void>;
 }

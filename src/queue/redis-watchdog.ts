@@ -23,6 +23,8 @@ export class RedisWatchdog {
   private detail = 'not checked yet';
   private lastOkAt: Date | undefined;
   private checking = false;
+  private wasDown = false;
+  private readonly recovered: (() => void)[] = [];
 
   constructor(private readonly o: RedisWatchdogOptions) {}
 
@@ -31,6 +33,11 @@ export class RedisWatchdog {
     void this.tick();
     this.timer = setInterval(() => void this.tick(), this.o.intervalMs);
     this.timer.unref();
+  }
+
+  /** Calls listener whenever Redis answers again after a failed round. */
+  onRecovered(listener: () => void): void {
+    this.recovered.push(listener);
   }
 
   stop(): void {
@@ -52,12 +59,17 @@ export class RedisWatchdog {
     this.checking = true;
     try {
       await Promise.all(this.o.pinged().map((c) => this.ping(c)));
-      if (!this.ok) this.o.logger?.info('Redis answers again');
+      if (!this.ok && this.wasDown) {
+        this.o.logger?.info('Redis answers again');
+        for (const f of this.recovered) f();
+      }
+      this.wasDown = false;
       this.ok = true;
       this.lastOkAt = new Date();
     } catch (err) {
       const was = this.ok;
       this.ok = false;
+      this.wasDown = true;
       this.detail = `Redis did not answer PING: ${(err as Error).message}`;
       if (was)
         this.o.logger?.warn({ err }, 'Redis is down or the connection is half-open; reconnecting');

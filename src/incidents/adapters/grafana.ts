@@ -25,6 +25,7 @@ import {
   kind,
   malformed,
   normalizeSeverity,
+  own,
   serviceFrom,
   stringMap,
 } from '../alert.ts';
@@ -116,7 +117,7 @@ function parseLegacy(
   const state = payload.state;
   if (typeof state !== 'string')
     throw malformed('state', `must be a string (legacy Grafana alerting), got ${kind(state)}`);
-  if (legacyStates[state] === undefined && legacySkipped[state] === undefined)
+  if (own(legacyStates, state) === undefined && own(legacySkipped, state) === undefined)
     throw malformed(
       'state',
       `must be "alerting", "ok", "no_data", "pending" or "paused", got ${kind(state)}`,
@@ -139,9 +140,13 @@ function parseLegacy(
       rejected: [],
       skipped: [{ index: 0, reason: 'test notification (Grafana "Test" button): nothing to do' }],
     };
-  const status = legacyStates[state];
+  const status = own(legacyStates, state);
   if (!status)
-    return { alerts: [], rejected: [], skipped: [{ index: 0, reason: legacySkipped[state]! }] };
+    return {
+      alerts: [],
+      rejected: [],
+      skipped: [{ index: 0, reason: own(legacySkipped, state)! }],
+    };
 
   const name = ruleName ?? `rule ${ruleId}`;
   const labels: Record<string, string> = { ...tags, alertname: name };

@@ -15,6 +15,7 @@ import {
   kind,
   malformed,
   normalizeSeverity,
+  own,
   parseTime,
 } from '../alert.ts';
 
@@ -118,7 +119,7 @@ export function parseUptimeKuma(payload: unknown, options: UptimeKumaOptions = {
     throw malformed('msg', `must be a string, got ${kind(msg)}`);
   if (heartbeat.msg !== undefined && heartbeat.msg !== null && typeof heartbeat.msg !== 'string')
     throw malformed('heartbeat.msg', `must be a string, got ${kind(heartbeat.msg)}`);
-  const reason = notAlerts[status];
+  const reason = own(notAlerts, status);
   if (reason) return { alerts: [], rejected: [], skipped: [{ index: 0, reason }] };
 
   const labels: Record<string, string> = {

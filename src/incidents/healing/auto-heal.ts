@@ -8,6 +8,7 @@ import type { Item } from '../../engine/expressions.ts';
 import type { WorkflowDefinition } from '../../engine/workflow-model.ts';
 import type { Logger } from '../../log.ts';
 import type { IncidentService } from '../incident-service.ts';
+import type { Incident } from '../incident-store.ts';
 import type { HealingState } from './healing-service.ts';
 
 export const autoHealName = 'Auto-heal incidents';
@@ -133,6 +134,8 @@ export function wireAutoHeal(deps: {
   incidents: IncidentService;
   approvals: ApprovalService;
   logger: Logger;
+  /** Storm grouping and pause: decides whether an opened incident heals. */
+  storm?: { admit(incident: Incident): Promise<{ admit: boolean }> };
 }): void {
   const { engine, logger } = deps;
   const start = (item: HealingState) =>
@@ -141,7 +144,10 @@ export function wireAutoHeal(deps: {
     );
   // Only an opened incident leads to remediation: resolved and flapping never do.
   deps.incidents.subscribe(async (notice) => {
-    if (notice.type === 'incident.opened')
+    if (
+      notice.type === 'incident.opened' &&
+      (!deps.storm || (await deps.storm.admit(notice.incident)).admit)
+    )
       await start({ kind: 'incident', incidentId: notice.incident.id });
   });
   deps.approvals.onDecision(async (a) => {

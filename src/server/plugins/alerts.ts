@@ -4,6 +4,8 @@
 // or the path, or an HMAC signature), read before anything is parsed or
 // stored. Bodies are read raw, under their own size cap, so a signature can
 // be checked over the exact bytes and an oversized payload gets a clear 413.
+import { createHash } from 'node:crypto';
+
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import type { Services } from '../../app.ts';
@@ -86,18 +88,30 @@ async function ingestRoutes(app: FastifyInstance, opts: { services: Services }) 
         { details: { rejected: parsed.rejected } },
       );
     }
-    const results = await incidents.ingest(parsed.alerts, { endpointId: endpoint.id });
+    // A sender that retries (after a timeout, a 5xx) sends the same bytes
+    // again, or the same Idempotency-Key: it is answered, not stored twice.
+    const given = request.headers['idempotency-key'];
+    const idempotencyKey = createHash('sha256')
+      .update(`${endpoint.id}\u0000`)
+      .update(typeof given === 'string' && given !== '' ? `key\u0000${given}` : body)
+      .digest('hex');
+    const { results, replayed } = await incidents.ingestNotification(parsed.alerts, {
+      endpointId: endpoint.id,
+      idempotencyKey,
+    });
     request.log.info(
       {
         endpoint: endpoint.name,
         accepted: results.length,
         rejected: parsed.rejected.length,
         skipped: parsed.skipped.length,
+        replayed,
       },
       'alerts received',
     );
     return reply.status(200).send({
       accepted: results.length,
+      ...(replayed ? { replayed: true } : {}),
       results,
       rejected: parsed.rejected,
       skipped: parsed.skipped,
