@@ -3,7 +3,17 @@
 // data back, a damaged backup is refused before anything changes, rotation
 // keeps seven days and always the newest, and the schedule takes one backup
 // per period.
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -56,6 +66,14 @@ describe('backups of PostgreSQL', () => {
       'SELECT (SELECT incidents FROM memory_corpus)::text AS kept, (SELECT count(*) FROM memory_incidents)::text AS counted',
     );
     expect(rows[0]!.kept).toBe(rows[0]!.counted);
+  });
+
+  it('writes pg_dump files and their sidecars 0600 in a 0700 directory, even one that was open', async () => {
+    chmodSync(dir, 0o755);
+    const b = await s.backups.create();
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(statSync(b.path).mode & 0o777).toBe(0o600);
+    expect(statSync(`${b.path}.json`).mode & 0o777).toBe(0o600);
   });
 
   it('refuses a damaged backup before changing anything, and names the problem', async () => {
@@ -244,4 +262,81 @@ describe('backups of the embedded database', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
+});
+
+describe('a damaged embedded backup', () => {
+  let dataDir: string;
+  let s: Awaited<ReturnType<typeof createServices>>;
+  let good: Awaited<ReturnType<BackupService['create']>>;
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'warden-damaged-backup-'));
+    s = await createServices(
+      testConfig({ WARDEN_DATA_DIR: dataDir }),
+      createLogger({ level: 'silent' }),
+    );
+    await s.engine.createWorkflow({ ...webhookSetRespond('kept'), name: 'kept' });
+    good = await s.backups.create();
+    expect(statSync(good.path).mode & 0o777).toBe(0o600);
+    await s.close();
+  });
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  // The sidecar is rewritten to match, as when a copy was cut short before it was checksummed.
+  const damage = (name: string, bytes: Buffer) => {
+    const path = join(s.backups.dir, name);
+    writeFileSync(path, bytes, { mode: 0o600 });
+    const sidecar = {
+      kind: 'pglite',
+      createdAt: new Date(Date.UTC(2021, 0, 1)).toISOString(),
+      bytes: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+    };
+    writeFileSync(`${path}.json`, JSON.stringify(sidecar), { mode: 0o600 });
+  };
+
+  it.each([
+    [
+      'truncated',
+      'warden-20210101T000000001Z.pglite.tar.gz',
+      () => readFileSync(good.path).subarray(0, 2000),
+    ],
+    [
+      'not a data directory',
+      'warden-20210101T000000002Z.pglite.tar.gz',
+      () => gzipSync(Buffer.alloc(4096, 7)),
+    ],
+  ])(
+    'a %s archive gives a clear error, changes nothing and leaves no restoring directory',
+    async (_what, name, bytes) => {
+      damage(name, bytes());
+      const restorer = new BackupService(undefined, {
+        settings: s.config.backup,
+        database: s.config.database,
+      });
+      const err = await restorer.restore(name).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toMatchObject({
+        code: 'backup_damaged',
+        message: expect.stringMatching(
+          new RegExp(`^backup ${name.replace(/\./g, '\\.')} is damaged: `),
+        ),
+      });
+      expect((err as Error).message).not.toMatch(/\n\s+at /);
+      expect(readdirSync(dataDir).filter((n) => n.startsWith('pglite.restoring-'))).toEqual([]);
+      expect(readdirSync(dataDir).filter((n) => n.startsWith('pglite.before-restore-'))).toEqual(
+        [],
+      );
+      const again = await createServices(
+        testConfig({ WARDEN_DATA_DIR: dataDir }),
+        createLogger({ level: 'silent' }),
+      );
+      try {
+        expect((await again.engine.workflows.list()).map((w) => w.name)).toEqual(['kept']);
+      } finally {
+        await again.close();
+      }
+    },
+  );
 });
