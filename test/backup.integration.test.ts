@@ -232,10 +232,20 @@ describe('backups of the embedded database', () => {
       createServices(testConfig({ WARDEN_DATA_DIR: dataDir }), createLogger({ level: 'silent' }));
     try {
       let s = await open();
+      const decision = (rule: string) =>
+        s.exec.audit.append({
+          caller: { kind: 'cli' },
+          operation: 'execute_command',
+          input: rule,
+          decision: 'allowed',
+          rule,
+        });
       await s.engine.createWorkflow({ ...webhookSetRespond('kept'), name: 'kept' });
+      await decision('before');
       const b = await s.backups.create();
       expect(b.kind).toBe('pglite');
       await s.engine.createWorkflow({ ...webhookSetRespond('later'), name: 'later' });
+      await decision('after');
       // The command line, as a person runs it: refused while Warden runs.
       const cwd = dataDir;
       const env = { WARDEN_DATA_DIR: dataDir };
@@ -253,6 +263,11 @@ describe('backups of the embedded database', () => {
       s = await open();
       try {
         expect((await s.engine.workflows.list()).map((w) => w.name)).toEqual(['kept']);
+        // The record the restore took back is not read as tampering: the chain says it was restored.
+        expect(await s.exec.audit.verify()).toMatchObject({ ok: true, database: { records: 2 } });
+        const ops = [];
+        for await (const r of s.exec.audit.records()) ops.push(r.operation);
+        expect(ops).toEqual(['execute_command', 'chain.restored']);
       } finally {
         await s.close();
       }
@@ -261,7 +276,8 @@ describe('backups of the embedded database', () => {
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
-  });
+    // Two CLI processes and three database opens: slow on a loaded machine.
+  }, 90_000);
 });
 
 describe('a damaged embedded backup', () => {

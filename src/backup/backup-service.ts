@@ -36,6 +36,7 @@ import { acquireDataLock } from '../db/data-lock.ts';
 import type { Db } from '../db/db.ts';
 import type { PgliteDb } from '../db/pglite-db.ts';
 import { UserError } from '../errors.ts';
+import { auditPendingFile, writePendingReanchor } from '../exec/audit-log.ts';
 import type { Logger } from '../log.ts';
 
 export type BackupKind = 'pg_dump' | 'pglite';
@@ -361,6 +362,12 @@ export class BackupService {
         if (err.code !== 'ENOENT') throw err;
       });
       await rename(incoming, target);
+      // The audit chain now ends where the backup did; the next start records
+      // that as a chain.restored event instead of reading it as removed records.
+      writePendingReanchor(join(root, auditPendingFile), {
+        event: 'chain.restored',
+        details: { backup: backup.file, sha256: backup.sha256 },
+      });
       return { previous };
     } finally {
       lock.release();

@@ -14,6 +14,7 @@ import {
   mkdirSync,
   readFileSync,
   renameSync,
+  rmSync,
   writeFileSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
@@ -193,7 +194,21 @@ export type AuditLogOptions = {
   checkpointFile?: string;
   /** A checkpoint every this many records. @default 1 */
   checkpointEvery?: number;
+  /** Where an offline restore leaves word of itself, for the next start to re-anchor. */
+  pendingFile?: string;
 };
+
+/** The pending-event file's name in the data directory. */
+export const auditPendingFile = 'audit.reanchor-pending.json';
+
+/** What an offline operation (an embedded restore) leaves for the next start: a chain event to record. */
+export type PendingReanchor = { event: ChainEvent; details: Record<string, unknown> };
+
+/** Leaves word of a chain event for the next process that opens the audit log (owner-only file). */
+export function writePendingReanchor(path: string, pending: PendingReanchor): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  writeFileSync(path, `${JSON.stringify(pending)}\n`, { mode: 0o600 });
+}
 
 const stamp = () => new Date().toISOString().replace(/[-:.]/g, '');
 
@@ -271,6 +286,20 @@ export class AuditLog {
         this.checkpoints.append({ seq: record.seq, mac: stored.mac, at: record.at, ...reanchor });
     }
     return stored;
+  }
+
+  /**
+   * Records the chain event an offline restore left behind, once, then
+   * forgets it. Writing that file takes the data directory, which holds the
+   * key anyway, so it grants nothing new.
+   */
+  async reanchorIfPending(): Promise<StoredRecord | undefined> {
+    const path = this.options.pendingFile;
+    if (!path || !existsSync(path) || !this.checkpoints) return undefined;
+    const pending = JSON.parse(readFileSync(path, 'utf8')) as PendingReanchor;
+    const { record } = await this.reanchor(pending.event, pending.details);
+    rmSync(path, { force: true });
+    return record;
   }
 
   /**

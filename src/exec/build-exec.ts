@@ -8,7 +8,7 @@ import type { Db } from '../db/db.ts';
 import { loadEncryptionKey } from '../secrets/encryption-key.ts';
 import { ActionCatalogue, loadActionsFile } from './action-catalogue.ts';
 import { deriveAuditKey } from './audit-anchor.ts';
-import { AuditLog } from './audit-log.ts';
+import { AuditLog, auditPendingFile } from './audit-log.ts';
 import { CommandPolicy } from './command-policy.ts';
 import { defaultCatalogueFor } from './default-catalogue.ts';
 import { DockerEngine } from './docker-engine.ts';
@@ -69,7 +69,9 @@ export async function buildExec(
     file: resolve(e.auditFile ?? join(config.database.dataDir, 'audit.jsonl')),
     macKey: deriveAuditKey(secretsKey),
     checkpointFile: resolve(config.database.dataDir, 'audit.checkpoints'),
+    pendingFile: resolve(config.database.dataDir, auditPendingFile),
   });
+  await audit.reanchorIfPending();
   const docker = new DockerEngine({ socketPath: e.dockerSocket });
   const executor = new Executor({ policy, runner, catalogue, audit, docker });
   return { executor, audit, catalogue, policy, runner, docker };
