@@ -184,6 +184,56 @@ describe('workflows and executions API', () => {
     );
   });
 
+  it('says at activation and in its views that a webhook without auth lets anyone start the workflow', async () => {
+    const hook = (name: string, parameters: Record<string, unknown>) => ({
+      name,
+      nodes: [{ id: '1', name: 'Hook', type: 'webhook', parameters }],
+      connections: {},
+    });
+    const open = (await s.engine.createWorkflow(hook('open hook', { path: 'open/hook' }))).id;
+    const activated = await app.inject({
+      method: 'POST',
+      url: `/api/v1/workflows/${open}/activate`,
+      headers: operator,
+    });
+    expect(activated.statusCode).toBe(200);
+    expect(activated.json()).toMatchObject({
+      active: true,
+      webhooks: [{ node: 'Hook', method: 'POST', path: 'open/hook', auth: 'none' }],
+      warnings: [
+        expect.stringMatching(/"Hook" \(POST \/webhook\/open\/hook\) has no authentication/),
+      ],
+    });
+    const viewed = await app.inject({ url: `/api/v1/workflows/${open}`, headers: viewer });
+    expect(viewed.json()).toMatchObject({
+      webhooks: [{ auth: 'none' }],
+      warnings: [expect.any(String)],
+    });
+
+    await s.credentials.set('api-hook-token', 'token', 'a-token-value');
+    const guarded = (
+      await s.engine.createWorkflow(
+        hook('guarded hook', {
+          path: 'guarded/hook',
+          auth: 'headerToken',
+          credential: 'api-hook-token',
+        }),
+      )
+    ).id;
+    const quiet = await app.inject({
+      method: 'POST',
+      url: `/api/v1/workflows/${guarded}/activate`,
+      headers: operator,
+    });
+    expect(quiet.json()).toMatchObject({ webhooks: [{ auth: 'headerToken' }], warnings: [] });
+    for (const id of [open, guarded])
+      await app.inject({
+        method: 'POST',
+        url: `/api/v1/workflows/${id}/deactivate`,
+        headers: operator,
+      });
+  });
+
   it('lists node types with their parameter schemas and side effects', async () => {
     const res = await app.inject({ url: '/api/v1/node-types', headers: viewer });
     const types = (
@@ -247,6 +297,38 @@ describe('warden workflows import/export/list', () => {
       );
       expect(failed).toMatchObject({ code: 2 });
       expect((failed as { stderr: string }).stderr).toMatch(/nodes: must be a non-empty array/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await s.dispose();
+    }
+  });
+
+  it('`warden workflows activate` warns on stderr about a webhook anyone may call', async () => {
+    const s = await makeTestServices('postgres');
+    const dir = mkdtempSync(join(tmpdir(), 'warden-cli-'));
+    try {
+      const hook = await s.engine.createWorkflow({
+        name: 'cli hook',
+        nodes: [{ id: '1', name: 'Hook', type: 'webhook', parameters: { path: 'cli/hook' } }],
+        connections: {},
+      });
+      const activated = await promisify(execFile)(
+        process.execPath,
+        ['bin/warden.js', 'workflows', 'activate', String(hook.id)],
+        {
+          env: {
+            ...process.env,
+            DATABASE_URL: s.config.database.url,
+            WARDEN_DATA_DIR: dir,
+            WARDEN_ENCRYPTION_KEY: testEncryptionKey,
+            LOG_LEVEL: 'warn',
+          },
+        },
+      );
+      expect(activated.stdout).toMatch(/is active/);
+      expect(activated.stderr).toMatch(
+        /warning: webhook "Hook" \(POST \/webhook\/cli\/hook\) has no authentication/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
       await s.dispose();
