@@ -22,7 +22,7 @@ describe('maskUrl', () => {
     ],
     ['https://hooks.slack.com/services/T0/B0/XYZ', 'https://hooks.slack.com/services/***'],
     ['https://discord.com/api/webhooks/123/tok', 'https://discord.com/api/webhooks/123/***'],
-    ['http://127.0.0.1:11434', 'http://127.0.0.1:11434/'],
+    ['http://127.0.0.1:11434', 'http://127.0.0.1:11434'],
   ])('%s -> %s', (raw, want) => {
     expect(maskUrl(raw)).toBe(want);
   });

@@ -33,22 +33,35 @@ export function maskUrl(raw: string): string {
   } catch {
     return maskUrlsInText(raw);
   }
-  // Only absolute URLs with an authority carry the parts we mask.
+  let changed = false;
   if (u.username || u.password) {
     u.username = masked;
     u.password = '';
+    changed = true;
   }
   for (const name of [...new Set(u.searchParams.keys())]) {
-    if (secretParam.test(name)) u.searchParams.set(name, masked);
+    if (secretParam.test(name)) {
+      u.searchParams.set(name, masked);
+      changed = true;
+    }
   }
   if (u.hash.includes('=')) {
     const frag = new URLSearchParams(u.hash.slice(1));
     for (const name of [...new Set(frag.keys())]) {
-      if (secretParam.test(name)) frag.set(name, masked);
+      if (secretParam.test(name)) {
+        frag.set(name, masked);
+        changed = true;
+      }
     }
-    u.hash = frag.toString();
+    if (changed) u.hash = frag.toString();
   }
-  u.pathname = maskPath(u.pathname, u.hostname);
+  const path = maskPath(u.pathname, u.hostname);
+  if (path !== u.pathname) {
+    u.pathname = path;
+    changed = true;
+  }
+  // A URL with nothing to hide is shown exactly as it was written.
+  if (!changed) return raw;
   // URL encodes the asterisks of the placeholder; show them as written.
   return u.toString().replaceAll('%2A%2A%2A', masked);
 }

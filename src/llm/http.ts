@@ -23,7 +23,7 @@ export class HttpClient {
         : undefined;
     base.username = '';
     base.password = '';
-    this.baseUrl = base.toString().replace(/\/+$/, '');
+    this.baseUrl = (basic ? base.toString() : options.baseUrl).replace(/\/+$/, '');
     this.headers = { ...(basic ? { authorization: basic } : {}), ...options.headers };
   }
 
