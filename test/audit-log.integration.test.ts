@@ -367,6 +367,36 @@ describe('audit chain anchoring', () => {
       await target.drop();
     }
   });
+  it('`warden audit anchor --event restored` records a restore the CLI did not see, and verify passes', () => {
+    const warden = (...args: string[]) =>
+      spawnSync(
+        process.execPath,
+        [fileURLToPath(new URL('../bin/warden.js', import.meta.url)), ...args],
+        {
+          cwd: exec.dir,
+          encoding: 'utf8',
+          env: {
+            PATH: process.env.PATH,
+            DATABASE_URL: exec.dbUrl,
+            WARDEN_DATA_DIR: exec.dir,
+            WARDEN_AUDIT_FILE: exec.audit.file,
+            LOG_LEVEL: 'silent',
+          },
+        },
+      );
+    // The earlier tests left this table behind the checkpoints (they last anchored another database).
+    const before = warden('audit', 'verify');
+    expect(before.status).toBe(2);
+    expect(before.stdout).toMatch(/^database: BROKEN at record \d+: .*checkpoint/m);
+    const anchored = warden('audit', 'anchor', '--event', 'restored', '--note', 'restored by hand');
+    expect(anchored.status, anchored.stderr).toBe(0);
+    expect(anchored.stdout).toMatch(/^recorded chain\.restored as record \d+/);
+    const after = warden('audit', 'verify');
+    expect(after.status, after.stdout).toBe(0);
+    expect(warden('audit', 'anchor', '--event', 'rewritten').stderr).toMatch(
+      /--event takes 'restored' or 'migrated'/,
+    );
+  }, 60_000);
 });
 
 describe('audit appends under a small pool', () => {
