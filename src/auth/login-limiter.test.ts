@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { backoffMs, LoginLimiter } from './login-limiter.ts';
+import { backoffMs, clientKey, LoginLimiter } from './login-limiter.ts';
 
 describe('backoffMs', () => {
   it.each([
@@ -13,6 +13,21 @@ describe('backoffMs', () => {
     [10_000, 60_000],
   ])('%i failures (3 free, 1 s base, 60 s cap) -> %i ms', (failures, want) => {
     expect(backoffMs(failures, { free: 3, baseMs: 1000, capMs: 60_000 })).toBe(want);
+  });
+});
+
+describe('clientKey', () => {
+  it.each([
+    ['203.0.113.9', '203.0.113.9'],
+    ['::ffff:203.0.113.9', '203.0.113.9'],
+    ['2001:db8:1:2:aaaa:bbbb:cccc:dddd', '2001:db8:1:2::/64'],
+    ['2001:db8:1:2::1', '2001:db8:1:2::/64'],
+    ['2001:0DB8:0001:0002::ffff', '2001:db8:1:2::/64'],
+    ['::1', '0:0:0:0::/64'],
+    ['fe80::1%eth0', 'fe80:0:0:0::/64'],
+    ['not-an-address', 'not-an-address'],
+  ])('%s counts as %s', (ip, key) => {
+    expect(clientKey(ip)).toBe(key);
   });
 });
 
@@ -80,6 +95,14 @@ const cases: { name: string; steps: Step[] }[] = [
       { fail: ['10.0.0.6', 'b'], times: 3 },
       { succeed: ['10.0.0.6', 'a'] },
       { expect: ['10.0.0.6', 'b', 'blocked'] },
+    ],
+  },
+  {
+    name: 'an IPv6 client rotating addresses inside its /64 is one client',
+    steps: [
+      ...Array.from({ length: 5 }, (_, i): Step => ({ fail: [`2001:db8:7:7::${i + 1}`, 'admin'] })),
+      { expect: ['2001:db8:7:7::99', 'admin', 'blocked'] },
+      { expect: ['2001:db8:7:8::1', 'admin', 'free'] },
     ],
   },
   {

@@ -24,6 +24,36 @@ export type LoginLimiterOptions = {
 
 type Counter = { count: number; last: number };
 
+/** The 8 hextets of an IPv6 address, or undefined when it is not one. */
+function hextets(ip: string): string[] | undefined {
+  const halves = ip.split('::');
+  if (halves.length > 2) return undefined;
+  const head = halves[0] ? halves[0].split(':') : [];
+  const tail = halves.length === 2 && halves[1] ? halves[1].split(':') : [];
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;
+  const all = [...head, ...Array<string>(missing).fill('0'), ...tail];
+  return all.every((h) => /^[0-9a-f]{1,4}$/i.test(h)) ? all : undefined;
+}
+
+/**
+ * The client a failure is counted against. An IPv6 host usually holds a
+ * whole /64 and can pick a new address per attempt, so IPv6 counts per /64;
+ * an IPv4-mapped address counts as the IPv4 address it is.
+ */
+export function clientKey(ip: string): string {
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
+  if (mapped) return mapped[1]!;
+  if (!ip.includes(':')) return ip;
+  const h = hextets(ip.split('%')[0]!);
+  return h
+    ? `${h
+        .slice(0, 4)
+        .map((x) => x.toLowerCase().replace(/^0+(?=.)/, ''))
+        .join(':')}::/64`
+    : ip;
+}
+
 /** The pause a counter asks for: none for the first `free` failures, then base·2^(n−free), at most `cap`. */
 export function backoffMs(
   failures: number,
@@ -56,7 +86,8 @@ export class LoginLimiter {
 
   private keys(ip: string, username: string) {
     const user = username.toLowerCase();
-    return { client: `ip:${ip}`, pair: `pair:${ip}\n${user}`, user: `user:${user}` };
+    const client = clientKey(ip);
+    return { client: `ip:${client}`, pair: `pair:${client}\n${user}`, user: `user:${user}` };
   }
 
   private get(key: string): Counter | undefined {

@@ -36,7 +36,7 @@ import { acquireDataLock } from '../db/data-lock.ts';
 import type { Db } from '../db/db.ts';
 import type { PgliteDb } from '../db/pglite-db.ts';
 import { UserError } from '../errors.ts';
-import { auditPendingFile, writePendingReanchor } from '../exec/audit-log.ts';
+import { auditPendingFile, writePendingReanchor } from '../exec/audit-anchor.ts';
 import type { Logger } from '../log.ts';
 
 export type BackupKind = 'pg_dump' | 'pglite';

@@ -6,8 +6,12 @@
 // the key, let verify tell that the newest records were removed. A legitimate
 // restore or move re-anchors: a checkpoint line that names the head before it.
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+
+import { z } from 'zod';
+
+import { UserError } from '../errors.ts';
 
 /** Chain events that re-anchor the chain; not tampering, but recorded like any decision. */
 export const chainEvents = ['chain.restored', 'chain.migrated'] as const;
@@ -102,4 +106,40 @@ export function liveCheckpoints(
     start = i;
   }
   return { ok: true, live: all.slice(start) };
+}
+
+/** The pending-event file's name in the data directory. */
+export const auditPendingFile = 'audit.reanchor-pending.json';
+
+const pendingSchema = z.object({
+  event: z.enum(chainEvents),
+  details: z.record(z.unknown()),
+});
+
+const safeJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};
+
+/** What an offline operation (an embedded restore) leaves for the next start: a chain event to record. */
+export type PendingReanchor = { event: ChainEvent; details: Record<string, unknown> };
+
+/** The pending event an offline restore left, checked; a clear error names a file that is not one. */
+export function readPendingReanchor(path: string): PendingReanchor {
+  const parsed = pendingSchema.safeParse(safeJson(readFileSync(path, 'utf8')));
+  if (!parsed.success)
+    throw new UserError(
+      'audit_pending_invalid',
+      `${path} is not a pending audit event (${parsed.error.issues[0]?.message ?? 'unreadable'}); remove it, then run \`warden audit anchor --event restored\` if a restore happened`,
+    );
+  return parsed.data;
+}
+
+/** Leaves word of a chain event for the next process that opens the audit log (owner-only file). */
+export function writePendingReanchor(path: string, pending: PendingReanchor): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  writeFileSync(path, `${JSON.stringify(pending)}\n`, { mode: 0o600 });
 }

@@ -23,7 +23,13 @@ import type { Db, Queryable } from '../db/db.ts';
 import { lockForTransaction } from '../db/db.ts';
 import { UserError } from '../errors.ts';
 import type { ChainEvent, Checkpoint, Head } from './audit-anchor.ts';
-import { CheckpointFile, liveCheckpoints, macMatches, macOf } from './audit-anchor.ts';
+import {
+  CheckpointFile,
+  liveCheckpoints,
+  macMatches,
+  macOf,
+  readPendingReanchor,
+} from './audit-anchor.ts';
 
 export const genesisHash = '0'.repeat(64);
 
@@ -198,18 +204,6 @@ export type AuditLogOptions = {
   pendingFile?: string;
 };
 
-/** The pending-event file's name in the data directory. */
-export const auditPendingFile = 'audit.reanchor-pending.json';
-
-/** What an offline operation (an embedded restore) leaves for the next start: a chain event to record. */
-export type PendingReanchor = { event: ChainEvent; details: Record<string, unknown> };
-
-/** Leaves word of a chain event for the next process that opens the audit log (owner-only file). */
-export function writePendingReanchor(path: string, pending: PendingReanchor): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  writeFileSync(path, `${JSON.stringify(pending)}\n`, { mode: 0o600 });
-}
-
 const stamp = () => new Date().toISOString().replace(/[-:.]/g, '');
 
 export class AuditLog {
@@ -296,7 +290,7 @@ export class AuditLog {
   async reanchorIfPending(): Promise<StoredRecord | undefined> {
     const path = this.options.pendingFile;
     if (!path || !existsSync(path) || !this.checkpoints) return undefined;
-    const pending = JSON.parse(readFileSync(path, 'utf8')) as PendingReanchor;
+    const pending = readPendingReanchor(path);
     const { record } = await this.reanchor(pending.event, pending.details);
     rmSync(path, { force: true });
     return record;
