@@ -3,11 +3,13 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { createLogger } from '../src/log.ts';
 import { buildServer } from '../src/server/server.ts';
 import { testEncryptionKey } from './helpers/processes.ts';
 import type { TestServices } from './helpers/services.ts';
@@ -191,12 +193,24 @@ describe('workflows and executions API', () => {
       connections: {},
     });
     const open = (await s.engine.createWorkflow(hook('open hook', { path: 'open/hook' }))).id;
-    const activated = await app.inject({
-      method: 'POST',
-      url: `/api/v1/workflows/${open}/activate`,
-      headers: operator,
+    // The same services behind a server whose log is read back.
+    let logged = '';
+    const destination = new Writable({
+      write(chunk, _enc, done) {
+        logged += String(chunk);
+        done();
+      },
     });
+    const watched = await buildServer({
+      ...s,
+      logger: createLogger({ level: 'warn', destination }),
+    });
+    const activated = await watched
+      .inject({ method: 'POST', url: `/api/v1/workflows/${open}/activate`, headers: operator })
+      .finally(() => watched.close());
     expect(activated.statusCode).toBe(200);
+    expect(logged).toMatch(/"event":"workflow\.webhook_unauthenticated"/);
+    expect(logged).toContain(`workflow ${open} activated with a webhook anyone may call`);
     expect(activated.json()).toMatchObject({
       active: true,
       webhooks: [{ node: 'Hook', method: 'POST', path: 'open/hook', auth: 'none' }],
