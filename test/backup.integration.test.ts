@@ -136,6 +136,39 @@ describe('backups of PostgreSQL', () => {
       rmSync(cwd, { recursive: true, force: true });
     }
   });
+  it('a restore from the command line is recorded in the audit chain, which still verifies', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'warden-backup-audit-'));
+    const decision = (rule: string) =>
+      s.exec.audit.append({
+        caller: { kind: 'cli' },
+        operation: 'execute_command',
+        input: rule,
+        decision: 'allowed',
+        rule,
+      });
+    try {
+      const env = {
+        DATABASE_URL: s.config.database.url!,
+        WARDEN_BACKUP_DIR: dir,
+        WARDEN_DATA_DIR: s.dataDir,
+      };
+      await decision('before the backup');
+      const b = await s.backups.create();
+      await decision('after the backup');
+      const restored = await runWarden(['backup', 'restore', b.file, '--yes', '--json'], {
+        cwd,
+        env,
+      });
+      expect(restored.code, restored.stderr).toBe(0);
+      expect(JSON.parse(restored.stdout)).toMatchObject({ auditSeq: expect.any(Number) });
+      const ops = [];
+      for await (const r of s.exec.audit.records()) ops.push(r.operation);
+      expect(ops.at(-1)).toBe('chain.restored');
+      expect(await s.exec.audit.verify()).toMatchObject({ ok: true });
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describe('rotation and the schedule', () => {
