@@ -1,5 +1,6 @@
 // Readiness checks that subsystems register (database, queue, LLM...).
 // /readyz is ready when every check that is required passes.
+import { hideLocations, maskUrlsInText } from './config/mask.ts';
 
 export type CheckResult = { ok: boolean; detail?: string; [key: string]: unknown };
 
@@ -45,4 +46,25 @@ export class HealthChecks {
       checks: Object.fromEntries(results.map(([c, r]) => [c.name, r])),
     };
   }
+}
+
+// Fields that say where a dependency lives; a public answer drops them.
+const locationKeys = new Set(['url', 'server', 'host', 'hostname', 'address', 'endpoint', 'dsn']);
+
+function scrub(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return hideLocations(maskUrlsInText(value));
+  if (depth <= 0 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => scrub(v, depth - 1));
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([k]) => !locationKeys.has(k.toLowerCase()))
+      .map(([k, v]) => [k, scrub(v, depth - 1)]),
+  );
+}
+
+/** The check results as a public /readyz shows them: which dependency is down, not where (no URL, host or credential). */
+export function publicChecks(checks: Record<string, CheckResult>): Record<string, CheckResult> {
+  return Object.fromEntries(
+    Object.entries(checks).map(([name, r]) => [name, scrub(r, 4) as CheckResult]),
+  );
 }

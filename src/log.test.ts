@@ -37,6 +37,22 @@ describe('createLogger', () => {
   });
 });
 
+describe('URLs in logs', () => {
+  it('lose their credentials in fields, messages and errors', () => {
+    const { lines, logger } = capture();
+    logger.warn(
+      { server: 'http://u:fieldpass@h:1', nested: { url: 'https://x/?token=qtok' } },
+      'hi',
+    );
+    logger.warn('could not reach http://u:msgpass@h:2/');
+    logger.error({ err: new Error('fetch http://u:errpass@h:3/ failed') }, 'boom');
+    const text = lines.join('');
+    for (const secret of ['fieldpass', 'qtok', 'msgpass', 'errpass'])
+      expect(text).not.toContain(secret);
+    expect(text).toContain('http://***@h:2/');
+  });
+});
+
 describe('request logs', () => {
   it('never carry an alert token from the path', async () => {
     let lines = '';

@@ -249,6 +249,45 @@ describe('browser sessions', () => {
     expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
   });
 
+  it('an attacker hammering admin from one address gets 429 and does not lock out the admin at another', async () => {
+    await t.services.users.create({
+      username: 'root-admin',
+      password: 'the real admin password',
+      role: 'admin',
+    });
+    const statuses: number[] = [];
+    let lastRetryAfter = 0;
+    for (let i = 0; i < 40; i++) {
+      const r = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        remoteAddress: '198.51.100.66',
+        payload: { username: 'root-admin', password: `guess ${i}` },
+      });
+      statuses.push(r.statusCode);
+      if (r.statusCode === 429) lastRetryAfter = Number(r.headers['retry-after']);
+    }
+    expect(statuses.slice(0, 5).every((s) => s === 401)).toBe(true);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(30);
+    expect(lastRetryAfter).toBeGreaterThan(0);
+    // Even the right password from the attacker's address waits.
+    const attackerRight = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      remoteAddress: '198.51.100.66',
+      payload: { username: 'root-admin', password: 'the real admin password' },
+    });
+    expect(attackerRight.statusCode).toBe(429);
+    const admin = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      remoteAddress: '192.0.2.10',
+      payload: { username: 'root-admin', password: 'the real admin password' },
+    });
+    expect(admin.statusCode).toBe(200);
+    expect(admin.json()).toMatchObject({ user: { username: 'root-admin' } });
+  });
+
   it('gives a disabled user no session', async () => {
     await t.services.users.create({
       username: 'gone',

@@ -3,7 +3,17 @@
 // data back, a damaged backup is refused before anything changes, rotation
 // keeps seven days and always the newest, and the schedule takes one backup
 // per period.
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -56,6 +66,14 @@ describe('backups of PostgreSQL', () => {
       'SELECT (SELECT incidents FROM memory_corpus)::text AS kept, (SELECT count(*) FROM memory_incidents)::text AS counted',
     );
     expect(rows[0]!.kept).toBe(rows[0]!.counted);
+  });
+
+  it('writes pg_dump files and their sidecars 0600 in a 0700 directory, even one that was open', async () => {
+    chmodSync(dir, 0o755);
+    const b = await s.backups.create();
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(statSync(b.path).mode & 0o777).toBe(0o600);
+    expect(statSync(`${b.path}.json`).mode & 0o777).toBe(0o600);
   });
 
   it('refuses a damaged backup before changing anything, and names the problem', async () => {
@@ -118,6 +136,39 @@ describe('backups of PostgreSQL', () => {
       rmSync(cwd, { recursive: true, force: true });
     }
   });
+  it('a restore from the command line is recorded in the audit chain, which still verifies', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'warden-backup-audit-'));
+    const decision = (rule: string) =>
+      s.exec.audit.append({
+        caller: { kind: 'cli' },
+        operation: 'execute_command',
+        input: rule,
+        decision: 'allowed',
+        rule,
+      });
+    try {
+      const env = {
+        DATABASE_URL: s.config.database.url!,
+        WARDEN_BACKUP_DIR: dir,
+        WARDEN_DATA_DIR: s.dataDir,
+      };
+      await decision('before the backup');
+      const b = await s.backups.create();
+      await decision('after the backup');
+      const restored = await runWarden(['backup', 'restore', b.file, '--yes', '--json'], {
+        cwd,
+        env,
+      });
+      expect(restored.code, restored.stderr).toBe(0);
+      expect(JSON.parse(restored.stdout)).toMatchObject({ auditSeq: expect.any(Number) });
+      const ops = [];
+      for await (const r of s.exec.audit.records()) ops.push(r.operation);
+      expect(ops.at(-1)).toBe('chain.restored');
+      expect(await s.exec.audit.verify()).toMatchObject({ ok: true });
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describe('rotation and the schedule', () => {
@@ -267,10 +318,20 @@ describe('backups of the embedded database', () => {
       createServices(testConfig({ WARDEN_DATA_DIR: dataDir }), createLogger({ level: 'silent' }));
     try {
       let s = await open();
+      const decision = (rule: string) =>
+        s.exec.audit.append({
+          caller: { kind: 'cli' },
+          operation: 'execute_command',
+          input: rule,
+          decision: 'allowed',
+          rule,
+        });
       await s.engine.createWorkflow({ ...webhookSetRespond('kept'), name: 'kept' });
+      await decision('before');
       const b = await s.backups.create();
       expect(b.kind).toBe('pglite');
       await s.engine.createWorkflow({ ...webhookSetRespond('later'), name: 'later' });
+      await decision('after');
       // The command line, as a person runs it: refused while Warden runs.
       const cwd = dataDir;
       const env = { WARDEN_DATA_DIR: dataDir };
@@ -288,6 +349,11 @@ describe('backups of the embedded database', () => {
       s = await open();
       try {
         expect((await s.engine.workflows.list()).map((w) => w.name)).toEqual(['kept']);
+        // The record the restore took back is not read as tampering: the chain says it was restored.
+        expect(await s.exec.audit.verify()).toMatchObject({ ok: true, database: { records: 2 } });
+        const ops = [];
+        for await (const r of s.exec.audit.records()) ops.push(r.operation);
+        expect(ops).toEqual(['execute_command', 'chain.restored']);
       } finally {
         await s.close();
       }
@@ -296,5 +362,83 @@ describe('backups of the embedded database', () => {
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
+    // Two CLI processes and three database opens: slow on a loaded machine.
+  }, 90_000);
+});
+
+describe('a damaged embedded backup', () => {
+  let dataDir: string;
+  let s: Awaited<ReturnType<typeof createServices>>;
+  let good: Awaited<ReturnType<BackupService['create']>>;
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'warden-damaged-backup-'));
+    s = await createServices(
+      testConfig({ WARDEN_DATA_DIR: dataDir }),
+      createLogger({ level: 'silent' }),
+    );
+    await s.engine.createWorkflow({ ...webhookSetRespond('kept'), name: 'kept' });
+    good = await s.backups.create();
+    expect(statSync(good.path).mode & 0o777).toBe(0o600);
+    await s.close();
   });
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  // The sidecar is rewritten to match, as when a copy was cut short before it was checksummed.
+  const damage = (name: string, bytes: Buffer) => {
+    const path = join(s.backups.dir, name);
+    writeFileSync(path, bytes, { mode: 0o600 });
+    const sidecar = {
+      kind: 'pglite',
+      createdAt: new Date(Date.UTC(2021, 0, 1)).toISOString(),
+      bytes: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+    };
+    writeFileSync(`${path}.json`, JSON.stringify(sidecar), { mode: 0o600 });
+  };
+
+  it.each([
+    [
+      'truncated',
+      'warden-20210101T000000001Z.pglite.tar.gz',
+      () => readFileSync(good.path).subarray(0, 2000),
+    ],
+    [
+      'not a data directory',
+      'warden-20210101T000000002Z.pglite.tar.gz',
+      () => gzipSync(Buffer.alloc(4096, 7)),
+    ],
+  ])(
+    'a %s archive gives a clear error, changes nothing and leaves no restoring directory',
+    async (_what, name, bytes) => {
+      damage(name, bytes());
+      const restorer = new BackupService(undefined, {
+        settings: s.config.backup,
+        database: s.config.database,
+      });
+      const err = await restorer.restore(name).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toMatchObject({
+        code: 'backup_damaged',
+        message: expect.stringMatching(
+          new RegExp(`^backup ${name.replace(/\./g, '\\.')} is damaged: `),
+        ),
+      });
+      expect((err as Error).message).not.toMatch(/\n\s+at /);
+      expect(readdirSync(dataDir).filter((n) => n.startsWith('pglite.restoring-'))).toEqual([]);
+      expect(readdirSync(dataDir).filter((n) => n.startsWith('pglite.before-restore-'))).toEqual(
+        [],
+      );
+      const again = await createServices(
+        testConfig({ WARDEN_DATA_DIR: dataDir }),
+        createLogger({ level: 'silent' }),
+      );
+      try {
+        expect((await again.engine.workflows.list()).map((w) => w.name)).toEqual(['kept']);
+      } finally {
+        await again.close();
+      }
+    },
+  );
 });

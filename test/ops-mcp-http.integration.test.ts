@@ -4,6 +4,7 @@
 import { request } from 'node:http';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -185,6 +186,100 @@ describe('ops MCP server over Streamable HTTP', () => {
     } finally {
       await a.close();
       await b.close();
+    }
+  });
+});
+
+async function initialize(url: string): Promise<{ status: number; body: string; sid?: string }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      authorization: `Bearer ${token}`,
+    },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: {
+        protocolVersion: '2025-06-18',
+        capabilities: {},
+        clientInfo: { name: 'raw', version: '1' },
+      },
+    }),
+  });
+  return {
+    status: res.status,
+    body: await res.text(),
+    sid: res.headers.get('mcp-session-id') ?? undefined,
+  };
+}
+
+describe('MCP HTTP sessions are bounded', () => {
+  let http: McpHttpServer;
+  let clock = 1_000_000;
+  let created = 0;
+  let closed = 0;
+  beforeAll(async () => {
+    http = await serveMcpHttp({
+      port: 0,
+      token,
+      logger: createLogger({ level: 'silent' }),
+      maxSessions: 5,
+      idleTimeoutMs: 60_000,
+      now: () => clock,
+      createServer: () => {
+        created++;
+        const server = new McpServer({ name: 'bounded', version: '1' });
+        server.server.onclose = () => {
+          closed++;
+        };
+        return server;
+      },
+    });
+  });
+  afterAll(() => http?.close());
+
+  it('refuses sessions past the cap with 503 and a JSON-RPC error, and frees idle ones', async () => {
+    const results = [];
+    for (let i = 0; i < 12; i++) results.push(await initialize(http.url));
+    expect(results.filter((r) => r.status === 200)).toHaveLength(5);
+    const refused = results.filter((r) => r.status === 503);
+    expect(refused).toHaveLength(7);
+    expect(JSON.parse(refused[0]!.body)).toMatchObject({
+      jsonrpc: '2.0',
+      error: { code: -32000, message: expect.stringContaining('Too many MCP sessions') },
+    });
+    // A refused initialize never built a server.
+    expect(created).toBe(5);
+    expect(http.sessionCount()).toBe(5);
+
+    clock += 60_001;
+    expect(await http.sweepIdle()).toBe(5);
+    expect(http.sessionCount()).toBe(0);
+    expect(closed).toBe(5);
+    expect((await initialize(http.url)).status).toBe(200);
+  });
+
+  it('a full server makes room by closing sessions past their idle time, never a busy one', async () => {
+    await http.sweepIdle();
+    clock += 120_000;
+    await http.sweepIdle();
+    const client = await connect(http.url);
+    try {
+      for (let i = 0; i < 4; i++) expect((await initialize(http.url)).status).toBe(200);
+      expect((await initialize(http.url)).status).toBe(503);
+      // The raw sessions go idle; the client keeps working.
+      clock += 40_000;
+      await client.ping();
+      clock += 40_000;
+      // The idle ones are closed to make room for a new one; the client's session survives.
+      expect((await initialize(http.url)).status).toBe(200);
+      expect(http.sessionCount()).toBe(2);
+      await client.ping();
+    } finally {
+      await client.close();
     }
   });
 });

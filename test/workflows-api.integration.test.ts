@@ -3,11 +3,13 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { createLogger } from '../src/log.ts';
 import { buildServer } from '../src/server/server.ts';
 import { testEncryptionKey } from './helpers/processes.ts';
 import type { TestServices } from './helpers/services.ts';
@@ -184,6 +186,68 @@ describe('workflows and executions API', () => {
     );
   });
 
+  it('says at activation and in its views that a webhook without auth lets anyone start the workflow', async () => {
+    const hook = (name: string, parameters: Record<string, unknown>) => ({
+      name,
+      nodes: [{ id: '1', name: 'Hook', type: 'webhook', parameters }],
+      connections: {},
+    });
+    const open = (await s.engine.createWorkflow(hook('open hook', { path: 'open/hook' }))).id;
+    // The same services behind a server whose log is read back.
+    let logged = '';
+    const destination = new Writable({
+      write(chunk, _enc, done) {
+        logged += String(chunk);
+        done();
+      },
+    });
+    const watched = await buildServer({
+      ...s,
+      logger: createLogger({ level: 'warn', destination }),
+    });
+    const activated = await watched
+      .inject({ method: 'POST', url: `/api/v1/workflows/${open}/activate`, headers: operator })
+      .finally(() => watched.close());
+    expect(activated.statusCode).toBe(200);
+    expect(logged).toMatch(/"event":"workflow\.webhook_unauthenticated"/);
+    expect(logged).toContain(`workflow ${open} activated with a webhook anyone may call`);
+    expect(activated.json()).toMatchObject({
+      active: true,
+      webhooks: [{ node: 'Hook', method: 'POST', path: 'open/hook', auth: 'none' }],
+      warnings: [
+        expect.stringMatching(/"Hook" \(POST \/webhook\/open\/hook\) has no authentication/),
+      ],
+    });
+    const viewed = await app.inject({ url: `/api/v1/workflows/${open}`, headers: viewer });
+    expect(viewed.json()).toMatchObject({
+      webhooks: [{ auth: 'none' }],
+      warnings: [expect.any(String)],
+    });
+
+    await s.credentials.set('api-hook-token', 'token', 'a-token-value');
+    const guarded = (
+      await s.engine.createWorkflow(
+        hook('guarded hook', {
+          path: 'guarded/hook',
+          auth: 'headerToken',
+          credential: 'api-hook-token',
+        }),
+      )
+    ).id;
+    const quiet = await app.inject({
+      method: 'POST',
+      url: `/api/v1/workflows/${guarded}/activate`,
+      headers: operator,
+    });
+    expect(quiet.json()).toMatchObject({ webhooks: [{ auth: 'headerToken' }], warnings: [] });
+    for (const id of [open, guarded])
+      await app.inject({
+        method: 'POST',
+        url: `/api/v1/workflows/${id}/deactivate`,
+        headers: operator,
+      });
+  });
+
   it('lists node types with their parameter schemas and side effects', async () => {
     const res = await app.inject({ url: '/api/v1/node-types', headers: viewer });
     const types = (
@@ -247,6 +311,38 @@ describe('warden workflows import/export/list', () => {
       );
       expect(failed).toMatchObject({ code: 2 });
       expect((failed as { stderr: string }).stderr).toMatch(/nodes: must be a non-empty array/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await s.dispose();
+    }
+  });
+
+  it('`warden workflows activate` warns on stderr about a webhook anyone may call', async () => {
+    const s = await makeTestServices('postgres');
+    const dir = mkdtempSync(join(tmpdir(), 'warden-cli-'));
+    try {
+      const hook = await s.engine.createWorkflow({
+        name: 'cli hook',
+        nodes: [{ id: '1', name: 'Hook', type: 'webhook', parameters: { path: 'cli/hook' } }],
+        connections: {},
+      });
+      const activated = await promisify(execFile)(
+        process.execPath,
+        ['bin/warden.js', 'workflows', 'activate', String(hook.id)],
+        {
+          env: {
+            ...process.env,
+            DATABASE_URL: s.config.database.url,
+            WARDEN_DATA_DIR: dir,
+            WARDEN_ENCRYPTION_KEY: testEncryptionKey,
+            LOG_LEVEL: 'warn',
+          },
+        },
+      );
+      expect(activated.stdout).toMatch(/is active/);
+      expect(activated.stderr).toMatch(
+        /warning: webhook "Hook" \(POST \/webhook\/cli\/hook\) has no authentication/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
       await s.dispose();

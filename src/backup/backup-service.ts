@@ -7,15 +7,29 @@
 // names the database the backup is of, so the schedule and `doctor` judge
 // only backups of the database in use (after a move from the embedded
 // database to PostgreSQL, the old tarballs do not count as a recent backup).
-// Programs run without
-// a shell, and the password reaches pg_dump through its environment, never
-// its command line.
+// Backups hold password hashes, credential ciphertexts and the audit log:
+// files are 0600 in a 0700 directory. An embedded archive that does not
+// unpack is "damaged", cleanly, and leaves no half-unpacked directory.
+// Programs run without a shell, and the password reaches pg_dump through its
+// environment, never its command line.
 import type { SpawnOptions } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  mkdir,
+  open as openFile,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
 
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
@@ -25,6 +39,7 @@ import { acquireDataLock } from '../db/data-lock.ts';
 import type { Db } from '../db/db.ts';
 import type { PgliteDb } from '../db/pglite-db.ts';
 import { UserError } from '../errors.ts';
+import { auditPendingFile, writePendingReanchor } from '../exec/audit-anchor.ts';
 import type { Logger } from '../log.ts';
 
 export type BackupKind = 'pg_dump' | 'pglite';
@@ -91,6 +106,12 @@ async function sha256Of(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
+const gunzipAsync = promisify(gunzip);
+
+/** The message of whatever went wrong, on one line, without a stack. */
+const reason = (err: unknown) =>
+  (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 300);
+
 const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace('.', '');
 
 export class BackupService {
@@ -141,13 +162,21 @@ export class BackupService {
   /** Takes a backup now. */
   async create(progress: Progress = () => {}): Promise<BackupInfo> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    // mkdir's mode applies only when it creates the directory; an older one is tightened.
+    await chmod(this.dir, 0o700);
     const createdAt = this.now();
     const file = `warden-${stamp(createdAt)}${extension[this.kind]}`;
     const path = join(this.dir, file);
     const partial = `${path}.partial`;
     try {
-      if (this.kind === 'pg_dump') await this.pgDump(partial, progress);
-      else {
+      if (this.kind === 'pg_dump') {
+        // pg_dump creates its file with the umask (0644 as a rule); it is made 0600 first
+        // and pg_dump writes into it, so no other user can read it at any moment.
+        await (await openFile(partial, 'w', 0o600)).close();
+        await chmod(partial, 0o600);
+        await this.pgDump(partial, progress);
+        await chmod(partial, 0o600);
+      } else {
         progress('dumping the embedded database');
         const blob = await (this.open as PgliteDb).pg.dumpDataDir('gzip');
         await writeFile(partial, Buffer.from(await blob.arrayBuffer()), { mode: 0o600 });
@@ -163,6 +192,7 @@ export class BackupService {
         database: this.database,
       };
       await writeFile(`${path}.json`, `${JSON.stringify(sidecar, null, 2)}\n`, { mode: 0o600 });
+      await chmod(`${path}.json`, 0o600);
       await rename(partial, path);
       return { file, path, kind: this.kind, createdAt, bytes, sha256, database: this.database };
     } catch (err) {
@@ -337,15 +367,41 @@ export class BackupService {
       const incoming = join(root, `pglite.restoring-${Date.now()}`);
       const previous = join(root, `pglite.before-restore-${stamp(new Date())}`);
       progress('unpacking the backup');
-      const blob = new Blob([await readFile(backup.path)]);
-      const pg = await PGlite.create(incoming, { loadDataDir: blob, extensions: { vector } });
-      await pg.query('SELECT 1');
-      await pg.close();
+      const bytes = await readFile(backup.path);
+      const damaged = (why: string) =>
+        new UserError(
+          'backup_damaged',
+          `backup ${backup.file} is damaged: ${why}; nothing was changed. Restore another backup (see \`warden backup list\`)`,
+        );
+      // A truncated or corrupt archive is found here, before PGlite sees it.
+      await gunzipAsync(bytes).catch((err: unknown) => {
+        throw damaged(`it does not decompress (${reason(err)})`);
+      });
+      try {
+        const pg = await PGlite.create(incoming, {
+          loadDataDir: new Blob([bytes]),
+          extensions: { vector },
+        });
+        try {
+          await pg.query('SELECT 1');
+        } finally {
+          await pg.close().catch(() => {});
+        }
+      } catch (err) {
+        await rm(incoming, { recursive: true, force: true });
+        throw damaged(`it does not open as a database (${reason(err)})`);
+      }
       progress('switching the data directory');
       await rename(target, previous).catch((err: NodeJS.ErrnoException) => {
         if (err.code !== 'ENOENT') throw err;
       });
       await rename(incoming, target);
+      // The audit chain now ends where the backup did; the next start records
+      // that as a chain.restored event instead of reading it as removed records.
+      writePendingReanchor(join(root, auditPendingFile), {
+        event: 'chain.restored',
+        details: { backup: backup.file, sha256: backup.sha256 },
+      });
       return { previous };
     } finally {
       lock.release();

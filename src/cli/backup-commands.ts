@@ -83,7 +83,25 @@ export function registerBackupCommands(program: Command): void {
           'restoring replaces everything in the current database with the backup; run again with --yes',
         );
       const b = await offline().restore(file, progress);
-      if (opts.json) return printJson({ restored: b });
+      // The audit chain now ends where the backup did: record that as an event,
+      // so verify reads it as a restore and not as removed records. (An embedded
+      // restore leaves it for the next start, which opens the database anyway.)
+      let anchored: number | undefined;
+      if (b.kind === 'pg_dump') {
+        progress('recording the restore in the audit chain');
+        anchored = await withServices((s) =>
+          s.exec.audit.reanchor('chain.restored', { backup: b.file, sha256: b.sha256 }),
+        ).then(
+          (r) => r.record.seq,
+          (err: unknown) => {
+            progress(
+              `could not record the restore in the audit chain (${err instanceof Error ? err.message : String(err)}); run \`warden audit anchor --event restored\``,
+            );
+            return undefined;
+          },
+        );
+      }
+      if (opts.json) return printJson({ restored: b, auditSeq: anchored ?? null });
       printLine(`restored ${describe(b)}`);
     });
 }

@@ -9,6 +9,7 @@ import { checkRoleModels } from '../llm/model-check.ts';
 import { rawFor } from '../memory/calibration.ts';
 import { cliConfig, cliLogger } from './context.ts';
 import { printJson, printLine } from './output.ts';
+import { maskDeep } from '../config/mask.ts';
 
 export type Finding = {
   check: string;
@@ -97,7 +98,8 @@ export async function diagnose(s: Services): Promise<Finding[]> {
     findings.push({ check: 'incident memory', status: 'fail', detail: errorMessage(err) });
   }
   findings.push(await backupFinding(s));
-  return findings;
+  // Findings quote servers (OLLAMA_URL, DATABASE_URL in errors): never their credentials.
+  return maskDeep(findings);
 }
 
 const hoursAgo = (d: Date) => `${((Date.now() - d.getTime()) / 3_600_000).toFixed(1)} h ago`;

@@ -41,6 +41,31 @@ export function registerExecCommands(program: Command): void {
       if (!result.ok) throw new UserError('audit_broken', 'the audit chain is broken');
     });
 
+  audit
+    .command('anchor')
+    .description(
+      'record a legitimate break in the chain (a restore, a move to another database) and re-anchor it there',
+    )
+    .requiredOption('--event <event>', "'restored' or 'migrated'")
+    .option('--note <text>', 'why, in a few words')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: JsonFlag & { event: string; note?: string }) => {
+      if (opts.event !== 'restored' && opts.event !== 'migrated')
+        throw new UserError(
+          'invalid_event',
+          `--event takes 'restored' or 'migrated'; got "${opts.event}"`,
+        );
+      const event = opts.event === 'restored' ? 'chain.restored' : 'chain.migrated';
+      const r = await withServices((s) =>
+        s.exec.audit.reanchor(event, opts.note ? { note: opts.note } : {}),
+      );
+      if (opts.json) printJson(r);
+      else
+        printLine(
+          `recorded ${event} as record ${r.record.seq}${r.previousFile ? `; the old file is kept as ${r.previousFile}` : ''}`,
+        );
+    });
+
   const actions = program.command('actions').description('the action catalogue');
   actions
     .command('list')

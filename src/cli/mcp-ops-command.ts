@@ -29,7 +29,23 @@ type OpsFlags = {
   cwd?: string;
   port?: string;
   host?: string;
+  maxSessions?: string;
+  idleTimeout?: string;
 };
+
+const mapSeconds = (s: number | undefined) => (s === undefined ? undefined : s * 1000);
+
+/** A whole number of at least `min` from a flag, or undefined when the flag is absent. */
+function countFlag(value: string | undefined, flag: string, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min)
+    throw new UserError(
+      'invalid_flag',
+      `${flag} takes a whole number of at least ${min}; got "${value}"`,
+    );
+  return n;
+}
 
 const keyLine =
   /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(?:256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) ([A-Za-z0-9+/]+={0,3})(?: ([\x20-\x7e]*))?$/;
@@ -119,6 +135,8 @@ async function runOps(flags: OpsFlags): Promise<void> {
     allowedOrigins: config.mcp.allowedOrigins,
     createServer: () => createOpsServer({ ...base, via: 'http' }),
     logger,
+    maxSessions: countFlag(flags.maxSessions, '--max-sessions', 1),
+    idleTimeoutMs: mapSeconds(countFlag(flags.idleTimeout, '--idle-timeout', 1)),
   });
   process.stderr.write(`warden ops MCP server on ${http.url}\n`);
   const stop = () => void http.close().finally(() => shutdown(0));
@@ -141,6 +159,11 @@ export function registerMcpOpsCommand(program: Command): void {
     )
     .option('--port <port>', 'HTTP port (WARDEN_MCP_PORT)')
     .option('--host <host>', 'HTTP listen address (WARDEN_MCP_HOST)')
+    .option('--max-sessions <n>', 'HTTP sessions open at once; more get 503 (default 32)')
+    .option(
+      '--idle-timeout <seconds>',
+      'close an HTTP session after this long without a request (default 600)',
+    )
     .option(
       '--authorized-keys-line <file>',
       'print an authorized_keys line restricting this public key to the ops server',

@@ -6,6 +6,8 @@ import type { Command } from 'commander';
 
 import type { ExecutionStatus } from '../engine/execution-store.ts';
 import { executionStatuses } from '../engine/execution-store.ts';
+import { webhookWarnings } from '../engine/webhook-exposure.ts';
+import type { WorkflowDefinition } from '../engine/workflow-model.ts';
 import { UserError } from '../errors.ts';
 import { withServices } from './context.ts';
 import { printJson, printLine, printRows } from './output.ts';
@@ -33,6 +35,11 @@ function readJson(file: string): unknown {
   }
 }
 
+/** Webhooks anyone may call are a choice made in sight: said on stderr, never silently. */
+function warnUnauthenticated(def: WorkflowDefinition): void {
+  for (const w of webhookWarnings(def)) process.stderr.write(`warning: ${w}\n`);
+}
+
 export function registerWorkflowCommands(program: Command): void {
   const wf = program.command('workflows').description('manage workflows');
   wf.command('import <file>')
@@ -58,6 +65,7 @@ export function registerWorkflowCommands(program: Command): void {
         }
         return out;
       });
+      for (const w of saved) if (w.active) warnUnauthenticated(w.definition);
       if (opts.json) printJson(saved);
       else
         for (const w of saved)
@@ -103,6 +111,7 @@ export function registerWorkflowCommands(program: Command): void {
         printLine(
           `workflow ${w.id} is ${w.active ? `active (version ${w.activeVersion})` : 'inactive'}`,
         );
+        if (w.active) warnUnauthenticated(w.definition);
       });
   }
 

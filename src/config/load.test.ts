@@ -69,6 +69,26 @@ describe('loadConfig', () => {
     expect(text).not.toContain('pw@h');
     expect(rows.find((r) => r.env === 'DATABASE_URL')?.value).toBe('********');
   });
+
+  it('config print masks credentials inside every URL-valued setting', () => {
+    const rows = describeConfig(
+      loadConfig({
+        env: {
+          OLLAMA_URL: 'http://llmuser:llmpass@ollama.lan:11434',
+          QDRANT_URL: 'https://qd:qdpass@qdrant.lan:6333',
+          WARDEN_NOTIFY_WEBHOOK_URL: 'https://hooks.example/n?token=hooktoken&x=1',
+          TELEGRAM_API_URL: 'https://tg.example/bot12345:tgsecret',
+          REDIS_URL: 'redis://:redispass@cache:6379',
+        },
+        cwd: emptyDir(),
+      }),
+    );
+    const text = JSON.stringify(rows);
+    for (const secret of ['llmpass', 'llmuser', 'qdpass', 'hooktoken', 'tgsecret', 'redispass'])
+      expect(text).not.toContain(secret);
+    // Which server is meant stays readable.
+    expect(rows.find((r) => r.env === 'OLLAMA_URL')?.value).toBe('http://***@ollama.lan:11434/');
+  });
 });
 
 describe('README configuration table', () => {

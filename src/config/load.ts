@@ -8,6 +8,7 @@ import { parse as parseYaml } from 'yaml';
 
 import { UserError } from '../errors.ts';
 import { domains } from './domains.ts';
+import { maskDeep } from './mask.ts';
 import type { Domain, DomainValues, Setting } from './setting.ts';
 
 /** The validated configuration: one object per domain, keyed by the domain's name. */
@@ -124,7 +125,8 @@ export function describeConfig(config: Config) {
       return {
         key: `${d.name}.${key}`,
         env: s.env,
-        value: s.secret && value !== undefined ? '********' : value,
+        // URL-valued settings carry credentials too (userinfo, ?token=, /bot<token>/).
+        value: s.secret && value !== undefined ? '********' : maskDeep(value),
         default: s.default,
       };
     }),

@@ -5,7 +5,9 @@ import { join, resolve } from 'node:path';
 
 import type { Config } from '../config/load.ts';
 import type { Db } from '../db/db.ts';
+import { loadEncryptionKey } from '../secrets/encryption-key.ts';
 import { ActionCatalogue, loadActionsFile } from './action-catalogue.ts';
+import { auditPendingFile, deriveAuditKey } from './audit-anchor.ts';
 import { AuditLog } from './audit-log.ts';
 import { CommandPolicy } from './command-policy.ts';
 import { defaultCatalogueFor } from './default-catalogue.ts';
@@ -56,9 +58,20 @@ export async function buildExec(
     await catalogue.sync('default', defaultCatalogueFor({ supervisorConfig: e.supervisorConfig }));
     await catalogue.sync('file', e.actionsFile ? loadActionsFile(e.actionsFile) : []);
   }
+  // The MAC key comes from the secrets key (never stored in the database), so
+  // every process that shares WARDEN_ENCRYPTION_KEY agrees on it; checkpoints
+  // sit beside it in the data directory.
+  const secretsKey = loadEncryptionKey({
+    key: config.security.encryptionKey,
+    dataDir: config.database.dataDir,
+  });
   const audit = new AuditLog(db, {
     file: resolve(e.auditFile ?? join(config.database.dataDir, 'audit.jsonl')),
+    macKey: deriveAuditKey(secretsKey),
+    checkpointFile: resolve(config.database.dataDir, 'audit.checkpoints'),
+    pendingFile: resolve(config.database.dataDir, auditPendingFile),
   });
+  await audit.reanchorIfPending();
   const docker = new DockerEngine({ socketPath: e.dockerSocket });
   const executor = new Executor({ policy, runner, catalogue, audit, docker });
   return { executor, audit, catalogue, policy, runner, docker };

@@ -1,10 +1,14 @@
 // Errors from a model server are rebuilt here, in one place, from the HTTP
 // status and the server's own error text. Each says whether a retry can help.
+import { maskUrl, maskUrlsInText } from '../config/mask.ts';
 import { OperationalError, UserError } from '../errors.ts';
 
 type WardenError = UserError | OperationalError;
 
 export type LlmErrorContext = { url: string; model?: string };
+
+/** The server as errors quote it: credentials in its URL masked. */
+const where = (ctx: LlmErrorContext): LlmErrorContext => ({ ...ctx, url: maskUrl(ctx.url) });
 
 /** Whether the gateway may retry after this error (connection lost, 503, 429). */
 export function isRetryable(err: unknown): boolean {
@@ -25,8 +29,9 @@ export function errorText(body: unknown): string {
 }
 
 /** Rebuilds a failed HTTP answer as a Warden error; keeps the server's status and words. */
-export function fromHttpError(status: number, body: unknown, ctx: LlmErrorContext): WardenError {
-  const text = errorText(body).slice(0, 500);
+export function fromHttpError(status: number, body: unknown, raw: LlmErrorContext): WardenError {
+  const ctx = where(raw);
+  const text = maskUrlsInText(errorText(body).slice(0, 500));
   const details = { status, server: ctx.url, model: ctx.model, serverMessage: text };
   if (status === 404 && /not found/i.test(text) && ctx.model) {
     return new UserError(
@@ -66,9 +71,13 @@ export function fromHttpError(status: number, body: unknown, ctx: LlmErrorContex
 }
 
 /** A request that never got an HTTP answer: refused, reset, DNS. */
-export function fromNetworkError(err: unknown, ctx: LlmErrorContext): WardenError {
+export function fromNetworkError(err: unknown, raw: LlmErrorContext): WardenError {
+  const ctx = where(raw);
   const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
-  const why = cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
+  // The runtime's own message may quote the URL it was given, credentials and all.
+  const why = maskUrlsInText(
+    cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err)),
+  );
   return new OperationalError(
     'llm_unavailable',
     `The model server at ${ctx.url} is unreachable (${why}); is Ollama running? (OLLAMA_URL)`,
@@ -76,7 +85,8 @@ export function fromNetworkError(err: unknown, ctx: LlmErrorContext): WardenErro
   );
 }
 
-export function malformedAnswer(ctx: LlmErrorContext, why: string): WardenError {
+export function malformedAnswer(raw: LlmErrorContext, why: string): WardenError {
+  const ctx = where(raw);
   return new OperationalError(
     'llm_bad_answer',
     `The model server at ${ctx.url} sent an answer Warden cannot read: ${why}`,

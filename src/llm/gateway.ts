@@ -3,6 +3,7 @@
 // retries with backoff on connection errors and 503, a per-model queue, a
 // circuit breaker, and metrics. It is itself an LlmProvider, so structured
 // output and consensus work the same over it or over a bare adapter.
+import { maskUrl } from '../config/mask.ts';
 import { isOperationalError, isUserError, OperationalError } from '../errors.ts';
 import type { CircuitSnapshot } from './circuit-breaker.ts';
 import { CircuitBreaker } from './circuit-breaker.ts';
@@ -100,8 +101,9 @@ export class LlmGateway implements LlmProvider {
     this.breaker = options.breaker ?? new CircuitBreaker();
   }
 
+  /** The server's URL as it may be shown: credentials masked. */
   get url(): string {
-    return this.provider.url;
+    return maskUrl(this.provider.url);
   }
 
   modelFor(ref: ModelRef | ModelRole): string {

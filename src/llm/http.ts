@@ -14,8 +14,17 @@ export class HttpClient {
   private readonly headers: Record<string, string>;
 
   constructor(options: HttpClientOptions) {
-    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
-    this.headers = options.headers ?? {};
+    // fetch refuses a URL with user:password in it; a server behind basic auth
+    // gets the credentials as a header instead, and they stay out of every message.
+    const base = new URL(options.baseUrl);
+    const basic =
+      base.username || base.password
+        ? `Basic ${Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64')}`
+        : undefined;
+    base.username = '';
+    base.password = '';
+    this.baseUrl = (basic ? base.toString() : options.baseUrl).replace(/\/+$/, '');
+    this.headers = { ...(basic ? { authorization: basic } : {}), ...options.headers };
   }
 
   /** Sends a request and returns the response when it is 2xx; throws a mapped error otherwise. */

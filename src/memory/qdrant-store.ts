@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 
 import { QdrantClient } from '@qdrant/js-client-rest';
 
+import { maskUrl } from '../config/mask.ts';
 import { OperationalError } from '../errors.ts';
 import type {
   CollectionInfo,
@@ -68,7 +69,7 @@ export class QdrantStore implements VectorStore {
       if (e.status === undefined || e.status >= 500)
         throw new OperationalError(
           'qdrant_unavailable',
-          `Qdrant at ${this.url} failed to ${what}: ${e.cause?.code ?? e.message ?? String(err)} (QDRANT_URL)`,
+          `Qdrant at ${maskUrl(this.url)} failed to ${what}: ${e.cause?.code ?? e.message ?? String(err)} (QDRANT_URL)`,
           { cause: err },
         );
       throw err;

@@ -1,6 +1,7 @@
 // The Notifier port: one message to one channel. Adapters: webhook,
 // Telegram, email (SMTP) and Slack. Deduplication and fan-out live in
 // NotificationService, not in the adapters.
+import { maskUrlsInText } from '../config/mask.ts';
 import { OperationalError } from '../errors.ts';
 
 export type NotificationKind = 'approval_needed' | 'escalated' | 'resolved' | 'info';
@@ -58,7 +59,8 @@ export async function postJson(
   } catch (err) {
     throw new OperationalError(
       'notify_failed',
-      `${channel}: could not reach ${new URL(url).origin}: ${(err as Error).message}`,
+      // The runtime's message may quote the whole URL, a bot token or webhook secret with it.
+      `${channel}: could not reach ${new URL(url).origin}: ${maskUrlsInText((err as Error).message)}`,
       {
         cause: err,
       },

@@ -2,6 +2,7 @@
 // 503, bugs to 500. Every answer carries a stable code and the request id.
 import type { FastifyError, FastifyInstance } from 'fastify';
 
+import { maskDeep, maskUrlsInText } from '../config/mask.ts';
 import { OperationalError, UserError } from '../errors.ts';
 
 export type ErrorBody = {
@@ -15,13 +16,21 @@ export function registerErrorHandler(app: FastifyInstance): void {
       request.log.info({ code: err.code }, err.message);
       if (err.status === 429 && err.details?.retryAfter)
         reply.header('retry-after', String(err.details.retryAfter));
-      return reply
-        .status(err.status)
-        .send({ error: { code: err.code, message: err.message, requestId, details: err.details } });
+      return reply.status(err.status).send({
+        error: {
+          code: err.code,
+          message: maskUrlsInText(err.message),
+          requestId,
+          details: maskDeep(err.details),
+        },
+      });
     }
     if (err instanceof OperationalError) {
       request.log.warn({ code: err.code, err }, err.message);
-      return reply.status(503).send({ error: { code: err.code, message: err.message, requestId } });
+      // A dependency's error may quote its URL; the answer never carries the credentials in it.
+      return reply
+        .status(503)
+        .send({ error: { code: err.code, message: maskUrlsInText(err.message), requestId } });
     }
     const fe = err as FastifyError;
     // Fastify's own client errors: schema validation, body too large, bad JSON.

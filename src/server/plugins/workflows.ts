@@ -4,6 +4,8 @@ import type { FastifyInstance } from 'fastify';
 
 import type { Services } from '../../app.ts';
 import { describeNodeType } from '../../engine/node-types.ts';
+import { webhookExposures, webhookWarnings } from '../../engine/webhook-exposure.ts';
+import type { Workflow } from '../../engine/workflow-store.ts';
 import { idParams } from '../schemas.ts';
 
 const workflowSummary = {
@@ -24,8 +26,31 @@ const workflowSchema = {
   properties: {
     ...workflowSummary.properties,
     definition: { type: 'object', additionalProperties: true },
+    // Each webhook trigger and its authentication; auth 'none' is flagged in warnings.
+    webhooks: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          node: { type: 'string' },
+          method: { type: 'string' },
+          path: { type: 'string' },
+          auth: { type: 'string', enum: ['none', 'headerToken', 'hmac'] },
+        },
+      },
+    },
+    warnings: { type: 'array', items: { type: 'string' } },
   },
 } as const;
+
+/** A workflow as the API shows it: with its webhooks, and a warning for each that anyone may call. */
+function view(wf: Workflow) {
+  return {
+    ...wf,
+    webhooks: webhookExposures(wf.definition),
+    warnings: webhookWarnings(wf.definition),
+  };
+}
 
 export const workflowBody = {
   type: 'object',
@@ -83,19 +108,20 @@ export default async function workflowsPlugin(app: FastifyInstance, opts: { serv
   app.post<{ Body: unknown }>(
     '/api/v1/workflows',
     { schema: { body: workflowBody, response: { 201: workflowSchema } } },
-    async (request, reply) => reply.status(201).send(await engine.createWorkflow(request.body)),
+    async (request, reply) =>
+      reply.status(201).send(view(await engine.createWorkflow(request.body))),
   );
 
   app.get<Id>(
     '/api/v1/workflows/:id',
     { schema: { params: idParams, response: { 200: workflowSchema } } },
-    async (request) => engine.workflows.get(request.params.id),
+    async (request) => view(await engine.workflows.get(request.params.id)),
   );
 
   app.put<Id & { Body: unknown }>(
     '/api/v1/workflows/:id',
     { schema: { params: idParams, body: workflowBody, response: { 200: workflowSchema } } },
-    async (request) => engine.updateWorkflow(request.params.id, request.body),
+    async (request) => view(await engine.updateWorkflow(request.params.id, request.body)),
   );
 
   app.delete<Id>(
@@ -111,7 +137,15 @@ export default async function workflowsPlugin(app: FastifyInstance, opts: { serv
     app.post<Id>(
       `/api/v1/workflows/:id/${action}`,
       { schema: { params: idParams, response: { 200: workflowSchema } } },
-      async (request) => engine.setActive(request.params.id, action === 'activate'),
+      async (request) => {
+        const wf = view(await engine.setActive(request.params.id, action === 'activate'));
+        if (wf.active && wf.warnings.length > 0)
+          request.log.warn(
+            { event: 'workflow.webhook_unauthenticated', workflowId: wf.id, warnings: wf.warnings },
+            `workflow ${wf.id} activated with a webhook anyone may call`,
+          );
+        return wf;
+      },
     );
   }
 
