@@ -14,6 +14,7 @@ import { diagnose } from '../src/cli/doctor.ts';
 import { BackupService, libpqEnv } from '../src/backup/backup-service.ts';
 import { createLogger } from '../src/log.ts';
 import { runWarden } from './helpers/cli.ts';
+import { describeUnless, missingPrograms, programs } from './helpers/programs.ts';
 import type { TestServices } from './helpers/services.ts';
 import { makeTestServices, testConfig } from './helpers/services.ts';
 import { webhookSetRespond } from './helpers/workflows.ts';
@@ -21,7 +22,10 @@ import { webhookSetRespond } from './helpers/workflows.ts';
 const workflowNames = async (s: TestServices) =>
   (await s.engine.workflows.list()).map((w) => w.name).sort();
 
-describe('backups of PostgreSQL', () => {
+// pg_dump and pg_restore come from postgresql-client; without them these skip.
+const needsPgTools = missingPrograms([programs.pgDump, programs.pgRestore]);
+
+describeUnless(needsPgTools, 'backups of PostgreSQL', () => {
   let s: TestServices;
   let dir: string;
   beforeAll(async () => {
@@ -120,7 +124,7 @@ describe('backups of PostgreSQL', () => {
   });
 });
 
-describe('rotation and the schedule', () => {
+describeUnless(needsPgTools, 'rotation and the schedule', () => {
   let s: TestServices;
   let dir: string;
   beforeAll(async () => {
@@ -164,7 +168,7 @@ describe('rotation and the schedule', () => {
   });
 });
 
-describe('the schedule', () => {
+describeUnless(needsPgTools, 'the schedule', () => {
   it('takes the first backup after its delay, not at start, and stop waits for one under way', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'warden-schedule-'));
     const s = await makeTestServices('postgres', { WARDEN_BACKUP_DIR: dir });
