@@ -13,7 +13,9 @@ import { UserError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { createLogger } from '../log.ts';
 import healthPlugin from '../server/plugins/health.ts';
+import { notifiersFromConfig } from '../notify/notifiers-from-config.ts';
 import { buildServer } from '../server/server.ts';
+import { loopbackUrl, newControlToken, removeControlFile, writeControlFile } from './api-client.ts';
 import { cliConfig } from './context.ts';
 
 export type StartOptions = { port?: string; host?: string; role?: string };
@@ -77,9 +79,10 @@ export async function startCommand(options: StartOptions): Promise<void> {
     );
   const logger = createLogger({ level: config.log.level });
   const services = await createServices(config, logger);
+  const controlToken = newControlToken();
   let app;
   try {
-    app = await buildServer(services);
+    app = await buildServer(services, { controlToken });
     await app.listen({ host: config.server.host, port: config.server.port });
     if (role === 'all') await services.engine.startWorker(config.engine.concurrency);
     services.engine.startScheduler();
@@ -88,6 +91,12 @@ export async function startCommand(options: StartOptions): Promise<void> {
     if (config.backup.enabled) services.backups.startSchedule();
     if (config.heal.enabled) await installAutoHeal(services.engine);
     startHousekeeping(services, logger);
+    // The CLI on this machine finds this process through the control file.
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.server.port;
+    const url = loopbackUrl(config.server.host, port);
+    writeControlFile(config, { url, token: controlToken, pid: process.pid });
+    process.once('exit', () => removeControlFile(config, controlToken));
   } catch (err) {
     await app?.close().catch(() => {});
     await services.close();
@@ -99,6 +108,10 @@ export async function startCommand(options: StartOptions): Promise<void> {
     'Warden is running',
   );
 
+  if (notifiersFromConfig(config.notify).length === 0)
+    logger.warn(
+      'no notification channel is configured: escalations and approvals needed reach nobody (set WARDEN_NOTIFY_WEBHOOK_URL, TELEGRAM_BOT_TOKEN, SLACK_WEBHOOK_URL or SMTP_URL; see `warden doctor`)',
+    );
   const token = await services.users.issueSetupToken();
   if (token) {
     process.stderr.write(
