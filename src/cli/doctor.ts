@@ -53,7 +53,7 @@ export async function diagnose(s: Services): Promise<Finding[]> {
         status: 'warn',
         detail:
           'PostgreSQL has no pgvector: incident memory scans vectors exactly (fine for thousands of incidents)',
-        fix: 'install pgvector on the server and run `CREATE EXTENSION vector;` (see README, "Incident memory")',
+        fix: 'install pgvector on the server and run `CREATE EXTENSION vector;` (see docs/models-and-memory.md)',
       });
   } catch (err) {
     findings.push({ check: 'incident memory', status: 'fail', detail: errorMessage(err) });
