@@ -80,6 +80,24 @@ async function settle<T>(fn: () => Promise<T>): Promise<T | { error: string }> {
   }
 }
 
+/**
+ * What `systemctl list-units --failed` said. An empty list is an all-clear
+ * only when systemctl itself succeeded: when it fails (no systemd, no bus)
+ * the report says it could not tell, never "(none)".
+ */
+export function failedUnitsReport(
+  o: ExecOutcome | { error: string },
+): string | { unknown: string } | ExecOutcome | { error: string } {
+  if ('error' in o || o.status !== 'ran') return o;
+  if (o.exitCode !== 0 || o.timedOut) {
+    const why = (o.stderr.trim() || o.stdout.trim()).split('\n')[0] ?? '';
+    return {
+      unknown: `could not tell: systemctl ${o.timedOut ? 'timed out' : `exited ${o.exitCode}`}${why ? `: ${why}` : ''}`,
+    };
+  }
+  return o.stdout.trim() || '(none)';
+}
+
 export function createOpsServer(options: OpsServerOptions): McpServer {
   const { exec } = options;
   const server = new McpServer(
@@ -218,12 +236,7 @@ export function createOpsServer(options: OpsServerOptions): McpServer {
       const report = {
         ...systemResources(),
         services,
-        failedUnits:
-          'error' in failed
-            ? failed
-            : failed.status === 'ran'
-              ? failed.stdout.trim() || '(none)'
-              : failed,
+        failedUnits: failedUnitsReport(failed),
         containers,
         database,
         lastBackup: lastBackup(options.backupDir),
