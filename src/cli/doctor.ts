@@ -10,6 +10,7 @@ import type { Config } from '../config/load.ts';
 import { errorMessage } from '../errors.ts';
 import type { LlmGateway } from '../llm/gateway.ts';
 import { checkRoleModels } from '../llm/model-check.ts';
+import { rolesInUse } from '../llm/model-roles.ts';
 import { rawFor } from '../memory/calibration.ts';
 import { notifiersFromConfig } from '../notify/notifiers-from-config.ts';
 import { runningWarden } from './api-client.ts';
@@ -64,10 +65,13 @@ export async function diagnose(s: Services): Promise<Finding[]> {
 }
 
 /** The model server and the role models; needs no database. */
-export async function modelFindings(llm: LlmGateway, config: Config): Promise<Finding[]> {
+export async function modelFindings(
+  llm: LlmGateway,
+  config: Pick<Config, 'memory'>,
+): Promise<Finding[]> {
   const findings: Finding[] = [];
   const s = { llm, config };
-  const report = await checkRoleModels(s.llm);
+  const report = await checkRoleModels(s.llm, rolesInUse(s.config));
   if (!report.reachable) {
     findings.push({
       check: 'model server',
@@ -85,14 +89,15 @@ export async function modelFindings(llm: LlmGateway, config: Config): Promise<Fi
       detail: `${report.kind} ${report.version ?? ''} at ${report.url}`.replace('  ', ' '),
     });
     for (const r of report.roles) {
-      // The embedding model matters only when the Ollama embedder is chosen.
-      const needed = r.role !== 'embedding' || s.config.memory.embedder === 'ollama';
+      // A role nothing uses (the embedding model with the lexical embedder,
+      // vision) is not required.
+      const needed = r.inUse;
       findings.push({
         check: `model ${r.role}`,
         status: r.present ? 'ok' : needed ? 'fail' : 'warn',
         detail: r.present
           ? r.model
-          : `${r.model} is not on the server${needed ? '' : ' (not used: MEMORY_EMBEDDER=lexical)'}`,
+          : `${r.model} is not on the server${needed ? '' : r.role === 'embedding' ? ' (not used: MEMORY_EMBEDDER=lexical)' : ' (nothing uses this role yet)'}`,
         ...(r.present
           ? {}
           : {
