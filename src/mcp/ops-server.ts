@@ -98,6 +98,24 @@ export function failedUnitsReport(
   return o.stdout.trim() || '(none)';
 }
 
+/**
+ * Tool names of the stack Warden replaces, kept so configurations written
+ * for it keep working: each answers exactly as the tool it names (same
+ * catalogue action, same gate, same audit).
+ */
+export const legacyToolNames: Readonly<Record<string, string>> = {
+  list_containers: 'list_docker_containers',
+  container_logs: 'check_docker_logs',
+  restart_container: 'restart_docker_container',
+  system_resources: 'check_system_resources',
+  diagnose: 'diagnose_vps',
+};
+
+function legacyNames(name: string): string[] {
+  const old = legacyToolNames[name];
+  return old ? [name, old] : [name];
+}
+
 export function createOpsServer(options: OpsServerOptions): McpServer {
   const { exec } = options;
   const server = new McpServer(
@@ -128,130 +146,142 @@ export function createOpsServer(options: OpsServerOptions): McpServer {
     ),
   );
 
-  server.registerTool(
-    'list_containers',
-    {
-      title: 'List Docker containers',
-      description: 'Docker containers on this host, running or not (Docker Engine API).',
-      inputSchema: {},
-      annotations: readOnly,
-    },
-    guard(async (_args: Record<string, never>, signal) =>
-      outcome(await exec.executor.runAction('docker.list', {}, caller(), signal)),
-    ),
-  );
-
-  server.registerTool(
-    'container_logs',
-    {
-      title: 'Docker container logs',
-      description: 'The last log lines of a Docker container, stdout and stderr separately.',
-      inputSchema: {
-        container: z.string().max(128).describe('container name or id'),
-        lines: z
-          .number()
-          .int()
-          .min(1)
-          .max(1000)
-          .optional()
-          .describe('how many lines (default 100)'),
+  // Also under the name the original stack's operators configured (list_docker_containers).
+  for (const name of legacyNames('list_containers'))
+    server.registerTool(
+      name,
+      {
+        title: 'List Docker containers',
+        description: 'Docker containers on this host, running or not (Docker Engine API).',
+        inputSchema: {},
+        annotations: readOnly,
       },
-      annotations: readOnly,
-    },
-    guard(async ({ container, lines }: { container: string; lines?: number }, signal) =>
-      outcome(
-        await exec.executor.runAction(
-          'docker.logs',
-          { container, ...(lines ? { lines } : {}) },
-          caller(),
-          signal,
+      guard(async (_args: Record<string, never>, signal) =>
+        outcome(await exec.executor.runAction('docker.list', {}, caller(), signal)),
+      ),
+    );
+
+  // Also under the name the original stack's operators configured (check_docker_logs).
+  for (const name of legacyNames('container_logs'))
+    server.registerTool(
+      name,
+      {
+        title: 'Docker container logs',
+        description: 'The last log lines of a Docker container, stdout and stderr separately.',
+        inputSchema: {
+          container: z.string().max(128).describe('container name or id'),
+          lines: z
+            .number()
+            .int()
+            .min(1)
+            .max(1000)
+            .optional()
+            .describe('how many lines (default 100)'),
+        },
+        annotations: readOnly,
+      },
+      guard(async ({ container, lines }: { container: string; lines?: number }, signal) =>
+        outcome(
+          await exec.executor.runAction(
+            'docker.logs',
+            { container, ...(lines ? { lines } : {}) },
+            caller(),
+            signal,
+          ),
         ),
       ),
-    ),
-  );
+    );
 
-  server.registerTool(
-    'restart_container',
-    {
-      title: 'Restart a Docker container',
-      description:
-        'Restarts a Docker container (interrupts what it is serving) and reports whether it runs again.',
-      inputSchema: { container: z.string().max(128).describe('container name or id') },
-      annotations: {
-        readOnlyHint: false,
-        destructiveHint: true,
-        idempotentHint: true,
-        openWorldHint: false,
+  // Also under the name the original stack's operators configured (restart_docker_container).
+  for (const name of legacyNames('restart_container'))
+    server.registerTool(
+      name,
+      {
+        title: 'Restart a Docker container',
+        description:
+          'Restarts a Docker container (interrupts what it is serving) and reports whether it runs again.',
+        inputSchema: { container: z.string().max(128).describe('container name or id') },
+        annotations: {
+          readOnlyHint: false,
+          destructiveHint: true,
+          idempotentHint: true,
+          openWorldHint: false,
+        },
       },
-    },
-    guard(async ({ container }: { container: string }, signal) =>
-      outcome(await exec.executor.runAction('docker.restart', { container }, caller(), signal)),
-    ),
-  );
+      guard(async ({ container }: { container: string }, signal) =>
+        outcome(await exec.executor.runAction('docker.restart', { container }, caller(), signal)),
+      ),
+    );
 
-  server.registerTool(
-    'system_resources',
-    {
-      title: 'System resources',
-      description: 'CPU count, load averages, memory and root filesystem usage.',
-      inputSchema: {},
-      annotations: readOnly,
-    },
-    guard(async (_args: Record<string, never>, signal) =>
-      outcome(await exec.executor.runAction('system.resources', {}, caller(), signal)),
-    ),
-  );
+  // Also under the name the original stack's operators configured (check_system_resources).
+  for (const name of legacyNames('system_resources'))
+    server.registerTool(
+      name,
+      {
+        title: 'System resources',
+        description: 'CPU count, load averages, memory and root filesystem usage.',
+        inputSchema: {},
+        annotations: readOnly,
+      },
+      guard(async (_args: Record<string, never>, signal) =>
+        outcome(await exec.executor.runAction('system.resources', {}, caller(), signal)),
+      ),
+    );
 
-  server.registerTool(
-    'diagnose',
-    {
-      title: 'Diagnose this host',
-      description:
-        'One overview: allowed services, failed units, disk, memory, load, containers, database reachability and the age of the last backup.',
-      inputSchema: {},
-      annotations: readOnly,
-    },
-    guard(async (_args: Record<string, never>, signal) => {
-      const who = caller();
-      const services: Record<string, string> = {};
-      for (const unit of options.allowedUnits) {
-        const o = await settle(() => exec.executor.runAction('unit.status', { unit }, who, signal));
-        services[unit] =
-          'error' in o
-            ? `unknown: ${o.error}`
-            : o.status === 'ran'
-              ? o.exitCode === 0
-                ? 'active'
-                : `not active (exit ${o.exitCode})`
-              : o.status === 'refused'
-                ? `refused: ${o.rule}`
-                : 'unknown';
-      }
-      const failed = await settle(() => exec.executor.runAction('units.failed', {}, who, signal));
-      const containers = await settle(() => exec.docker.list(true, signal));
-      const database = await settle(async () => {
-        await options.pingDatabase?.();
-        return { reachable: true };
-      });
-      const report = {
-        ...systemResources(),
-        services,
-        failedUnits: failedUnitsReport(failed),
-        containers,
-        database,
-        lastBackup: lastBackup(options.backupDir),
-      };
-      await exec.audit.append({
-        caller: who,
-        operation: 'diagnose',
-        input: {},
-        decision: 'allowed',
-        rule: 'tool.diagnose',
-        outputDigest: digest(JSON.stringify(report)),
-      });
-      return text(report);
-    }),
-  );
+  // Also under the name the original stack's operators configured (diagnose_vps).
+  for (const name of legacyNames('diagnose'))
+    server.registerTool(
+      name,
+      {
+        title: 'Diagnose this host',
+        description:
+          'One overview: allowed services, failed units, disk, memory, load, containers, database reachability and the age of the last backup.',
+        inputSchema: {},
+        annotations: readOnly,
+      },
+      guard(async (_args: Record<string, never>, signal) => {
+        const who = caller();
+        const services: Record<string, string> = {};
+        for (const unit of options.allowedUnits) {
+          const o = await settle(() =>
+            exec.executor.runAction('unit.status', { unit }, who, signal),
+          );
+          services[unit] =
+            'error' in o
+              ? `unknown: ${o.error}`
+              : o.status === 'ran'
+                ? o.exitCode === 0
+                  ? 'active'
+                  : `not active (exit ${o.exitCode})`
+                : o.status === 'refused'
+                  ? `refused: ${o.rule}`
+                  : 'unknown';
+        }
+        const failed = await settle(() => exec.executor.runAction('units.failed', {}, who, signal));
+        const containers = await settle(() => exec.docker.list(true, signal));
+        const database = await settle(async () => {
+          await options.pingDatabase?.();
+          return { reachable: true };
+        });
+        const report = {
+          ...systemResources(),
+          services,
+          failedUnits: failedUnitsReport(failed),
+          containers,
+          database,
+          lastBackup: lastBackup(options.backupDir),
+        };
+        await exec.audit.append({
+          caller: who,
+          operation: 'diagnose',
+          input: {},
+          decision: 'allowed',
+          rule: 'tool.diagnose',
+          outputDigest: digest(JSON.stringify(report)),
+        });
+        return text(report);
+      }),
+    );
 
   server.registerTool(
     'query_postgres',
