@@ -101,7 +101,7 @@ export function failedUnitsReport(
 /**
  * Tool names of the stack Warden replaces, kept so configurations written
  * for it keep working: each answers exactly as the tool it names (same
- * catalogue action, same gate, same audit).
+ * handler, so the same catalogue action, gate and audit).
  */
 export const legacyToolNames: Readonly<Record<string, string>> = {
   list_containers: 'list_docker_containers',
@@ -111,9 +111,21 @@ export const legacyToolNames: Readonly<Record<string, string>> = {
   diagnose: 'diagnose_vps',
 };
 
-function legacyNames(name: string): string[] {
-  const old = legacyToolNames[name];
-  return old ? [name, old] : [name];
+/**
+ * Registers each tool that has a legacy name under that name too. The SDK's
+ * registerTool is generic over the input schema; the alias passes the very
+ * same config and handler on, so it is called through a plain signature.
+ */
+function answerLegacyNames(server: McpServer): void {
+  type Register = (name: string, config: unknown, cb: unknown) => unknown;
+  const register = server.registerTool.bind(server) as unknown as Register;
+  const withLegacy: Register = (name, config, cb) => {
+    const tool = register(name, config, cb);
+    const old = legacyToolNames[name];
+    if (old) register(old, config, cb);
+    return tool;
+  };
+  server.registerTool = withLegacy as unknown as McpServer['registerTool'];
 }
 
 export function createOpsServer(options: OpsServerOptions): McpServer {
@@ -125,6 +137,7 @@ export function createOpsServer(options: OpsServerOptions): McpServer {
         'Operations on this host through Warden. Commands never go through a shell; only allowlisted read-only programs run with execute_command; changes go through catalogue actions (list_actions, run_action). Every call is audited.',
     },
   );
+  answerLegacyNames(server);
   const caller = (): Caller => ({
     kind: 'mcp',
     id: `${options.via}:${server.server.getClientVersion()?.name ?? 'unknown'}`,
@@ -146,142 +159,130 @@ export function createOpsServer(options: OpsServerOptions): McpServer {
     ),
   );
 
-  // Also under the name the original stack's operators configured (list_docker_containers).
-  for (const name of legacyNames('list_containers'))
-    server.registerTool(
-      name,
-      {
-        title: 'List Docker containers',
-        description: 'Docker containers on this host, running or not (Docker Engine API).',
-        inputSchema: {},
-        annotations: readOnly,
-      },
-      guard(async (_args: Record<string, never>, signal) =>
-        outcome(await exec.executor.runAction('docker.list', {}, caller(), signal)),
-      ),
-    );
+  server.registerTool(
+    'list_containers',
+    {
+      title: 'List Docker containers',
+      description: 'Docker containers on this host, running or not (Docker Engine API).',
+      inputSchema: {},
+      annotations: readOnly,
+    },
+    guard(async (_args: Record<string, never>, signal) =>
+      outcome(await exec.executor.runAction('docker.list', {}, caller(), signal)),
+    ),
+  );
 
-  // Also under the name the original stack's operators configured (check_docker_logs).
-  for (const name of legacyNames('container_logs'))
-    server.registerTool(
-      name,
-      {
-        title: 'Docker container logs',
-        description: 'The last log lines of a Docker container, stdout and stderr separately.',
-        inputSchema: {
-          container: z.string().max(128).describe('container name or id'),
-          lines: z
-            .number()
-            .int()
-            .min(1)
-            .max(1000)
-            .optional()
-            .describe('how many lines (default 100)'),
-        },
-        annotations: readOnly,
+  server.registerTool(
+    'container_logs',
+    {
+      title: 'Docker container logs',
+      description: 'The last log lines of a Docker container, stdout and stderr separately.',
+      inputSchema: {
+        container: z.string().max(128).describe('container name or id'),
+        lines: z
+          .number()
+          .int()
+          .min(1)
+          .max(1000)
+          .optional()
+          .describe('how many lines (default 100)'),
       },
-      guard(async ({ container, lines }: { container: string; lines?: number }, signal) =>
-        outcome(
-          await exec.executor.runAction(
-            'docker.logs',
-            { container, ...(lines ? { lines } : {}) },
-            caller(),
-            signal,
-          ),
+      annotations: readOnly,
+    },
+    guard(async ({ container, lines }: { container: string; lines?: number }, signal) =>
+      outcome(
+        await exec.executor.runAction(
+          'docker.logs',
+          { container, ...(lines ? { lines } : {}) },
+          caller(),
+          signal,
         ),
       ),
-    );
+    ),
+  );
 
-  // Also under the name the original stack's operators configured (restart_docker_container).
-  for (const name of legacyNames('restart_container'))
-    server.registerTool(
-      name,
-      {
-        title: 'Restart a Docker container',
-        description:
-          'Restarts a Docker container (interrupts what it is serving) and reports whether it runs again.',
-        inputSchema: { container: z.string().max(128).describe('container name or id') },
-        annotations: {
-          readOnlyHint: false,
-          destructiveHint: true,
-          idempotentHint: true,
-          openWorldHint: false,
-        },
+  server.registerTool(
+    'restart_container',
+    {
+      title: 'Restart a Docker container',
+      description:
+        'Restarts a Docker container (interrupts what it is serving) and reports whether it runs again.',
+      inputSchema: { container: z.string().max(128).describe('container name or id') },
+      annotations: {
+        readOnlyHint: false,
+        destructiveHint: true,
+        idempotentHint: true,
+        openWorldHint: false,
       },
-      guard(async ({ container }: { container: string }, signal) =>
-        outcome(await exec.executor.runAction('docker.restart', { container }, caller(), signal)),
-      ),
-    );
+    },
+    guard(async ({ container }: { container: string }, signal) =>
+      outcome(await exec.executor.runAction('docker.restart', { container }, caller(), signal)),
+    ),
+  );
 
-  // Also under the name the original stack's operators configured (check_system_resources).
-  for (const name of legacyNames('system_resources'))
-    server.registerTool(
-      name,
-      {
-        title: 'System resources',
-        description: 'CPU count, load averages, memory and root filesystem usage.',
-        inputSchema: {},
-        annotations: readOnly,
-      },
-      guard(async (_args: Record<string, never>, signal) =>
-        outcome(await exec.executor.runAction('system.resources', {}, caller(), signal)),
-      ),
-    );
+  server.registerTool(
+    'system_resources',
+    {
+      title: 'System resources',
+      description: 'CPU count, load averages, memory and root filesystem usage.',
+      inputSchema: {},
+      annotations: readOnly,
+    },
+    guard(async (_args: Record<string, never>, signal) =>
+      outcome(await exec.executor.runAction('system.resources', {}, caller(), signal)),
+    ),
+  );
 
-  // Also under the name the original stack's operators configured (diagnose_vps).
-  for (const name of legacyNames('diagnose'))
-    server.registerTool(
-      name,
-      {
-        title: 'Diagnose this host',
-        description:
-          'One overview: allowed services, failed units, disk, memory, load, containers, database reachability and the age of the last backup.',
-        inputSchema: {},
-        annotations: readOnly,
-      },
-      guard(async (_args: Record<string, never>, signal) => {
-        const who = caller();
-        const services: Record<string, string> = {};
-        for (const unit of options.allowedUnits) {
-          const o = await settle(() =>
-            exec.executor.runAction('unit.status', { unit }, who, signal),
-          );
-          services[unit] =
-            'error' in o
-              ? `unknown: ${o.error}`
-              : o.status === 'ran'
-                ? o.exitCode === 0
-                  ? 'active'
-                  : `not active (exit ${o.exitCode})`
-                : o.status === 'refused'
-                  ? `refused: ${o.rule}`
-                  : 'unknown';
-        }
-        const failed = await settle(() => exec.executor.runAction('units.failed', {}, who, signal));
-        const containers = await settle(() => exec.docker.list(true, signal));
-        const database = await settle(async () => {
-          await options.pingDatabase?.();
-          return { reachable: true };
-        });
-        const report = {
-          ...systemResources(),
-          services,
-          failedUnits: failedUnitsReport(failed),
-          containers,
-          database,
-          lastBackup: lastBackup(options.backupDir),
-        };
-        await exec.audit.append({
-          caller: who,
-          operation: 'diagnose',
-          input: {},
-          decision: 'allowed',
-          rule: 'tool.diagnose',
-          outputDigest: digest(JSON.stringify(report)),
-        });
-        return text(report);
-      }),
-    );
+  server.registerTool(
+    'diagnose',
+    {
+      title: 'Diagnose this host',
+      description:
+        'One overview: allowed services, failed units, disk, memory, load, containers, database reachability and the age of the last backup.',
+      inputSchema: {},
+      annotations: readOnly,
+    },
+    guard(async (_args: Record<string, never>, signal) => {
+      const who = caller();
+      const services: Record<string, string> = {};
+      for (const unit of options.allowedUnits) {
+        const o = await settle(() => exec.executor.runAction('unit.status', { unit }, who, signal));
+        services[unit] =
+          'error' in o
+            ? `unknown: ${o.error}`
+            : o.status === 'ran'
+              ? o.exitCode === 0
+                ? 'active'
+                : `not active (exit ${o.exitCode})`
+              : o.status === 'refused'
+                ? `refused: ${o.rule}`
+                : 'unknown';
+      }
+      const failed = await settle(() => exec.executor.runAction('units.failed', {}, who, signal));
+      const containers = await settle(() => exec.docker.list(true, signal));
+      const database = await settle(async () => {
+        await options.pingDatabase?.();
+        return { reachable: true };
+      });
+      const report = {
+        ...systemResources(),
+        services,
+        failedUnits: failedUnitsReport(failed),
+        containers,
+        database,
+        lastBackup: lastBackup(options.backupDir),
+      };
+      await exec.audit.append({
+        caller: who,
+        operation: 'diagnose',
+        input: {},
+        decision: 'allowed',
+        rule: 'tool.diagnose',
+        outputDigest: digest(JSON.stringify(report)),
+      });
+      return text(report);
+    }),
+  );
 
   server.registerTool(
     'query_postgres',
