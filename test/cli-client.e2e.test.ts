@@ -27,8 +27,9 @@ describe('the CLI beside a running Warden', () => {
       join(dir, 'wf.json'),
       JSON.stringify({ ...webhookSetRespond('hello'), name: 'hello' }),
     );
-    warden = await startWarden({ cwd: dir, env });
-  }, 60_000);
+    // A cold start creates the embedded database: allow for a busy machine.
+    warden = await startWarden({ cwd: dir, env, waitMs: 90_000 });
+  }, 120_000);
   afterAll(async () => {
     await warden?.stop();
     rmSync(dir, { recursive: true, force: true });
