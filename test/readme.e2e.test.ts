@@ -28,10 +28,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 
 import { freePort } from './helpers/cli.ts';
-import { missingPrograms } from './helpers/programs.ts';
+import { describeUnless, missingPrograms } from './helpers/programs.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
@@ -58,7 +58,7 @@ const needs = missingPrograms([
   { name: 'bash', apt: 'bash' },
 ]);
 
-describe.skipIf(needs !== undefined)('the README, run as written', () => {
+describeUnless(needs, 'the README, run as written', () => {
   let clone: string;
   let port: number;
   let env: Record<string, string>;
