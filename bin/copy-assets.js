@@ -2,7 +2,7 @@
 // Copies what the compiler does not: every file under src/ that is not
 // TypeScript (the SQL migrations), to the same place under dist/.
 //   node bin/copy-assets.js [from] [to]
-import { cpSync, readdirSync, statSync } from 'node:fs';
+import { cpSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,3 +23,5 @@ function walk(dir) {
 }
 walk(from);
 console.log(`copied ${copied} asset(s) to ${relative(process.cwd(), to) || '.'}`);
+// The stamp bin/warden.js compares with the sources to know dist/ is current.
+writeFileSync(join(to, '.build-stamp'), `${new Date().toISOString()}\n`);

@@ -142,7 +142,7 @@ export function createLlmGateway(config: Pick<Config, 'llm'>): LlmGateway {
   const provider =
     c.provider === 'openai'
       ? new OpenAiProvider({ url: c.url, apiKey: c.apiKey })
-      : new OllamaProvider({ url: c.url });
+      : new OllamaProvider({ url: c.url, numCtx: c.numCtx, keepAlive: c.keepAlive });
   return new LlmGateway(provider, {
     roles: rolesFromConfig(c),
     timeoutMs: c.timeoutMs,

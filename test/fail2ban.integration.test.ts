@@ -1,28 +1,25 @@
 // The shipped Fail2Ban filter matches the lines Warden really writes for
 // failed logins, with the client's address, and cannot be fooled by a
 // username that contains another address.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 
 import { createServices } from '../src/app.ts';
 import { createLogger } from '../src/log.ts';
 import { buildServer } from '../src/server/server.ts';
+import { describeUnless, missingPrograms, programs } from './helpers/programs.ts';
 import { testConfig } from './helpers/services.ts';
 
 const filter = fileURLToPath(new URL('../deploy/fail2ban/filter.d/warden.conf', import.meta.url));
-const hasFail2ban = spawnSync('fail2ban-regex', ['--version']).status === 0;
 // CI installs fail2ban; elsewhere the test says why it did not run.
-const skip = !hasFail2ban && !process.env.CI;
-
-describe.skipIf(skip)(
-  skip
-    ? 'Fail2Ban filter (skipped: fail2ban-regex is not installed)'
-    : 'Fail2Ban filter (fail2ban-regex)',
+describeUnless(
+  missingPrograms([programs.fail2banRegex]),
+  'Fail2Ban filter (fail2ban-regex)',
   () => {
     it('matches each failed login with the client address, and nothing else', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'warden-f2b-'));

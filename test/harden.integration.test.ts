@@ -16,18 +16,17 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 
 import type { HardenOptions } from '../src/ops/harden.ts';
 import { applyHardening, hardenFiles, planHardening } from '../src/ops/harden.ts';
 import { runWarden } from './helpers/cli.ts';
+import { describeUnless, findProgram, missingPrograms, programs } from './helpers/programs.ts';
 
-const sshd = ['/usr/sbin/sshd', '/usr/bin/sshd'].find((p) => existsSync(p));
-const tools = sshd && existsSync('/etc/fail2ban/jail.conf') && existsSync('/usr/sbin/nft');
-if (!tools)
-  console.log(
-    'warden harden tests skipped: they need sshd, fail2ban and nft (apt install openssh-server fail2ban nftables)',
-  );
+const sshd = findProgram('sshd');
+const needs = missingPrograms([programs.sshd, programs.fail2banClient, programs.nft], {
+  files: [{ path: '/etc/fail2ban/jail.conf', apt: 'fail2ban' }],
+});
 
 let root: string;
 
@@ -66,7 +65,7 @@ const options = (r: string, extra: Partial<HardenOptions> = {}): HardenOptions =
   ...extra,
 });
 
-describe.skipIf(!tools)('warden harden', () => {
+describeUnless(needs, 'warden harden', () => {
   beforeEach(() => {
     root = makeRoot();
   });

@@ -1,12 +1,13 @@
 // Auto-healing end to end with real parts: supervisord runs a demo web
 // service, a built-in HTTP monitor watches it, the test kills it. The only
 // stand-in is the model: a scripted Ollama test server.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 
 import type { Incident } from '../src/incidents/incident-store.ts';
 import { terminalStatuses } from '../src/engine/execution-store.ts';
 import { installAutoHeal } from '../src/incidents/healing/auto-heal.ts';
 import { OllamaTestServer } from './helpers/ollama-test-server.ts';
+import { describeUnless, missingPrograms, programs } from './helpers/programs.ts';
 import type { TestServices } from './helpers/services.ts';
 import { makeTestServices } from './helpers/services.ts';
 import type { Supervisor } from './helpers/supervisor.ts';
@@ -109,7 +110,9 @@ const eventTypes = async (r: Rig, id: number) =>
 const chats = (r: Rig) =>
   r.ollama.requests.filter((q) => q.path !== '/api/version' && q.path !== '/api/tags');
 
-describe('auto-healing a supervisord service', () => {
+const needs = missingPrograms([programs.supervisord, programs.supervisorctl]);
+
+describeUnless(needs, 'auto-healing a supervisord service', () => {
   it('diagnoses and fixes it the first time, then fixes it from memory without the model', async () => {
     const r = await rig();
     r.ollama.script({ content: diagnosis('change') }, { content: agreed });

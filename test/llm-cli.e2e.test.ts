@@ -83,18 +83,24 @@ describe('warden models', () => {
     expect(res.stdout).toContain('warn  pgvector');
   });
 
-  it('pulls the missing role models with plain progress lines off a terminal', async () => {
+  it('pulls the missing models of the roles in use with plain progress lines off a terminal', async () => {
     const res = await warden(['models', 'pull']);
     expect(res.code).toBe(0);
     expect(res.stdout).toContain('mistral:7b: pulling manifest');
     expect(res.stdout).toMatch(/mistral:7b [0-9a-f]{12} 50% of 4\.1 GB/);
-    expect(res.stdout).toContain('llava:7b: verifying sha256 digest');
-    expect(res.stdout).toContain('pulled mistral:7b\npulled llava:7b');
+    expect(res.stdout).toContain('mistral:7b: verifying sha256 digest');
+    expect(res.stdout).toContain('pulled mistral:7b\n');
+    // Nothing uses the vision role yet: its 4.7 GB model is not downloaded.
+    expect(res.stdout).not.toContain('llava');
     expect(res.stdout).not.toContain('\x1b[');
     const list = JSON.parse((await warden(['models', 'list', '--json'])).stdout) as {
-      roles: Array<{ present: boolean }>;
+      roles: Array<{ role: string; present: boolean; inUse: boolean }>;
     };
-    expect(list.roles.every((r) => r.present)).toBe(true);
+    expect(list.roles.filter((r) => r.inUse).every((r) => r.present)).toBe(true);
+    expect(list.roles.find((r) => r.role === 'vision')).toMatchObject({
+      present: false,
+      inUse: false,
+    });
   });
 
   it('fails a pull of a model the registry does not have, with the server’s reason', async () => {

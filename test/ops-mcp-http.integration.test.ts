@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/log.ts';
 import type { McpHttpServer } from '../src/mcp/http-transport.ts';
 import { serveMcpHttp } from '../src/mcp/http-transport.ts';
-import { createOpsServer } from '../src/mcp/ops-server.ts';
+import { createOpsServer, legacyToolNames } from '../src/mcp/ops-server.ts';
 import type { TestExec } from './helpers/exec.ts';
 import { makeTestExec } from './helpers/exec.ts';
 
@@ -131,8 +131,16 @@ describe('ops MCP server over Streamable HTTP', () => {
           'restart_container',
           'run_action',
           'system_resources',
+          // The original stack's names for five of them.
+          'check_docker_logs',
+          'check_system_resources',
+          'diagnose_vps',
+          'list_docker_containers',
+          'restart_docker_container',
         ].sort(),
       );
+      for (const [old, now] of Object.entries(legacyToolNames))
+        expect(byName[now], `${now} keeps ${old}'s annotations`).toEqual(byName[old]);
       for (const name of [
         'execute_command',
         'list_containers',
@@ -143,7 +151,7 @@ describe('ops MCP server over Streamable HTTP', () => {
         'list_actions',
       ])
         expect(byName[name]).toMatchObject({ readOnlyHint: true, destructiveHint: false });
-      for (const name of ['restart_container', 'run_action'])
+      for (const name of ['restart_container', 'restart_docker_container', 'run_action'])
         expect(byName[name]).toMatchObject({ readOnlyHint: false, destructiveHint: true });
     } finally {
       await client.close();

@@ -24,14 +24,17 @@ import { fileURLToPath } from 'node:url';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 
+import { describeUnless, missingPrograms, programs } from './helpers/programs.ts';
 import type { TestDatabase } from './helpers/servers.ts';
 import { createTestDatabase } from './helpers/servers.ts';
 
 const sshd = '/usr/sbin/sshd';
+const needs =
+  missingPrograms([programs.sshd, programs.ssh], { root: true }) ??
+  (existsSync(sshd) ? undefined : `needs ${sshd} (apt install openssh-server)`);
 const warden = fileURLToPath(new URL('../bin/warden.js', import.meta.url));
-const canRun = existsSync(sshd) && process.getuid?.() === 0;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -60,7 +63,7 @@ async function waitForPort(port: number, child: ChildProcess, log: () => string)
   throw new Error(`sshd did not listen on ${port}: ${log()}`);
 }
 
-describe.runIf(canRun)('ops MCP server through a real sshd', () => {
+describeUnless(needs, 'ops MCP server through a real sshd', () => {
   const dir = mkdtempSync('/tmp/warden-ssh-');
   const app = join(dir, 'app');
   let user = `wdn-e2e-${randomBytes(3).toString('hex')}`;

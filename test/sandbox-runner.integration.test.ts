@@ -6,10 +6,11 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { resolveOnFixedPath } from '../src/exec/command-policy.ts';
 import { fixedEnv, SandboxRunner } from '../src/exec/sandbox-runner.ts';
+import { describeUnless, missingPrograms, programs } from './helpers/programs.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'warden-runner-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -139,58 +140,69 @@ describe('SandboxRunner', () => {
     expect(w.stdout.trim()).toBe('wrote');
   });
 
-  describe.runIf(resolveOnFixedPath('bwrap'))('inside bubblewrap', () => {
-    const boxed = new SandboxRunner({ root: join(root, 'boxed'), bwrap: 'on' });
-    const interfaces = (s: string) =>
-      s
-        .split('\n')
-        .slice(2)
-        .map((l) => l.trim().split(':')[0])
-        .filter(Boolean);
-
-    it('has no network for read actions', async () => {
-      const r = await boxed.run({
-        executable: bin('cat'),
-        argv: ['cat', '/proc/net/dev'],
-        risk: 'read',
+  // The runner finds bwrap on its own fixed PATH; the helper also honours
+  // WARDEN_TEST_HIDE_PROGRAMS so the skip can be seen where bwrap exists.
+  describeUnless(
+    missingPrograms([programs.bwrap]) ??
+      (resolveOnFixedPath('bwrap') ? undefined : 'needs bwrap on the fixed PATH'),
+    'inside bubblewrap',
+    () => {
+      // Built in beforeAll: a skipped suite's body still runs, and 'on' throws without bwrap.
+      let boxed: SandboxRunner;
+      beforeAll(() => {
+        boxed = new SandboxRunner({ root: join(root, 'boxed'), bwrap: 'on' });
       });
-      expect(boxed.bwrapPath).toBeDefined();
-      expect(interfaces(r.stdout)).toEqual(['lo']);
-    });
+      const interfaces = (s: string) =>
+        s
+          .split('\n')
+          .slice(2)
+          .map((l) => l.trim().split(':')[0])
+          .filter(Boolean);
 
-    it('shares the network with a read action that asks for it', async () => {
-      const r = await boxed.run({
-        executable: bin('cat'),
-        argv: ['cat', '/proc/net/dev'],
-        risk: 'read',
-        network: true,
+      it('has no network for read actions', async () => {
+        const r = await boxed.run({
+          executable: bin('cat'),
+          argv: ['cat', '/proc/net/dev'],
+          risk: 'read',
+        });
+        expect(boxed.bwrapPath).toBeDefined();
+        expect(interfaces(r.stdout)).toEqual(['lo']);
       });
-      expect(interfaces(r.stdout)).toEqual(interfaces(readFileSync('/proc/net/dev', 'utf8')));
-    });
 
-    it('keeps the network for change actions', async () => {
-      const r = await boxed.run({
-        executable: bin('cat'),
-        argv: ['cat', '/proc/net/dev'],
-        risk: 'change',
+      it('shares the network with a read action that asks for it', async () => {
+        const r = await boxed.run({
+          executable: bin('cat'),
+          argv: ['cat', '/proc/net/dev'],
+          risk: 'read',
+          network: true,
+        });
+        expect(interfaces(r.stdout)).toEqual(interfaces(readFileSync('/proc/net/dev', 'utf8')));
       });
-      expect(interfaces(r.stdout)).toEqual(interfaces(readFileSync('/proc/net/dev', 'utf8')));
-    });
 
-    it('sees a read-only root and a private /tmp', async () => {
-      const marker = `/tmp/warden-bwrap-${process.pid}`;
-      const r = await boxed.run({
-        executable: bin('sh'),
-        argv: [
-          'sh',
-          '-c',
-          `touch /usr/warden-x 2>/dev/null && echo root-writable; touch ${marker} && echo tmp-ok`,
-        ],
-        risk: 'read',
+      it('keeps the network for change actions', async () => {
+        const r = await boxed.run({
+          executable: bin('cat'),
+          argv: ['cat', '/proc/net/dev'],
+          risk: 'change',
+        });
+        expect(interfaces(r.stdout)).toEqual(interfaces(readFileSync('/proc/net/dev', 'utf8')));
       });
-      expect(r.stdout.trim()).toBe('tmp-ok');
-      expect(existsSync('/usr/warden-x')).toBe(false);
-      expect(existsSync(marker)).toBe(false);
-    });
-  });
+
+      it('sees a read-only root and a private /tmp', async () => {
+        const marker = `/tmp/warden-bwrap-${process.pid}`;
+        const r = await boxed.run({
+          executable: bin('sh'),
+          argv: [
+            'sh',
+            '-c',
+            `touch /usr/warden-x 2>/dev/null && echo root-writable; touch ${marker} && echo tmp-ok`,
+          ],
+          risk: 'read',
+        });
+        expect(r.stdout.trim()).toBe('tmp-ok');
+        expect(existsSync('/usr/warden-x')).toBe(false);
+        expect(existsSync(marker)).toBe(false);
+      });
+    },
+  );
 });

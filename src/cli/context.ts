@@ -1,7 +1,6 @@
 // Shared plumbing for commands: config from the environment, a logger on
 // stderr, and services opened for the length of one command.
 import type { Services } from '../app.ts';
-import { createServices } from '../app.ts';
 import type { Config } from '../config/load.ts';
 import { loadConfig } from '../config/load.ts';
 import type { Logger } from '../log.ts';
@@ -20,6 +19,9 @@ export function cliLogger(config: Config, level?: string): Logger {
 
 export async function withServices<T>(fn: (services: Services) => Promise<T>): Promise<T> {
   const config = cliConfig();
+  // Loaded here, not at the top: commands that answer through a running
+  // Warden's API never need the database drivers and the engine.
+  const { createServices } = await import('../app.ts');
   const services = await createServices(config, cliLogger(config));
   try {
     return await fn(services);

@@ -2,6 +2,8 @@
 import type { Command } from 'commander';
 
 import { UserError } from '../errors.ts';
+import type { ChainCheck } from '../exec/audit-log.ts';
+import { viaApiOr } from './api-client.ts';
 import { withServices } from './context.ts';
 import { printJson, printLine, printRows } from './output.ts';
 
@@ -26,7 +28,14 @@ export function registerExecCommands(program: Command): void {
     )
     .option('--json', 'machine-readable output')
     .action(async (opts: JsonFlag) => {
-      const result = await withServices((s) => s.exec.audit.verify());
+      const result = await viaApiOr(
+        (api) =>
+          api.request<{ ok: boolean; database: ChainCheck; file: ChainCheck }>(
+            'GET',
+            '/api/v1/audit/verify',
+          ),
+        (s) => s.exec.audit.verify(),
+      );
       if (opts.json) printJson(result);
       else
         for (const [where, r] of [

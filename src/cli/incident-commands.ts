@@ -9,8 +9,15 @@ import { UserError } from '../errors.ts';
 import type { AlertStatus } from '../incidents/alert.ts';
 import { isAlertSource } from '../incidents/alert.ts';
 import { endpointUrls } from '../incidents/alert-endpoints.ts';
-import type { IncidentStatus } from '../incidents/incident-store.ts';
+import type { Approval } from '../approvals/approval-service.ts';
+import type {
+  Incident,
+  IncidentEvent,
+  IncidentStatus,
+  StoredAlert,
+} from '../incidents/incident-store.ts';
 import { incidentStatuses } from '../incidents/incident-store.ts';
+import { viaApiOr } from './api-client.ts';
 import { cliConfig, withServices } from './context.ts';
 import { printJson, printLine, printRows } from './output.ts';
 
@@ -28,6 +35,8 @@ function baseUrl(): string {
   return config.server.publicUrl ?? `http://localhost:${config.server.port}`;
 }
 
+type IncidentView = { incident: Incident; events: IncidentEvent[]; alerts: StoredAlert[] };
+
 export function registerIncidentCommands(program: Command): void {
   const incidents = program.command('incidents').description('incidents opened from alerts');
   incidents
@@ -38,12 +47,19 @@ export function registerIncidentCommands(program: Command): void {
     .option('--limit <n>', 'how many', '50')
     .option('--json', 'machine-readable output')
     .action(async (opts: JsonFlag & { status?: string; service?: string; limit: string }) => {
-      const rows = await withServices((s) =>
-        s.incidents.list({
-          limit: positiveInt(opts.limit, '--limit'),
-          ...(opts.status ? { status: opts.status as IncidentStatus } : {}),
-          ...(opts.service ? { service: opts.service } : {}),
-        }),
+      const filter = {
+        limit: positiveInt(opts.limit, '--limit'),
+        ...(opts.status ? { status: opts.status as IncidentStatus } : {}),
+        ...(opts.service ? { service: opts.service } : {}),
+      };
+      const rows = await viaApiOr(
+        async (api) =>
+          (
+            await api.request<{ incidents: Incident[] }>('GET', '/api/v1/incidents', {
+              query: filter,
+            })
+          ).incidents,
+        (s) => s.incidents.list(filter),
       );
       printRows(
         rows,
@@ -64,7 +80,11 @@ export function registerIncidentCommands(program: Command): void {
     .description('an incident with its timeline and alerts')
     .option('--json', 'machine-readable output')
     .action(async (id: string, opts: JsonFlag) => {
-      const shown = await withServices((s) => s.incidents.show(positiveInt(id, 'incident id')));
+      const n = positiveInt(id, 'incident id');
+      const shown = await viaApiOr(
+        (api) => api.request<IncidentView>('GET', `/api/v1/incidents/${n}`),
+        (s) => s.incidents.show(n),
+      );
       if (opts.json) return printJson(shown);
       const i = shown.incident;
       printLine(`incident ${i.id}: ${i.summary}`);
@@ -92,8 +112,13 @@ export function registerIncidentCommands(program: Command): void {
       .option('--json', 'machine-readable output')
       .action(async (id: string, opts: JsonFlag & { comment?: string }) => {
         const by = `cli:${userInfo().username}`;
-        const approval = await withServices((s) =>
-          s.approvals.decide(positiveInt(id, 'incident id'), decision, by, opts.comment),
+        const n = positiveInt(id, 'incident id');
+        const approval = await viaApiOr(
+          (api) =>
+            api.request<Approval>('POST', `/api/v1/incidents/${n}/${decision}`, {
+              body: opts.comment === undefined ? {} : { comment: opts.comment },
+            }),
+          (s) => s.approvals.decide(n, decision, by, opts.comment),
         );
         if (opts.json) return printJson(approval);
         printLine(

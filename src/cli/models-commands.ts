@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { createLlmGateway } from '../app.ts';
 import { OperationalError } from '../errors.ts';
 import { checkRoleModels, pullModels } from '../llm/model-check.ts';
+import { roleUse, rolesInUse } from '../llm/model-roles.ts';
 import { cliConfig } from './context.ts';
 import { printJson, printLine, printRows } from './output.ts';
 import { formatBytes, ProgressBars } from './progress.ts';
@@ -19,7 +20,8 @@ export function registerModelsCommands(program: Command): void {
     .description("each role's model and whether the model server has it")
     .option('--json', 'machine-readable output')
     .action(async (opts: JsonFlag) => {
-      const report = await checkRoleModels(createLlmGateway(cliConfig()));
+      const config = cliConfig();
+      const report = await checkRoleModels(createLlmGateway(config), rolesInUse(config));
       if (opts.json) return printJson(report);
       if (!report.reachable) printLine(`model server unreachable: ${report.error}`);
       printRows(
@@ -35,30 +37,36 @@ export function registerModelsCommands(program: Command): void {
             header: 'size',
             value: (r) => (r.size !== undefined ? formatBytes(r.size) : undefined),
           },
+          { header: 'used for', value: (r) => (r.inUse ? roleUse[r.role] : 'not used') },
           { header: 'set with', value: (r) => r.env },
         ],
         false,
       );
-      const missing = report.roles.filter((r) => !r.present);
+      const missing = report.roles.filter((r) => r.inUse && !r.present);
       if (report.reachable && missing.length > 0)
         printLine(`\n${missing.length} missing: run \`warden models pull\``);
     });
 
   models
     .command('pull [models...]')
-    .description("download models; without names, every role's model the server lacks")
+    .description(
+      'download models; without names, the models of the roles in use that the server lacks',
+    )
     .option('--json', 'machine-readable output (one JSON line per progress event, then the result)')
     .action(async (names: string[], opts: JsonFlag) => {
-      const llm = createLlmGateway(cliConfig());
+      const config = cliConfig();
+      const llm = createLlmGateway(config);
       let wanted = names;
       if (wanted.length === 0) {
-        const report = await checkRoleModels(llm);
+        const report = await checkRoleModels(llm, rolesInUse(config));
         if (!report.reachable)
           throw new OperationalError('llm_unavailable', `Cannot pull: ${report.error}`);
-        wanted = [...new Set(report.roles.filter((r) => !r.present).map((r) => r.model))];
+        wanted = [
+          ...new Set(report.roles.filter((r) => r.inUse && !r.present).map((r) => r.model)),
+        ];
         if (wanted.length === 0) {
           if (opts.json) return printJson([]);
-          return printLine('every role model is present');
+          return printLine('every model in use is present');
         }
       }
       const bars = new ProgressBars(process.stdout);

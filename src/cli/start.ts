@@ -13,7 +13,9 @@ import { UserError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { installProcessGuard } from '../process-guard.ts';
 import { createLogger } from '../log.ts';
+import { notifiersFromConfig } from '../notify/notifiers-from-config.ts';
 import { buildHealthServer, buildServer } from '../server/server.ts';
+import { loopbackUrl, newControlToken, removeControlFile, writeControlFile } from './api-client.ts';
 import { cliConfig } from './context.ts';
 
 export type StartOptions = { port?: string; host?: string; role?: string };
@@ -78,9 +80,10 @@ export async function startCommand(options: StartOptions): Promise<void> {
   const logger = createLogger({ level: config.log.level });
   const services = await createServices(config, logger, { role });
   installProcessGuard(logger, services.metrics, { role });
+  const controlToken = newControlToken();
   let app;
   try {
-    app = await buildServer(services);
+    app = await buildServer(services, { controlToken });
     await app.listen({ host: config.server.host, port: config.server.port });
     if (role === 'all') await services.engine.startWorker(config.engine.concurrency);
     services.engine.startScheduler();
@@ -89,6 +92,12 @@ export async function startCommand(options: StartOptions): Promise<void> {
     if (config.backup.enabled) services.backups.startSchedule();
     if (config.heal.enabled) await installAutoHeal(services.engine);
     startHousekeeping(services, logger);
+    // The CLI on this machine finds this process through the control file.
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.server.port;
+    const url = loopbackUrl(config.server.host, port);
+    writeControlFile(config, { url, token: controlToken, pid: process.pid });
+    process.once('exit', () => removeControlFile(config, controlToken));
   } catch (err) {
     await app?.close().catch(() => {});
     await services.close();
@@ -100,6 +109,10 @@ export async function startCommand(options: StartOptions): Promise<void> {
     'Warden is running',
   );
 
+  if (notifiersFromConfig(config.notify).length === 0)
+    logger.warn(
+      'no notification channel is configured: escalations and approvals needed reach nobody (set WARDEN_NOTIFY_WEBHOOK_URL, TELEGRAM_BOT_TOKEN, SLACK_WEBHOOK_URL or SMTP_URL; see `warden doctor`)',
+    );
   const token = await services.users.issueSetupToken();
   if (token) {
     process.stderr.write(

@@ -4,12 +4,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 
 import type { Command } from 'commander';
 
-import type { ExecutionStatus } from '../engine/execution-store.ts';
+import type { Execution, ExecutionStatus, Step } from '../engine/execution-store.ts';
+import type { Workflow, WorkflowSummary } from '../engine/workflow-store.ts';
 import { executionStatuses } from '../engine/execution-store.ts';
 import { webhookWarnings } from '../engine/webhook-exposure.ts';
 import type { WorkflowDefinition } from '../engine/workflow-model.ts';
 import { UserError } from '../errors.ts';
-import { withServices } from './context.ts';
+import { viaApiOr } from './api-client.ts';
 import { printJson, printLine, printRows } from './output.ts';
 
 type JsonFlag = { json?: boolean };
@@ -40,6 +41,13 @@ function warnUnauthenticated(def: WorkflowDefinition): void {
   for (const w of webhookWarnings(def)) process.stderr.write(`warning: ${w}\n`);
 }
 
+function getWorkflow(id: number): Promise<Workflow> {
+  return viaApiOr(
+    (api) => api.request<Workflow>('GET', `/api/v1/workflows/${id}`),
+    (s) => s.engine.workflows.get(id),
+  );
+}
+
 export function registerWorkflowCommands(program: Command): void {
   const wf = program.command('workflows').description('manage workflows');
   wf.command('import <file>')
@@ -54,17 +62,30 @@ export function registerWorkflowCommands(program: Command): void {
       const docs = Array.isArray(doc) ? doc : [doc];
       if (opts.id && docs.length !== 1)
         throw new UserError('invalid_input', '--id takes a file with one workflow');
-      const saved = await withServices(async (s) => {
-        const out = [];
-        for (const d of docs) {
-          let w = opts.id
-            ? await s.engine.updateWorkflow(positiveId(opts.id), d)
-            : await s.engine.createWorkflow(d);
-          if (opts.activate) w = await s.engine.setActive(w.id, true);
-          out.push(w);
-        }
-        return out;
-      });
+      const id = opts.id ? positiveId(opts.id) : undefined;
+      const saved = await viaApiOr(
+        async (api) => {
+          const out: Workflow[] = [];
+          for (const d of docs) {
+            let w = id
+              ? await api.request<Workflow>('PUT', `/api/v1/workflows/${id}`, { body: d })
+              : await api.request<Workflow>('POST', '/api/v1/workflows', { body: d });
+            if (opts.activate)
+              w = await api.request<Workflow>('POST', `/api/v1/workflows/${w.id}/activate`);
+            out.push(w);
+          }
+          return out;
+        },
+        async (s) => {
+          const out = [];
+          for (const d of docs) {
+            let w = id ? await s.engine.updateWorkflow(id, d) : await s.engine.createWorkflow(d);
+            if (opts.activate) w = await s.engine.setActive(w.id, true);
+            out.push(w);
+          }
+          return out;
+        },
+      );
       for (const w of saved) if (w.active) warnUnauthenticated(w.definition);
       if (opts.json) printJson(saved);
       else
@@ -77,18 +98,56 @@ export function registerWorkflowCommands(program: Command): void {
     .description('write a workflow (its latest version) as JSON to a file or standard output')
     .option('-o, --output <file>', 'file to write')
     .action(async (id: string, opts: { output?: string }) => {
-      const w = await withServices((s) => s.engine.workflows.get(positiveId(id)));
+      const w = await getWorkflow(positiveId(id));
       const text = `${JSON.stringify(w.definition, null, 2)}\n`;
       if (opts.output) {
         writeFileSync(opts.output, text);
         printLine(`wrote workflow ${w.id} version ${w.currentVersion} to ${opts.output}`);
       } else process.stdout.write(text);
     });
+  wf.command('get <id>')
+    .description('one workflow with its latest definition (JSON)')
+    .action(async (id: string) => printJson(await getWorkflow(positiveId(id))));
+  wf.command('run <id>')
+    .description(
+      'run a workflow now (manual trigger); with no Warden running it is queued until one starts',
+    )
+    .option('--items <json>', 'input items, a JSON array of objects')
+    .option('--json', 'machine-readable output')
+    .action(async (id: string, opts: JsonFlag & { items?: string }) => {
+      const n = positiveId(id);
+      let items: Record<string, unknown>[] | undefined;
+      if (opts.items !== undefined) {
+        try {
+          items = JSON.parse(opts.items) as Record<string, unknown>[];
+        } catch (err) {
+          throw new UserError('invalid_json', `--items is not JSON: ${(err as Error).message}`);
+        }
+        if (!Array.isArray(items))
+          throw new UserError('invalid_input', '--items must be a JSON array of objects');
+      }
+      const started = await viaApiOr(
+        (api) =>
+          api.request<{ executionId: string; status: string }>(
+            'POST',
+            `/api/v1/workflows/${n}/run`,
+            { body: items ? { items } : {} },
+          ),
+        async (s) => ({ executionId: await s.engine.runManual(n, items), status: 'queued' }),
+      );
+      if (opts.json) printJson(started);
+      else printLine(`execution ${started.executionId} ${started.status}`);
+    });
   wf.command('list')
     .description('list workflows')
     .option('--json', 'machine-readable output')
     .action(async (opts: JsonFlag) => {
-      const rows = await withServices((s) => s.engine.workflows.list());
+      const rows = await viaApiOr(
+        async (api) =>
+          (await api.request<{ workflows: WorkflowSummary[] }>('GET', '/api/v1/workflows'))
+            .workflows,
+        (s) => s.engine.workflows.list(),
+      );
       printRows(
         rows,
         [
@@ -105,8 +164,10 @@ export function registerWorkflowCommands(program: Command): void {
     wf.command(`${action} <id>`)
       .description(`${action} a workflow`)
       .action(async (id: string) => {
-        const w = await withServices((s) =>
-          s.engine.setActive(positiveId(id), action === 'activate'),
+        const n = positiveId(id);
+        const w = await viaApiOr(
+          (api) => api.request<Workflow>('POST', `/api/v1/workflows/${n}/${action}`),
+          (s) => s.engine.setActive(n, action === 'activate'),
         );
         printLine(
           `workflow ${w.id} is ${w.active ? `active (version ${w.activeVersion})` : 'inactive'}`,
@@ -128,12 +189,19 @@ export function registerWorkflowCommands(program: Command): void {
           'invalid_status',
           `--status must be one of ${executionStatuses.join(', ')}`,
         );
-      const rows = await withServices((s) =>
-        s.engine.executions.list({
-          workflowId: opts.workflow ? positiveId(opts.workflow) : undefined,
-          status: opts.status as ExecutionStatus | undefined,
-          limit: positiveId(opts.limit, '--limit'),
-        }),
+      const filter = {
+        workflowId: opts.workflow ? positiveId(opts.workflow) : undefined,
+        status: opts.status as ExecutionStatus | undefined,
+        limit: positiveId(opts.limit, '--limit'),
+      };
+      const rows = await viaApiOr(
+        async (api) =>
+          (
+            await api.request<{ executions: Execution[] }>('GET', '/api/v1/executions', {
+              query: filter,
+            })
+          ).executions,
+        (s) => s.engine.executions.list(filter),
       );
       printRows(
         rows,
@@ -151,10 +219,17 @@ export function registerWorkflowCommands(program: Command): void {
   ex.command('get <id>')
     .description('one execution with its steps (JSON)')
     .action(async (id: string) => {
-      const out = await withServices(async (s) => {
-        const e = await s.engine.executions.get(id);
-        return { ...e, steps: await s.engine.executions.steps(id) };
-      });
+      const out = await viaApiOr(
+        (api) =>
+          api.request<Execution & { steps: Step[] }>(
+            'GET',
+            `/api/v1/executions/${encodeURIComponent(id)}`,
+          ),
+        async (s) => {
+          const e = await s.engine.executions.get(id);
+          return { ...e, steps: await s.engine.executions.steps(id) };
+        },
+      );
       printJson(out);
     });
 }

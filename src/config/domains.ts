@@ -1,5 +1,5 @@
 // Every configuration domain Warden knows. Each later subsystem adds its
-// domain here; the README table and `warden config print` follow.
+// domain here; docs/configuration.md and `warden config print` follow.
 import { z } from 'zod';
 
 import { notifyDomain } from './notify-domain.ts';

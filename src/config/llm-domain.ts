@@ -91,4 +91,18 @@ export const llmDomain = domain('llm', 'LLM gateway: model server, model roles a
     default: 30_000,
     doc: 'How long an open circuit refuses requests before it lets one through to test the server.',
   }),
+  numCtx: setting({
+    env: 'OLLAMA_NUM_CTX',
+    schema: z.coerce.number().int().min(512).max(1_048_576),
+    default: 8192,
+    doc: "Context window (tokens) Ollama gives each chat (num_ctx); Ollama's own default is small enough to cut long evidence off silently.",
+  }),
+  keepAlive: setting({
+    env: 'OLLAMA_KEEP_ALIVE',
+    schema: z
+      .string()
+      .regex(/^(-1|0|\d+(\.\d+)?(ms|s|m|h)?)$/, 'must be a duration such as 5m, 1h, 0 or -1')
+      .optional(),
+    doc: 'How long Ollama keeps a model loaded after a request (keep_alive: 5m, 1h; -1 forever). Unset: the server default.',
+  }),
 });

@@ -91,11 +91,11 @@ describe('loadConfig', () => {
   });
 });
 
-describe('README configuration table', () => {
+describe('docs/configuration.md table', () => {
   it('matches the config schemas (regenerate with npm run docs:config)', () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const readme = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
     const m = /<!-- config-table:start -->\n([\s\S]*?)\n<!-- config-table:end -->/.exec(readme);
-    expect(m, 'README.md has the config-table markers').toBeTruthy();
+    expect(m, 'docs/configuration.md has the config-table markers').toBeTruthy();
     expect(m![1]).toBe(configTableMarkdown());
   });
 });

@@ -133,7 +133,7 @@ export function describeConfig(config: Config) {
   );
 }
 
-/** The README's configuration table, generated from the schemas. */
+/** The configuration table of docs/configuration.md, generated from the schemas. */
 export function configTableMarkdown(): string {
   const lines = ['| Variable | Setting | Default | Description |', '| --- | --- | --- | --- |'];
   for (const d of domains as readonly AnyDomain[]) {

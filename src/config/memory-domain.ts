@@ -41,6 +41,6 @@ export const memoryDomain = domain('memory', 'Incident memory: embeddings and ve
     env: 'MEMORY_THRESHOLD',
     schema: z.coerce.number().min(0).max(1),
     default: 0.85,
-    doc: 'Calibrated match score (0..1, see README "Incident memory") a past incident needs for its fix to be reused automatically.',
+    doc: 'Calibrated match score (0..1, see docs/models-and-memory.md, "Incident memory") a past incident needs for its fix to be reused automatically.',
   }),
 });

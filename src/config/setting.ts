@@ -1,6 +1,6 @@
 // The building block of configuration: one setting is one environment
 // variable with its zod schema, default and a one-line description. Domains
-// group settings; the README's configuration table is generated from them.
+// group settings; docs/configuration.md's table is generated from them.
 import { z } from 'zod';
 
 export type Setting<T> = {

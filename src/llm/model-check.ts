@@ -13,6 +13,8 @@ export type RoleModel = {
   /** The variable that overrides it. */
   env: string;
   present: boolean;
+  /** Whether something uses the role with this configuration (then it is required). */
+  inUse: boolean;
   size?: number;
 };
 
@@ -25,7 +27,10 @@ export type ModelReport = {
   roles: RoleModel[];
 };
 
-export async function checkRoleModels(llm: LlmGateway): Promise<ModelReport> {
+export async function checkRoleModels(
+  llm: LlmGateway,
+  inUse: readonly ModelRole[] = modelRoles,
+): Promise<ModelReport> {
   const base = { url: llm.url, kind: llm.kind };
   const roles = (have: Array<{ name: string; size?: number }>) =>
     modelRoles.map((role) => {
@@ -36,6 +41,7 @@ export async function checkRoleModels(llm: LlmGateway): Promise<ModelReport> {
         model,
         env: roleEnv[role],
         present: !!found,
+        inUse: inUse.includes(role),
         ...(found?.size !== undefined ? { size: found.size } : {}),
       };
     });

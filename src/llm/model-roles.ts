@@ -23,6 +23,26 @@ export function rolesFromConfig(llm: Config['llm']): ModelRoles {
   };
 }
 
+/**
+ * What each role does in Warden today. A role nothing uses (vision, for
+ * now) is listed but neither required by `warden doctor` nor pulled by
+ * `warden models pull`.
+ */
+export const roleUse: Record<ModelRole, string | undefined> = {
+  orchestrator: 'tool use and the agent',
+  reasoning: 'incident diagnosis',
+  validator: 'the second opinion on change actions',
+  embedding: 'incident memory vectors (MEMORY_EMBEDDER=ollama)',
+  vision: undefined,
+};
+
+/** The roles something uses with this configuration. */
+export function rolesInUse(config: Pick<Config, 'memory'>): ModelRole[] {
+  return modelRoles.filter(
+    (r) => roleUse[r] !== undefined && (r !== 'embedding' || config.memory.embedder === 'ollama'),
+  );
+}
+
 export const roleEnv: Record<ModelRole, string> = {
   orchestrator: 'LLM_MODEL_ORCHESTRATOR',
   reasoning: 'LLM_MODEL_REASONING',

@@ -30,6 +30,8 @@ export type OllamaProviderOptions = {
   url?: string;
   /** How long Ollama keeps a model loaded after a request, e.g. "5m". @default server's own */
   keepAlive?: string;
+  /** Context window for each chat (Ollama's num_ctx). @default server's own */
+  numCtx?: number;
 };
 
 type OllamaToolCall = { function: { name: string; arguments: Record<string, unknown> | string } };
@@ -72,8 +74,9 @@ function usageOf(s: OllamaStats): Usage {
   };
 }
 
-function options(r: SamplingOptions) {
+function options(r: SamplingOptions, numCtx: number | undefined) {
   const o: Record<string, number> = {};
+  if (numCtx !== undefined) o.num_ctx = numCtx;
   if (r.temperature !== undefined) o.temperature = r.temperature;
   if (r.maxTokens !== undefined) o.num_predict = r.maxTokens;
   if (r.seed !== undefined) o.seed = r.seed;
@@ -112,10 +115,12 @@ export class OllamaProvider implements LlmProvider {
   readonly kind = 'ollama' as const;
   private readonly http: HttpClient;
   private readonly keepAlive: string | undefined;
+  private readonly numCtx: number | undefined;
 
   constructor(options: OllamaProviderOptions = {}) {
     this.http = new HttpClient({ baseUrl: options.url ?? 'http://127.0.0.1:11434' });
     this.keepAlive = options.keepAlive;
+    this.numCtx = options.numCtx;
   }
 
   get url(): string {
@@ -128,7 +133,7 @@ export class OllamaProvider implements LlmProvider {
       messages: r.messages.map(toOllamaMessage),
       ...toolsBody(r.tools),
       ...(r.format ? { format: r.format } : {}),
-      ...(options(r) ? { options: options(r) } : {}),
+      ...(options(r, this.numCtx) ? { options: options(r, this.numCtx) } : {}),
       ...(this.keepAlive ? { keep_alive: this.keepAlive } : {}),
       stream,
     };
@@ -194,7 +199,7 @@ export class OllamaProvider implements LlmProvider {
         prompt: r.prompt,
         ...(r.system ? { system: r.system } : {}),
         ...(r.format ? { format: r.format } : {}),
-        ...(options(r) ? { options: options(r) } : {}),
+        ...(options(r, this.numCtx) ? { options: options(r, this.numCtx) } : {}),
         ...(this.keepAlive ? { keep_alive: this.keepAlive } : {}),
         stream: false,
       },

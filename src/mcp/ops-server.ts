@@ -82,6 +82,54 @@ async function settle<T>(fn: () => Promise<T>): Promise<T | { error: string }> {
   }
 }
 
+/**
+ * What `systemctl list-units --failed` said. An empty list is an all-clear
+ * only when systemctl itself succeeded: when it fails (no systemd, no bus)
+ * the report says it could not tell, never "(none)".
+ */
+export function failedUnitsReport(
+  o: ExecOutcome | { error: string },
+): string | { unknown: string } | ExecOutcome | { error: string } {
+  if ('error' in o || o.status !== 'ran') return o;
+  if (o.exitCode !== 0 || o.timedOut) {
+    const why = (o.stderr.trim() || o.stdout.trim()).split('\n')[0] ?? '';
+    return {
+      unknown: `could not tell: systemctl ${o.timedOut ? 'timed out' : `exited ${o.exitCode}`}${why ? `: ${why}` : ''}`,
+    };
+  }
+  return o.stdout.trim() || '(none)';
+}
+
+/**
+ * Tool names of the stack Warden replaces, kept so configurations written
+ * for it keep working: each answers exactly as the tool it names (same
+ * handler, so the same catalogue action, gate and audit).
+ */
+export const legacyToolNames: Readonly<Record<string, string>> = {
+  list_containers: 'list_docker_containers',
+  container_logs: 'check_docker_logs',
+  restart_container: 'restart_docker_container',
+  system_resources: 'check_system_resources',
+  diagnose: 'diagnose_vps',
+};
+
+/**
+ * Registers each tool that has a legacy name under that name too. The SDK's
+ * registerTool is generic over the input schema; the alias passes the very
+ * same config and handler on, so it is called through a plain signature.
+ */
+function answerLegacyNames(server: McpServer): void {
+  type Register = (name: string, config: unknown, cb: unknown) => unknown;
+  const register = server.registerTool.bind(server) as unknown as Register;
+  const withLegacy: Register = (name, config, cb) => {
+    const tool = register(name, config, cb);
+    const old = legacyToolNames[name];
+    if (old) register(old, config, cb);
+    return tool;
+  };
+  server.registerTool = withLegacy as unknown as McpServer['registerTool'];
+}
+
 export function createOpsServer(options: OpsServerOptions): McpServer {
   const { exec } = options;
   const server = new McpServer(
@@ -91,6 +139,7 @@ export function createOpsServer(options: OpsServerOptions): McpServer {
         'Operations on this host through Warden. Commands never go through a shell; only allowlisted read-only programs run with execute_command; changes go through catalogue actions (list_actions, run_action). Every call is audited.',
     },
   );
+  answerLegacyNames(server);
   const caller = (): Caller => ({
     kind: 'mcp',
     id: `${options.via}:${server.server.getClientVersion()?.name ?? 'unknown'}`,
@@ -220,12 +269,7 @@ export function createOpsServer(options: OpsServerOptions): McpServer {
       const report = {
         ...systemResources(),
         services,
-        failedUnits:
-          'error' in failed
-            ? failed
-            : failed.status === 'ran'
-              ? failed.stdout.trim() || '(none)'
-              : failed,
+        failedUnits: failedUnitsReport(failed),
         containers,
         database,
         lastBackup: lastBackup(options.backupDir),

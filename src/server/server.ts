@@ -11,6 +11,7 @@ import { registerErrorHandler } from './error-handler.ts';
 import alertsPlugin from './plugins/alerts.ts';
 import apiKeysPlugin from './plugins/api-keys.ts';
 import approvalsPlugin from './plugins/approvals.ts';
+import auditPlugin from './plugins/audit.ts';
 import authPlugin from './plugins/auth.ts';
 import credentialsPlugin from './plugins/credentials.ts';
 import executionsPlugin from './plugins/executions.ts';
@@ -31,6 +32,8 @@ export type BuildServerOptions = {
   plugins?: ServerPlugin[];
   /** Observes each route as it is registered (tests walk the route table with it). */
   onRoute?: (route: RouteOptions) => void;
+  /** Token of the local control file: the CLI on this machine calls the API as admin with it. */
+  controlToken?: string;
 };
 
 const requestIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
@@ -59,7 +62,7 @@ export async function buildServer(
   if (options.onRoute) app.addHook('onRoute', options.onRoute);
   registerErrorHandler(app);
   await app.register(cookie);
-  await app.register(authPlugin, { services });
+  await app.register(authPlugin, { services, controlToken: options.controlToken });
   for (const plugin of [
     healthPlugin,
     sessionPlugin,
@@ -75,6 +78,7 @@ export async function buildServer(
     workflowsPlugin,
     executionsPlugin,
     webhooksPlugin,
+    auditPlugin,
     ...(options.plugins ?? []),
   ]) {
     await app.register(plugin, { services });

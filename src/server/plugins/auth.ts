@@ -47,6 +47,7 @@ export function principalName(p: Principal | undefined): string {
 async function authenticate(
   services: Services,
   request: FastifyRequest,
+  controlToken: string | undefined,
 ): Promise<Principal | undefined> {
   const header = request.headers.authorization;
   if (header !== undefined) {
@@ -55,6 +56,10 @@ async function authenticate(
       throw new UserError('unauthorized', 'the Authorization header must be "Bearer <api key>"', {
         status: 401,
       });
+    // The local control token (an owner-only file in the data directory, valid
+    // while this process runs) is the CLI on this machine, as admin.
+    if (controlToken !== undefined && equalTokens(m[1]!, controlToken))
+      return { kind: 'api_key', role: 'admin', keyId: 0, keyName: 'local-cli', userId: null };
     const key = await services.apiKeys.verify(m[1]!);
     if (!key)
       throw new UserError('unauthorized', 'the API key is unknown or revoked', { status: 401 });
@@ -91,13 +96,16 @@ async function authenticate(
   };
 }
 
-async function authPlugin(app: FastifyInstance, opts: { services: Services }) {
+async function authPlugin(
+  app: FastifyInstance,
+  opts: { services: Services; controlToken?: string | undefined },
+) {
   app.decorateRequest('principal', undefined);
   app.addHook('onRequest', async (request: FastifyRequest, _reply: FastifyReply) => {
     const config = request.routeOptions.config;
     // Unknown routes fall through to the 404 handler.
     if (!request.routeOptions.url || config.public) return;
-    const principal = await authenticate(opts.services, request);
+    const principal = await authenticate(opts.services, request, opts.controlToken);
     if (!principal) {
       throw new UserError(
         'unauthorized',

@@ -1,0 +1,11 @@
+// GET /api/v1/audit/verify: the audit hash chain check, so `warden audit
+// verify` works beside a running Warden (admin only: it reads every record).
+import type { FastifyInstance } from 'fastify';
+
+import type { Services } from '../../app.ts';
+
+export default async function auditPlugin(app: FastifyInstance, opts: { services: Services }) {
+  app.get('/api/v1/audit/verify', { config: { role: 'admin' } }, async () =>
+    opts.services.exec.audit.verify(),
+  );
+}
