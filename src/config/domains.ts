@@ -111,13 +111,13 @@ export const securityDomain = domain('security', 'Authentication, sessions and s
     env: 'WARDEN_LOGIN_MAX_FAILURES',
     schema: z.coerce.number().int().min(1),
     default: 5,
-    doc: 'Failed logins from one address (or for one user) before further attempts get 429.',
+    doc: 'Free failed logins of one client for one user; after them each failure doubles the pause (429 with Retry-After) before the next try. Never a lock: the right password from a client with no failures of its own gets in.',
   }),
   loginWindowSeconds: setting({
     env: 'WARDEN_LOGIN_WINDOW_SECONDS',
     schema: z.coerce.number().int().min(1),
     default: 900,
-    doc: 'Window over which failed logins are counted.',
+    doc: 'Longest pause a failing client is asked to wait; a client is forgotten four times this long after its last failure.',
   }),
 });
 
