@@ -12,7 +12,10 @@ import alertsPlugin from './plugins/alerts.ts';
 import apiKeysPlugin from './plugins/api-keys.ts';
 import approvalsPlugin from './plugins/approvals.ts';
 import authPlugin from './plugins/auth.ts';
+import consolePlugin from './plugins/console.ts';
 import credentialsPlugin from './plugins/credentials.ts';
+import dashboardPlugin from './plugins/dashboard.ts';
+import eventsPlugin from './plugins/events.ts';
 import executionsPlugin from './plugins/executions.ts';
 import healthPlugin from './plugins/health.ts';
 import memoryPlugin from './plugins/memory.ts';
@@ -75,6 +78,9 @@ export async function buildServer(
     workflowsPlugin,
     executionsPlugin,
     webhooksPlugin,
+    dashboardPlugin,
+    eventsPlugin,
+    consolePlugin,
     ...(options.plugins ?? []),
   ]) {
     await app.register(plugin, { services });
