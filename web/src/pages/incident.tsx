@@ -107,7 +107,7 @@ function EventEvidence(props: { event: IncidentEvent }) {
   const { evidence, type } = props.event;
   if (!evidence || Object.keys(evidence).length === 0) return null;
   const matches = evidence.matches;
-  if (type === 'memory.matches' && Array.isArray(matches)) {
+  if (type === 'memory.matches' && Array.isArray(matches) && matches.length > 0) {
     return (
       <>
         <table>

@@ -1,0 +1,406 @@
+// The web console in a real Chromium against a real `warden start`: the
+// setup link ends in the console, an Uptime Kuma alert appears live, the
+// incident page shows the timeline and the approval the pipeline asked for,
+// an execution's nodes can be followed, an expired session comes back to the
+// same page after login, and a viewer sees no button that changes anything
+// while the API refuses it anyway. axe-core checks every page. The only
+// stand-in is the model (the scripted Ollama test server).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { chromium } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+import type { RunningWarden } from './helpers/cli.ts';
+import { startWarden } from './helpers/cli.ts';
+import { OllamaTestServer } from './helpers/ollama-test-server.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const artefacts = join(root, 'test-artifacts', 'console');
+
+function findChromium(): string | undefined {
+  const candidates = [
+    process.env.CHROMIUM_PATH,
+    '/usr/bin/chromium',
+    '/usr/bin/chromium-browser',
+    '/usr/bin/google-chrome',
+  ];
+  return candidates.find((p): p is string => !!p && existsSync(p));
+}
+const chromiumPath = findChromium();
+const skipReason = 'no Chromium binary (apt-get install chromium, or set CHROMIUM_PATH)';
+if (!chromiumPath) console.warn(`console.e2e: skipped: ${skipReason}`);
+
+const axeSource = readFileSync(
+  createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
+  'utf8',
+);
+
+type AxeResult = {
+  violations: { id: string; impact: string | null; help: string; nodes: { target: unknown }[] }[];
+};
+
+/** axe-core in the page; the serious and critical violations, in words. */
+async function axe(page: Page): Promise<string[]> {
+  await page.evaluate(axeSource);
+  const result = (await page.evaluate(
+    `axe.run(document, { resultTypes: ['violations'] })`,
+  )) as AxeResult;
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map(
+      (v) => `${v.id} (${v.impact}): ${v.help} at ${JSON.stringify(v.nodes.map((n) => n.target))}`,
+    );
+}
+
+async function shoot(page: Page, name: string) {
+  await page.screenshot({ path: join(artefacts, `${name}.png`), fullPage: true });
+}
+
+const diagnosis = JSON.stringify({
+  summary: 'shop-web refuses connections on port 8080',
+  rootCause: 'The shop-web process is not listening',
+  confidence: 0.8,
+  action: { name: 'system.resources', parameters: {} },
+  risk: 'dangerous',
+});
+
+describe.skipIf(!chromiumPath)(
+  `console in Chromium${chromiumPath ? '' : ` (skipped: ${skipReason})`}`,
+  () => {
+    let warden: RunningWarden;
+    let ollama: OllamaTestServer;
+    let browser: Browser;
+    let admin: BrowserContext;
+    let page: Page;
+    let cwd: string;
+    let incidentId: number;
+    const cspErrors: string[] = [];
+    const password = 'a long enough password';
+
+    /** Logs in from Node; the cookie header and CSRF token for API calls. */
+    async function apiLogin(username: string) {
+      const res = await fetch(`${warden.url}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username, password }),
+      });
+      expect(res.status).toBe(200);
+      const cookie = res.headers.getSetCookie()[0]!.split(';')[0]!;
+      const { csrfToken } = (await res.json()) as { csrfToken: string };
+      return { cookie, csrfToken };
+    }
+
+    async function watch(p: Page) {
+      p.on('console', (m) => {
+        if (m.type() === 'error' && /Content.Security.Policy/i.test(m.text()))
+          cspErrors.push(m.text());
+      });
+      return p;
+    }
+
+    beforeAll(async () => {
+      mkdirSync(artefacts, { recursive: true });
+      // Test what the source builds today, not a stale bundle.
+      const built = spawnSync(
+        process.execPath,
+        [
+          join(root, 'node_modules/vite/bin/vite.js'),
+          'build',
+          '--config',
+          'web/vite.config.ts',
+          '--logLevel',
+          'warn',
+        ],
+        { cwd: root, encoding: 'utf8' },
+      );
+      expect(built.status, built.stderr).toBe(0);
+      ollama = await OllamaTestServer.start();
+      cwd = mkdtempSync(join(tmpdir(), 'warden-console-'));
+      warden = await startWarden({
+        cwd,
+        env: {
+          OLLAMA_URL: ollama.url,
+          MEMORY_EMBEDDER: 'lexical',
+          LLM_RETRIES: '0',
+          WARDEN_HEAL_EVIDENCE_ACTIONS: 'system.resources',
+          WARDEN_HEAL_VERIFY_TIMEOUT_MS: '1000',
+          WARDEN_HEAL_VERIFY_INTERVAL_MS: '250',
+          LOG_LEVEL: 'info',
+        },
+      });
+      browser = await chromium.launch({
+        executablePath: chromiumPath,
+        args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+      });
+      admin = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+      // Fail on a missing element well before the test's own timeout, with its name.
+      admin.setDefaultTimeout(8_000);
+      page = await watch(await admin.newPage());
+    }, 90_000);
+
+    afterEach(async (ctx) => {
+      if (ctx.task.result?.state === 'fail' && page)
+        await shoot(page, `failed-${ctx.task.name.slice(0, 40).replace(/\W+/g, '-')}`);
+    });
+
+    afterAll(async () => {
+      await browser?.close();
+      await warden?.stop('SIGKILL');
+      await ollama?.close();
+      if (cwd) rmSync(cwd, { recursive: true, force: true });
+    });
+
+    it('has an axe check that finds a serious violation when there is one', async () => {
+      const p = await admin.newPage();
+      try {
+        await p.setContent('<html><body><img src="data:,"><button></button></body></html>');
+        expect((await axe(p)).join('\n')).toMatch(/button-name|image-alt/);
+      } finally {
+        await p.close();
+      }
+    });
+
+    it('serves the console at / and keeps API paths answering JSON 404s', async () => {
+      const index = await fetch(`${warden.url}/incidents/7`);
+      expect(index.status).toBe(200);
+      expect(index.headers.get('content-type')).toMatch(/text\/html/);
+      expect(index.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
+      const html = await index.text();
+      const script = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+      expect(script).toBeTruthy();
+      const js = await fetch(`${warden.url}${script}`);
+      expect(js.status).toBe(200);
+      expect(js.headers.get('cache-control')).toMatch(/immutable/);
+      const missing = await fetch(`${warden.url}/api/v1/nothing-here`);
+      expect(missing.status).toBe(404);
+      expect(((await missing.json()) as { error: { code: string } }).error.code).toBe(
+        'route_not_found',
+      );
+      expect((await fetch(`${warden.url}/assets/..%2f..%2fpackage.json`)).status).toBe(404);
+      expect((await fetch(`${warden.url}/api/v1/dashboard`)).status).toBe(401);
+      expect((await fetch(`${warden.url}/api/v1/events`)).status).toBe(401);
+    });
+
+    it('creates the admin from the setup link and lands on the dashboard', async () => {
+      const token = /setup\?token=(\S+)/.exec(warden.output())?.[1];
+      expect(token, 'the setup link is printed').toBeTruthy();
+      await page.goto(`${warden.url}/setup?token=${token}`);
+      await page.getByLabel('Username').fill('admin');
+      await page.getByLabel(/Password/).fill(password);
+      await page.getByRole('button', { name: 'Create administrator' }).click();
+      await page.waitForURL(`${warden.url}/`);
+      await expect
+        .poll(() => page.getByRole('heading', { level: 1 }).textContent())
+        .toBe('Dashboard');
+      await page.getByRole('heading', { name: 'Open incidents' }).waitFor();
+      expect(await page.getByText('admin (admin)').count()).toBe(1);
+      await expect.poll(() => page.getByRole('status').filter({ hasText: 'Live' }).count()).toBe(1);
+      await shoot(page, 'dashboard-empty');
+      expect(await axe(page)).toEqual([]);
+    });
+
+    it('shows an Uptime Kuma alert as a new incident without a reload', async () => {
+      await page.getByRole('link', { name: 'Incidents', exact: true }).click();
+      await page.getByRole('heading', { name: 'Incidents' }).waitFor();
+      await page.getByText('No incidents match.').waitFor();
+      // Consensus is not asked for a dangerous action: the diagnosis alone leads to an approval.
+      ollama.script({ content: diagnosis });
+      const { cookie, csrfToken } = await apiLogin('admin');
+      const endpoint = await fetch(`${warden.url}/api/v1/alert-endpoints`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrfToken },
+        body: JSON.stringify({ name: 'kuma', source: 'uptime-kuma' }),
+      });
+      expect(endpoint.status).toBe(201);
+      const { token } = (await endpoint.json()) as { token: string };
+      const alert = readFileSync(join(root, 'test/fixtures/alerts/uptime-kuma-down.json'), 'utf8');
+      const posted = await fetch(`${warden.url}/api/v1/alerts/uptime-kuma`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: alert,
+      });
+      expect(posted.status, await posted.clone().text()).toBeLessThan(300);
+      const row = page.getByRole('link', { name: /shop-web/ });
+      await row.first().waitFor({ timeout: 15_000 });
+      const href = await row.first().getAttribute('href');
+      incidentId = Number(/\/incidents\/(\d+)/.exec(href ?? '')?.[1]);
+      expect(incidentId).toBeGreaterThan(0);
+      await shoot(page, 'incidents');
+      expect(await axe(page)).toEqual([]);
+    });
+
+    it('opens the incident page with its timeline and the pending approval', async () => {
+      await page
+        .getByRole('link', { name: /shop-web/ })
+        .first()
+        .click();
+      await page
+        .getByRole('heading', { level: 1, name: new RegExp(`Incident #${incidentId}`) })
+        .waitFor();
+      await page.getByRole('heading', { name: 'Timeline' }).waitFor();
+      // The healing pipeline's steps arrive live: memory search, diagnosis, then the approval.
+      await page
+        .getByRole('heading', { name: 'Waiting for approval' })
+        .waitFor({ timeout: 20_000 });
+      const timeline = page.getByRole('list').filter({ has: page.getByText('memory.matches') });
+      expect(await timeline.getByText('diagnosis', { exact: true }).count()).toBeGreaterThan(0);
+      expect(await page.getByRole('button', { name: 'Approve' }).count()).toBe(1);
+      expect(await page.getByRole('button', { name: 'Reject' }).count()).toBe(1);
+      await shoot(page, 'incident');
+      expect(await axe(page)).toEqual([]);
+      // On a phone the approval is still usable.
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.getByRole('button', { name: 'Approve' }).scrollIntoViewIfNeeded();
+      await shoot(page, 'incident-phone');
+      expect(await axe(page)).toEqual([]);
+      await page.setViewportSize({ width: 1280, height: 800 });
+    });
+
+    it('a viewer sees no buttons that change anything, and the API refuses them anyway', async () => {
+      const { cookie, csrfToken } = await apiLogin('admin');
+      const created = await fetch(`${warden.url}/api/v1/users`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrfToken },
+        body: JSON.stringify({ username: 'vera', password, role: 'viewer' }),
+      });
+      expect(created.status).toBe(201);
+      const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+      context.setDefaultTimeout(8_000);
+      try {
+        const v = await watch(await context.newPage());
+        await v.goto(`${warden.url}/incidents/${incidentId}`);
+        await v.getByLabel('Username').fill('vera');
+        await v.getByLabel('Password').fill(password);
+        await v.getByRole('button', { name: 'Log in' }).click();
+        await v.getByRole('heading', { name: 'Waiting for approval' }).waitFor();
+        await v.getByText('An operator or admin decides this approval.').waitFor();
+        const buttons = await v.getByRole('button').allTextContents();
+        expect(buttons).toEqual(['Log out']);
+        expect(await axe(v)).toEqual([]);
+        await shoot(v, 'incident-viewer');
+        const refused = await v.evaluate(async (id) => {
+          const s = (await (await fetch('/api/v1/console/session')).json()) as {
+            csrfToken: string;
+          };
+          const res = await fetch(`/api/v1/incidents/${id}/approve`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-csrf-token': s.csrfToken },
+            body: JSON.stringify({ comment: 'a viewer tries' }),
+          });
+          return { status: res.status, body: (await res.json()) as { error: { code: string } } };
+        }, incidentId);
+        expect(refused).toMatchObject({ status: 403, body: { error: { code: 'forbidden' } } });
+      } finally {
+        await context.close();
+      }
+    });
+
+    it('approves with a reason and sees the action run on the timeline', async () => {
+      await page.getByLabel(/Reason/).fill('checked by hand: safe to read resources');
+      await page.getByRole('button', { name: 'Approve' }).click();
+      await page.getByRole('heading', { name: 'Approvals' }).waitFor();
+      const decided = page
+        .getByRole('region', { name: 'Approvals' })
+        .getByRole('listitem')
+        .filter({ hasText: 'checked by hand' });
+      await decided.getByText('approved', { exact: true }).waitFor();
+      expect(await decided.textContent()).toMatch(/by user:admin/);
+      await expect
+        .poll(() => page.getByRole('heading', { name: 'Waiting for approval' }).count())
+        .toBe(0);
+      // The approved run happens in the engine; its result reaches the page over the stream.
+      await page.getByText('action.result', { exact: true }).first().waitFor({ timeout: 20_000 });
+    });
+
+    it('follows an execution node by node', async () => {
+      await page.getByRole('link', { name: 'Executions', exact: true }).click();
+      await page.getByRole('heading', { level: 1, name: 'Executions' }).waitFor();
+      const first = page.getByRole('table').getByRole('link').first();
+      await first.waitFor();
+      const id = (await first.getAttribute('href'))!.split('/').pop()!;
+      await shoot(page, 'executions');
+      expect(await axe(page)).toEqual([]);
+      await first.click();
+      await page.getByRole('heading', { name: 'Nodes' }).waitFor();
+      const shown = (await await page.evaluate(
+        async (eid) => (await fetch(`/api/v1/executions/${eid}`)).json(),
+        id,
+      )) as { steps: { nodeName: string }[] };
+      expect(shown.steps.length).toBeGreaterThan(0);
+      for (const step of shown.steps)
+        expect(
+          await page
+            .getByRole('heading', { level: 3, name: new RegExp(`^${step.nodeName}`) })
+            .count(),
+        ).toBe(1);
+      await shoot(page, 'execution');
+      expect(await axe(page)).toEqual([]);
+    });
+
+    it('an expired session shows the login form and then the same page', async () => {
+      await page.goto(`${warden.url}/incidents?severity=critical`);
+      await page.getByRole('heading', { name: 'Incidents' }).waitFor();
+      // End the browser's session from outside, as expiry would.
+      const cookie = (await admin.cookies()).find((c) => c.name === 'warden_session')!;
+      const csrf = (
+        await page.evaluate(
+          async () =>
+            (await (await fetch('/api/v1/console/session')).json()) as { csrfToken: string },
+        )
+      ).csrfToken;
+      const out = await fetch(`${warden.url}/api/v1/auth/logout`, {
+        method: 'POST',
+        headers: { cookie: `warden_session=${cookie.value}`, 'x-csrf-token': csrf },
+      });
+      expect(out.status).toBe(204);
+      // The next read (a new filter) meets the 401.
+      await page.getByLabel('Status').selectOption('resolved');
+      await page.getByText('Your session has expired').waitFor();
+      expect(page.url()).toBe(`${warden.url}/incidents?severity=critical&status=resolved`);
+      await shoot(page, 'login');
+      expect(await axe(page)).toEqual([]);
+      await page.getByLabel('Username').fill('admin');
+      await page.getByLabel('Password').fill(password);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.getByRole('heading', { name: 'Incidents' }).waitFor();
+      expect(page.url()).toBe(`${warden.url}/incidents?severity=critical&status=resolved`);
+      expect(await page.getByLabel('Status').inputValue()).toBe('resolved');
+    });
+
+    it('searches memory and passes axe in the dark scheme too', async () => {
+      await page.getByRole('link', { name: 'Dashboard' }).click();
+      await page.getByRole('heading', { name: 'Open incidents' }).waitFor();
+      await shoot(page, 'dashboard');
+      await page.emulateMedia({ colorScheme: 'dark' });
+      await page.getByRole('link', { name: 'Memory', exact: true }).click();
+      await page.getByLabel('Alert text').fill('shop-web connection refused');
+      await page.getByRole('button', { name: 'Search' }).click();
+      await page.getByText(/Threshold for a fix to run by itself/).waitFor();
+      expect(await axe(page)).toEqual([]);
+      await page.getByRole('link', { name: 'Dashboard' }).click();
+      await page.getByRole('heading', { name: 'Open incidents' }).waitFor();
+      expect(await axe(page)).toEqual([]);
+      await shoot(page, 'dashboard-dark');
+      await page.emulateMedia({ colorScheme: 'light' });
+    });
+
+    it('logs out to the login form', async () => {
+      await page.getByRole('button', { name: 'Log out' }).click();
+      await page.getByRole('button', { name: 'Log in' }).waitFor();
+      expect(
+        (
+          await fetch(`${warden.url}/api/v1/dashboard`, {
+            headers: { cookie: `warden_session=${(await admin.cookies())[0]?.value ?? ''}` },
+          })
+        ).status,
+      ).toBe(401);
+      expect(cspErrors).toEqual([]);
+    });
+  },
+);
