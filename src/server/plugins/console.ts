@@ -46,9 +46,15 @@ const notBuiltPage = `<!doctype html><html lang="en"><head><meta charset="utf-8"
 <body><main><h1>Warden</h1><p>The web console is not built. Run <code>npm run build:web</code>
 (or <code>npm install</code>, which builds it) and reload.</p></main></body></html>`;
 
-export default async function consolePlugin(app: FastifyInstance, opts: { services: Services }) {
+export type ConsolePluginOptions = {
+  services: Services;
+  /** Folder of the built app. @default web/dist in the package */
+  root?: string;
+};
+
+export default async function consolePlugin(app: FastifyInstance, opts: ConsolePluginOptions) {
   const { sessions } = opts.services;
-  const root = consoleRoot;
+  const root = opts.root ?? consoleRoot;
 
   await app.register(fastifyStatic, { root, serve: false });
 
@@ -95,14 +101,16 @@ export default async function consolePlugin(app: FastifyInstance, opts: { servic
       if (wanted.split(/[\\/]/).some((part) => part === '..') || wanted.includes('\0'))
         throw new UserError('not_found', `no file /${wanted}`, { status: 404 });
       reply.header('content-security-policy', csp);
-      // Hashed build files never change; index.html always must be fetched again.
-      if (wanted.startsWith('assets/') && existsSync(join(root, wanted))) {
-        reply.header('cache-control', 'public, max-age=31536000, immutable');
-        return reply.sendFile(wanted, { cacheControl: false });
-      }
-      if (wanted && !wanted.includes('/') && /\.\w+$/.test(wanted)) {
-        if (existsSync(join(root, wanted))) return reply.sendFile(wanted);
-        throw new UserError('not_found', `no file /${wanted}`, { status: 404 });
+      // A path naming a file is that file or a 404, never the app.
+      if (/\.\w+$/.test(wanted)) {
+        if (!existsSync(join(root, wanted)))
+          throw new UserError('not_found', `no file /${wanted}`, { status: 404 });
+        // Hashed build files never change; index.html must always be fetched again.
+        if (wanted.startsWith('assets/')) {
+          reply.header('cache-control', 'public, max-age=31536000, immutable');
+          return reply.sendFile(wanted, { cacheControl: false });
+        }
+        return reply.sendFile(wanted);
       }
       if (!existsSync(join(root, 'index.html')))
         return reply.status(503).type('text/html; charset=utf-8').send(notBuiltPage);
