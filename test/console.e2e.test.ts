@@ -58,8 +58,10 @@ async function axe(page: Page): Promise<string[]> {
     );
 }
 
+/** The whole page, and what fits the window (the README's pictures). */
 async function shoot(page: Page, name: string) {
   await page.screenshot({ path: join(artefacts, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: join(artefacts, `${name}-window.png`) });
 }
 
 const diagnosis = JSON.stringify({
@@ -124,6 +126,8 @@ describe.skipIf(!chromiumPath)(
       cwd = mkdtempSync(join(tmpdir(), 'warden-console-'));
       warden = await startWarden({
         cwd,
+        // A loaded machine can take a while for the first start's migrations.
+        waitMs: 90_000,
         env: {
           OLLAMA_URL: ollama.url,
           MEMORY_EMBEDDER: 'lexical',
@@ -142,7 +146,7 @@ describe.skipIf(!chromiumPath)(
       // Fail on a missing element well before the test's own timeout, with its name.
       admin.setDefaultTimeout(8_000);
       page = await watch(await admin.newPage());
-    }, 90_000);
+    }, 150_000);
 
     afterEach(async (ctx) => {
       if (ctx.task.result?.state === 'fail' && page)
@@ -296,6 +300,11 @@ describe.skipIf(!chromiumPath)(
           return { status: res.status, body: (await res.json()) as { error: { code: string } } };
         }, incidentId);
         expect(refused).toMatchObject({ status: 403, body: { error: { code: 'forbidden' } } });
+        // No button on an execution either.
+        await v.getByRole('link', { name: 'Executions', exact: true }).click();
+        await v.getByRole('table').getByRole('link').first().click();
+        await v.getByRole('heading', { name: 'Nodes' }).waitFor();
+        expect(await v.getByRole('button').allTextContents()).toEqual(['Log out']);
       } finally {
         await context.close();
       }
@@ -374,8 +383,30 @@ describe.skipIf(!chromiumPath)(
     });
 
     it('searches memory and passes axe in the dark scheme too', async () => {
+      // A monitor of Warden's own health shows on the dashboard once checked.
+      const { cookie, csrfToken } = await apiLogin('admin');
+      const headers = { 'content-type': 'application/json', cookie, 'x-csrf-token': csrfToken };
+      const created = await fetch(`${warden.url}/api/v1/monitors`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({
+          name: 'warden-health',
+          service: 'warden',
+          spec: { kind: 'http', url: `${warden.url}/healthz` },
+          intervalMs: 3_600_000,
+        }),
+      });
+      expect(created.status, await created.clone().text()).toBe(201);
+      const { id: monitorId } = (await created.json()) as { id: number };
+      const checked = await fetch(`${warden.url}/api/v1/monitors/${monitorId}/check`, {
+        method: 'POST',
+        headers: { cookie, 'x-csrf-token': csrfToken },
+      });
+      expect(checked.status).toBe(200);
       await page.getByRole('link', { name: 'Dashboard' }).click();
-      await page.getByRole('heading', { name: 'Open incidents' }).waitFor();
+      const monitors = page.getByRole('region', { name: 'Monitors' });
+      await monitors.getByText(/warden-health \(warden\)/).waitFor();
+      expect(await monitors.getByText('up', { exact: true }).count()).toBe(1);
       await shoot(page, 'dashboard');
       await page.emulateMedia({ colorScheme: 'dark' });
       await page.getByRole('link', { name: 'Memory', exact: true }).click();

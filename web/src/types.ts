@@ -63,6 +63,7 @@ export type Execution = {
   mode: string;
   triggerNode: string;
   attempts: number;
+  cancelRequested: boolean;
   error: ExecError;
   createdAt: string;
   startedAt: string | null;

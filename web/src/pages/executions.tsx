@@ -1,10 +1,11 @@
 // Executions: the list with a status filter, refreshed live; one execution
 // with each node's step, its input and output (large data collapsed), its
 // error, timing and attempts.
-import { useQuery } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 
 import { api, qs } from '../api.ts';
 import { Link, navigate, useLocation } from '../router.tsx';
+import { useCan } from '../session.tsx';
 import type { Execution, Step } from '../types.ts';
 import { Badge, ErrorLine, Facts, JsonView, Section, Time } from '../ui.tsx';
 
@@ -131,6 +132,7 @@ export function ExecutionPage(props: { id: string }) {
           ['Took', duration(e.startedAt, e.finishedAt)],
         ]}
       />
+      <ExecutionActions execution={e} />
       {e.error && (
         <p role="alert" className="error">
           {e.error.node ? `${e.error.node}: ` : ''}
@@ -169,5 +171,54 @@ export function ExecutionPage(props: { id: string }) {
         <JsonView label="Result" value={e.result} />
       </Section>
     </>
+  );
+}
+
+/** Cancel while it runs; retry once it failed, was canceled or needs attention. Operators only. */
+function ExecutionActions(props: { execution: Execution }) {
+  const { execution: e } = props;
+  const canAct = useCan('operator');
+  const client = useQueryClient();
+  const act = useMutation({
+    mutationFn: (what: 'cancel' | 'retry') =>
+      api<{ executionId?: string }>(`/api/v1/executions/${e.id}/${what}`, { method: 'POST' }),
+    onSuccess: (r) => {
+      void client.invalidateQueries({ queryKey: ['execution', e.id] });
+      void client.invalidateQueries({ queryKey: ['executions'] });
+      if (r?.executionId) navigate(`/executions/${r.executionId}`);
+    },
+  });
+  if (!canAct) return null;
+  const running = ['queued', 'running', 'waiting'].includes(e.status);
+  const retryable = ['failed', 'canceled', 'needs_attention'].includes(e.status);
+  if (!running && !retryable) return null;
+  return (
+    <div className="card">
+      {retryable && (
+        <>
+          {e.status === 'needs_attention' && (
+            <p className="notice">
+              This execution stopped in the middle of a step that may have had side effects (a
+              command, a request). Check what happened before retrying: a retry runs every node
+              again from the start.
+            </p>
+          )}
+          <button type="button" onClick={() => act.mutate('retry')} disabled={act.isPending}>
+            Retry from the start
+          </button>
+        </>
+      )}
+      {running && (
+        <button
+          type="button"
+          className="danger"
+          onClick={() => act.mutate('cancel')}
+          disabled={act.isPending || e.cancelRequested}
+        >
+          {e.cancelRequested ? 'Cancel requested' : 'Cancel'}
+        </button>
+      )}
+      <ErrorLine error={act.error} />
+    </div>
   );
 }

@@ -17,12 +17,19 @@ const statuses = [
   'resolved',
 ];
 const severities = ['critical', 'warning', 'info'];
+/** Time filter: incidents seen within the window. */
+const windows: Record<string, number> = {
+  '1h': 3_600_000,
+  '24h': 86_400_000,
+  '7d': 7 * 86_400_000,
+};
 
 export function IncidentsPage() {
   const { search } = useLocation();
   const status = search.get('status') ?? '';
   const service = search.get('service') ?? '';
   const severity = search.get('severity') ?? '';
+  const since = search.get('since') ?? '';
   const q = useQuery({
     queryKey: ['incidents', { status, service }],
     queryFn: () =>
@@ -37,8 +44,13 @@ export function IncidentsPage() {
     const s = next.toString();
     navigate(`/incidents${s ? `?${s}` : ''}`, { replace: true });
   };
-  // The API filters by status and service; severity is narrowed here.
-  const rows = (q.data?.incidents ?? []).filter((i) => !severity || i.severity === severity);
+  // The API filters by status and service; severity and time are narrowed here.
+  const after = since in windows ? Date.now() - windows[since]! : 0;
+  const rows = (q.data?.incidents ?? []).filter(
+    (i) =>
+      (!severity || i.severity === severity) &&
+      (!after || new Date(i.lastSeenAt).getTime() >= after),
+  );
   return (
     <>
       <h1>Incidents</h1>
@@ -63,6 +75,15 @@ export function IncidentsPage() {
                 {s}
               </option>
             ))}
+          </select>
+        </label>
+        <label>
+          Seen within
+          <select value={since} onChange={(e) => set('since', e.target.value)}>
+            <option value="">any time</option>
+            <option value="1h">the last hour</option>
+            <option value="24h">the last day</option>
+            <option value="7d">the last week</option>
           </select>
         </label>
         <label>
