@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 
 import type { FastifyInstance } from 'fastify';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { buildServer } from '../src/server/server.ts';
 import type { WardenProcess } from './helpers/processes.ts';
@@ -38,9 +38,13 @@ async function readEvents(body: ReadableStream<Uint8Array>, into: Received[]) {
 }
 
 describe('live events', () => {
-  let s: TestServices | undefined;
+  let s: TestServices;
   let app: FastifyInstance | undefined;
   let worker: WardenProcess | undefined;
+  const queue = { WARDEN_QUEUE_NAME: `q-${randomUUID()}`, WARDEN_QUEUE_PREFIX: 'warden-test' };
+  beforeAll(async () => {
+    s = await makeTestServices('postgres', { REDIS_URL: testRedisUrl, ...queue });
+  });
   afterAll(async () => {
     await worker?.stop();
     await killAll();
@@ -49,8 +53,6 @@ describe('live events', () => {
   });
 
   it('streams incident changes and a worker process moving an execution, to an API key', async () => {
-    const queue = { WARDEN_QUEUE_NAME: `q-${randomUUID()}`, WARDEN_QUEUE_PREFIX: 'warden-test' };
-    s = await makeTestServices('postgres', { REDIS_URL: testRedisUrl, ...queue });
     app = await buildServer(s);
     const base = await app.listen({ host: '127.0.0.1', port: 0 });
     worker = await startWarden(
@@ -130,7 +132,24 @@ describe('live events', () => {
   });
 
   it('refuses the stream without credentials', async () => {
-    const res = await app!.inject({ method: 'GET', url: '/api/v1/events' });
+    app ??= await buildServer(s);
+    const res = await app.inject({ method: 'GET', url: '/api/v1/events' });
     expect(res.statusCode).toBe(401);
+  });
+
+  it('ends open streams when the server closes instead of waiting for the browser', async () => {
+    const server = await buildServer(s);
+    const base = await server.listen({ host: '127.0.0.1', port: 0 });
+    const { secret } = await s.apiKeys.create({ name: 'closing', role: 'viewer' });
+    const res = await fetch(`${base}/api/v1/events`, {
+      headers: { authorization: `Bearer ${secret}` },
+    });
+    const got: Received[] = [];
+    const reading = readEvents(res.body!, got);
+    await waitFor(() => got.some((e) => e.event === 'ready'), 'the ready event');
+    await server.close();
+    // The stream ended from the server's side: the reader finishes.
+    await reading;
+    expect(got.map((e) => e.event)).toEqual(['ready']);
   });
 });

@@ -22,7 +22,9 @@ export default async function eventsPlugin(app: FastifyInstance, opts: EventsPlu
   const { sessions, db, logger } = opts.services;
   const feed = new ChangeFeed(db, { intervalMs: opts.pollMs ?? 1000, logger });
   const open = new Set<() => void>();
-  app.addHook('onClose', async () => {
+  // Before the server stops listening: an open stream is not an idle
+  // connection, and shutdown would otherwise wait for every browser to leave.
+  app.addHook('preClose', async () => {
     for (const close of [...open]) close();
     feed.stop();
   });
