@@ -7,6 +7,7 @@ import { createRoot } from 'react-dom/client';
 
 import { ApiError } from './api.ts';
 import { useLiveUpdates } from './live.ts';
+import { AdminPage } from './pages/admin.tsx';
 import { DashboardPage } from './pages/dashboard.tsx';
 import { ExecutionPage, ExecutionsPage } from './pages/executions.tsx';
 import { IncidentPage } from './pages/incident.tsx';
@@ -14,7 +15,7 @@ import { IncidentsPage } from './pages/incidents.tsx';
 import { LoginPage } from './pages/login.tsx';
 import { MemoryPage } from './pages/memory.tsx';
 import { Link, match, useLocation } from './router.tsx';
-import { SessionProvider, useSession } from './session.tsx';
+import { SessionProvider, useCan, useSession } from './session.tsx';
 
 const client = new QueryClient({
   defaultOptions: {
@@ -42,6 +43,7 @@ function Page(props: { path: string }) {
   if (path === '/executions') return <ExecutionsPage />;
   if ((m = match('/executions/:id', path))) return <ExecutionPage id={m.id!} />;
   if (path === '/memory') return <MemoryPage />;
+  if (path === '/admin') return <AdminPage />;
   return (
     <>
       <h1>Not found</h1>
@@ -57,7 +59,9 @@ function Shell() {
   const { path } = useLocation();
   const live = useLiveUpdates({ enabled: !!session, onExpired: expire });
   const main = useRef<HTMLElement>(null);
-  const title = nav.find((n) => n.to === path)?.label;
+  const isAdmin = useCan('admin');
+  const links = isAdmin ? [...nav, { to: '/admin', label: 'Admin' }] : nav;
+  const title = links.find((n) => n.to === path)?.label;
   useEffect(() => {
     document.title = title ? `${title} · Warden` : 'Warden';
   }, [title]);
@@ -79,7 +83,7 @@ function Shell() {
         <span className="brand">Warden</span>
         <nav aria-label="Main">
           <ul>
-            {nav.map((n) => {
+            {links.map((n) => {
               const current = n.to === '/' ? path === '/' : path.startsWith(n.to);
               return (
                 <li key={n.to}>
