@@ -254,6 +254,10 @@ describe.skipIf(!chromiumPath)(
         .waitFor({ timeout: 20_000 });
       const timeline = page.getByRole('list').filter({ has: page.getByText('memory.matches') });
       expect(await timeline.getByText('diagnosis', { exact: true }).count()).toBeGreaterThan(0);
+      // Why it waits, in words: the diagnosis with its root cause and confidence.
+      const waiting = page.getByRole('region', { name: 'Waiting for approval' });
+      await waiting.getByText('The shop-web process is not listening', { exact: true }).waitFor();
+      expect(await waiting.getByText('80 %', { exact: true }).count()).toBe(1);
       expect(await page.getByRole('button', { name: 'Approve' }).count()).toBe(1);
       expect(await page.getByRole('button', { name: 'Reject' }).count()).toBe(1);
       await shoot(page, 'incident');

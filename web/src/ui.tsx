@@ -35,14 +35,14 @@ export function Badge(props: { value: string; label?: string }) {
   );
 }
 
-/** JSON shown in a <pre>; over 2 KB it starts collapsed so the page stays light. */
-export function JsonView(props: { value: unknown; label: string }) {
+/** JSON shown in a <pre>; over 2 KB (or when asked) it starts collapsed so the page stays light. */
+export function JsonView(props: { value: unknown; label: string; collapsed?: boolean }) {
   if (props.value === undefined || props.value === null)
     return <p className="muted">{props.label}: none</p>;
   const text = JSON.stringify(props.value, null, 2);
   const large = text.length > 2048;
   return (
-    <details open={!large} className="json">
+    <details open={!large && !props.collapsed} className="json">
       <summary>
         {props.label}
         {large ? ` (${Math.round(text.length / 1024)} KB, collapsed)` : ''}

@@ -103,9 +103,73 @@ type Match = {
   reason?: string;
 };
 
+type Diagnosis = {
+  summary?: string;
+  rootCause?: string;
+  confidence?: number;
+  risk?: string;
+  action?: { name?: string; parameters?: Record<string, unknown> };
+};
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A diagnosis in words: what the model thinks, why, how sure, and what it proposes. */
+export function DiagnosisView(props: { diagnosis: unknown; model?: unknown }) {
+  if (!isObject(props.diagnosis)) return null;
+  const d = props.diagnosis as Diagnosis;
+  return (
+    <Facts
+      label="Diagnosis"
+      items={[
+        ...(d.summary ? ([['Diagnosis', d.summary]] as [string, string][]) : []),
+        ...(d.rootCause ? ([['Root cause', d.rootCause]] as [string, string][]) : []),
+        ...(typeof d.confidence === 'number'
+          ? ([['Confidence', `${Math.round(d.confidence * 100)} %`]] as [string, string][])
+          : []),
+        ...(d.action?.name
+          ? ([
+              ['Proposed action', `${d.action.name} ${JSON.stringify(d.action.parameters ?? {})}`],
+            ] as [string, string][])
+          : []),
+        ...(d.risk ? ([['Risk claimed', d.risk]] as [string, string][]) : []),
+        ...(typeof props.model === 'string'
+          ? ([['Model', props.model]] as [string, string][])
+          : []),
+      ]}
+    />
+  );
+}
+
 function EventEvidence(props: { event: IncidentEvent }) {
   const { evidence, type } = props.event;
   if (!evidence || Object.keys(evidence).length === 0) return null;
+  if (type === 'diagnosis' && isObject(evidence.diagnosis))
+    return (
+      <>
+        <DiagnosisView diagnosis={evidence.diagnosis} model={evidence.model} />
+        <JsonView label="Evidence" value={evidence} collapsed />
+      </>
+    );
+  if (type === 'consensus' && isObject(evidence.verdict)) {
+    const v = evidence.verdict as { verdict?: string; reasons?: unknown; model?: string };
+    return (
+      <>
+        <p>
+          Second opinion{v.model ? ` from ${v.model}` : ''}: <strong>{v.verdict}</strong>
+        </p>
+        {Array.isArray(v.reasons) && (
+          <ul className="list">
+            {v.reasons.map((r, i) => (
+              <li key={i}>{String(r)}</li>
+            ))}
+          </ul>
+        )}
+        <JsonView label="Evidence" value={evidence} collapsed />
+      </>
+    );
+  }
   const matches = evidence.matches;
   if (type === 'memory.matches' && Array.isArray(matches) && matches.length > 0) {
     return (
@@ -162,7 +226,8 @@ function PendingApproval(props: { approval: Approval; incidentId: number }) {
       </p>
       <p>Why: {a.reason}</p>
       <JsonView label="Parameters" value={a.parameters} />
-      <JsonView label="Proposal (diagnosis, evidence, consensus)" value={a.proposal} />
+      <DiagnosisView diagnosis={a.proposal} />
+      <JsonView label="Proposal as recorded" value={a.proposal} collapsed />
       {canDecide ? (
         <form
           aria-label="Decide the approval"
