@@ -5,6 +5,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
 
 import cookie from '@fastify/cookie';
 import Fastify from 'fastify';
@@ -38,6 +39,7 @@ beforeAll(async () => {
   mkdirSync(join(dir, 'dist', 'assets'), { recursive: true });
   writeFileSync(join(dir, 'dist', 'index.html'), '<!doctype html><title>Warden</title>');
   writeFileSync(join(dir, 'dist', 'assets', 'index-abc123.js'), 'console.log(1)');
+  writeFileSync(join(dir, 'dist', 'assets', 'index-abc123.js.gz'), gzipSync('console.log(1)'));
   writeFileSync(join(dir, 'secret.txt'), 'outside the build folder');
 });
 afterAll(async () => {
@@ -57,10 +59,24 @@ describe('serving the built console', () => {
         expect(res.headers['cache-control']).toBe('no-cache');
         expect(res.headers['content-security-policy']).toMatch(/script-src 'self';/);
       }
+      // No compressed copy of index.html: the plain one, whatever the browser accepts.
+      const page = await app.inject({ url: '/', headers: { 'accept-encoding': 'br, gzip' } });
+      expect(page.statusCode).toBe(200);
+      expect(page.body).toContain('<title>Warden</title>');
       const js = await app.inject({ url: '/assets/index-abc123.js' });
       expect(js.statusCode).toBe(200);
       expect(js.headers['content-type']).toMatch(/javascript/);
       expect(js.headers['cache-control']).toMatch(/immutable/);
+      // The build's .gz copy goes to a browser that accepts gzip.
+      const zipped = await app.inject({
+        url: '/assets/index-abc123.js',
+        headers: { 'accept-encoding': 'gzip' },
+      });
+      expect(zipped.statusCode).toBe(200);
+      expect(zipped.headers['content-encoding']).toBe('gzip');
+      expect(zipped.headers['content-type']).toMatch(/javascript/);
+      expect(gunzipSync(zipped.rawPayload).toString()).toBe('console.log(1)');
+      expect(js.headers['content-encoding']).toBeUndefined();
     } finally {
       await app.close();
     }

@@ -56,7 +56,8 @@ export default async function consolePlugin(app: FastifyInstance, opts: ConsoleP
   const { sessions } = opts.services;
   const root = opts.root ?? consoleRoot;
 
-  await app.register(fastifyStatic, { root, serve: false });
+  // The build writes .br and .gz beside each asset; they go to browsers that accept them.
+  await app.register(fastifyStatic, { root, serve: false, preCompressed: true });
 
   app.get(
     '/api/v1/console/session',
