@@ -289,6 +289,14 @@ describe.skipIf(!chromiumPath)(
         await v.getByRole('heading', { name: 'Waiting for approval' }).waitFor();
         await v.getByText('An operator or admin decides this approval.').waitFor();
         expect(await v.getByRole('link', { name: 'Admin' }).count()).toBe(0);
+        // Moving to /admin inside the app shows no admin data either.
+        await v.evaluate(
+          "history.pushState(null, '', '/admin'); dispatchEvent(new PopStateEvent('popstate'))",
+        );
+        await v.getByText('Only an admin can manage users, keys and alert endpoints.').waitFor();
+        expect(await v.getByRole('table').count()).toBe(0);
+        await v.goBack();
+        await v.getByRole('heading', { name: 'Waiting for approval' }).waitFor();
         const buttons = await v.getByRole('button').allTextContents();
         expect(buttons).toEqual(['Log out']);
         expect(await axe(v)).toEqual([]);

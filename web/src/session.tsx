@@ -1,8 +1,9 @@
 // Who is logged in, with which role, and the CSRF token for writes. An
 // expired session (any 401, or the events stream saying so) drops back to the
 // login form without leaving the page; logging in again shows that page.
+import { useQueryClient } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
-import { createContext, useCallback, useContext, useEffect, useState } from 'react';
+import { createContext, useCallback, useContext, useEffect, useRef, useState } from 'react';
 
 import { api, setCsrfToken, setUnauthorizedHandler } from './api.ts';
 
@@ -25,6 +26,9 @@ export function SessionProvider(props: { children: ReactNode }) {
   // undefined: not known yet; null: logged out.
   const [session, setSession] = useState<Session | null | undefined>(undefined);
   const [expired, setExpired] = useState(false);
+  const client = useQueryClient();
+  // Who the cached data was read for: another user logging in starts empty.
+  const cachedFor = useRef<string | null>(null);
 
   const expire = useCallback(() => {
     setSession((s) => {
@@ -40,6 +44,7 @@ export function SessionProvider(props: { children: ReactNode }) {
       '/api/v1/console/session',
     ).then(
       (s) => {
+        cachedFor.current = s.username;
         setCsrfToken(s.csrfToken);
         setSession({ username: s.username, role: s.role, kind: s.kind });
       },
@@ -47,15 +52,20 @@ export function SessionProvider(props: { children: ReactNode }) {
     );
   }, [expire]);
 
-  const login = useCallback(async (username: string, password: string) => {
-    const r = await api<{ user: { username: string; role: Role }; csrfToken: string }>(
-      '/api/v1/auth/login',
-      { method: 'POST', body: { username, password } },
-    );
-    setCsrfToken(r.csrfToken);
-    setExpired(false);
-    setSession({ username: r.user.username, role: r.user.role, kind: 'session' });
-  }, []);
+  const login = useCallback(
+    async (username: string, password: string) => {
+      const r = await api<{ user: { username: string; role: Role }; csrfToken: string }>(
+        '/api/v1/auth/login',
+        { method: 'POST', body: { username, password } },
+      );
+      setCsrfToken(r.csrfToken);
+      setExpired(false);
+      if (cachedFor.current !== r.user.username) client.clear();
+      cachedFor.current = r.user.username;
+      setSession({ username: r.user.username, role: r.user.role, kind: 'session' });
+    },
+    [client],
+  );
 
   const logout = useCallback(async () => {
     try {
@@ -64,8 +74,10 @@ export function SessionProvider(props: { children: ReactNode }) {
       setCsrfToken(null);
       setExpired(false);
       setSession(null);
+      client.clear();
+      cachedFor.current = null;
     }
-  }, []);
+  }, [client]);
 
   return (
     <Ctx.Provider value={{ session, expired, login, logout, expire }}>

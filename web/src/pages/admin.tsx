@@ -5,7 +5,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 
 import { api } from '../api.ts';
-import { useSession } from '../session.tsx';
+import { useCan, useSession } from '../session.tsx';
 import { ErrorLine, Section, Time } from '../ui.tsx';
 
 type User = {
@@ -342,6 +342,14 @@ function AlertEndpoints() {
 }
 
 export function AdminPage() {
+  const isAdmin = useCan('admin');
+  if (!isAdmin)
+    return (
+      <>
+        <h1>Admin</h1>
+        <p>Only an admin can manage users, keys and alert endpoints.</p>
+      </>
+    );
   return (
     <>
       <h1>Admin</h1>
