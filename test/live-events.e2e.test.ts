@@ -6,6 +6,8 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import type { ChangeEvent } from '../src/server/change-feed.ts';
+import { ChangeFeed } from '../src/server/change-feed.ts';
 import { buildServer } from '../src/server/server.ts';
 import type { WardenProcess } from './helpers/processes.ts';
 import { killAll, startWarden } from './helpers/processes.ts';
@@ -151,5 +153,39 @@ describe('live events', () => {
     // The stream ended from the server's side: the reader finishes.
     await reading;
     expect(got.map((e) => e.event)).toEqual(['ready']);
+  });
+
+  it('reports an execution whose row commits after a later-stamped one was seen, once', async () => {
+    const wf = await s.engine.createWorkflow({
+      name: 'stamped late',
+      nodes: [{ id: '1', name: 'Start', type: 'manual', parameters: {} }],
+      connections: {},
+    });
+    const insert = (id: string, createdAt: Date, status = 'succeeded') =>
+      s.db.query(
+        `INSERT INTO executions (id, workflow_id, workflow_version, status, mode, trigger_node,
+           trigger_data, created_at)
+         VALUES ($1, $2, 1, $3, 'manual', 'Start', '[]'::jsonb, $4)`,
+        [id, wf.id, status, createdAt],
+      );
+    const feed = new ChangeFeed(s.db, { intervalMs: 60_000 });
+    const got: ChangeEvent[] = [];
+    const stop = feed.subscribe((e) => got.push(e));
+    try {
+      await feed.poll(); // the baseline
+      const now = Date.now();
+      const first = randomUUID();
+      await insert(first, new Date(now));
+      await feed.poll();
+      // A row stamped two seconds earlier (its transaction began first) commits now.
+      const late = randomUUID();
+      await insert(late, new Date(now - 2_000));
+      await feed.poll();
+      await feed.poll();
+      const ids = got.filter((e) => e.type === 'execution').map((e) => e.id);
+      expect(ids).toEqual([first, late]);
+    } finally {
+      stop();
+    }
   });
 });

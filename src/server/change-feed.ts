@@ -28,6 +28,16 @@ export type ChangeFeedOptions = {
 
 const openExecution = ['queued', 'running', 'waiting'];
 
+/** How far before the newest execution seen each poll looks again. */
+const lookBackMs = 5_000;
+
+type ExecutionRow = {
+  id: string;
+  status: string;
+  workflow_id: string | number;
+  created_at: Date;
+};
+
 export class ChangeFeed {
   private readonly listeners = new Set<ChangeListener>();
   private timer: NodeJS.Timeout | undefined;
@@ -104,7 +114,7 @@ export class ChangeFeed {
         service: e.service,
       });
     }
-    await this.pollExecutions({ emit: true });
+    await this.pollExecutions();
   }
 
   private async baseline(): Promise<void> {
@@ -112,38 +122,52 @@ export class ChangeFeed {
       'SELECT max(id) AS id FROM incident_events',
     );
     this.lastEventId = Number(rows[0]?.id ?? 0);
-    this.known.clear();
-    this.lastCreated = new Date(0);
     const { rows: last } = await this.db.query<{ at: Date | null }>(
       'SELECT max(created_at) AS at FROM executions',
     );
     this.lastCreated = last[0]?.at ? new Date(last[0].at) : new Date(0);
-    await this.pollExecutions({ emit: false });
+    // What is still moving now is watched from here on.
+    const { rows: open } = await this.db.query<ExecutionRow>(
+      `SELECT id, status, workflow_id, created_at FROM executions WHERE status = ANY($1::text[])`,
+      [openExecution],
+    );
+    const { rows: recent } = await this.db.query<ExecutionRow>(
+      `SELECT id, status, workflow_id, created_at FROM executions WHERE created_at >= $1`,
+      [new Date(this.lastCreated.getTime() - lookBackMs)],
+    );
+    // Rows the first look-back will see again are not news either.
+    this.known = new Map([...open, ...recent].map((r) => [r.id, r.status]));
   }
 
-  private async pollExecutions(options: { emit: boolean }): Promise<void> {
-    // New rows, rows still moving, and the ones that were moving last time
-    // (so their final status is seen once).
+  private async pollExecutions(): Promise<void> {
+    // New rows (a page at a time, oldest first, so a burst is caught up over
+    // the next polls), and the ones still moving last time (so each status
+    // change, the final one included, is seen once).
     const tracked = [...this.known.entries()]
       .filter(([, status]) => openExecution.includes(status))
       .map(([id]) => id);
-    const { rows } = await this.db.query<{
-      id: string;
-      status: string;
-      workflow_id: string | number;
-      created_at: Date;
-    }>(
+    // created_at is the inserting transaction's start, so a row can commit
+    // after a later-stamped one was seen: look a few seconds back; the rows
+    // seen last time are in `known` and are not reported twice.
+    const { rows: fresh } = await this.db.query<ExecutionRow>(
       `SELECT id, status, workflow_id, created_at FROM executions
-        WHERE created_at >= $1 OR status = ANY($2::text[]) OR id = ANY($3::uuid[])
-        ORDER BY created_at LIMIT 1000`,
-      [this.lastCreated, openExecution, tracked],
+        WHERE created_at >= $1 ORDER BY created_at LIMIT 500`,
+      [new Date(this.lastCreated.getTime() - lookBackMs)],
     );
+    const { rows: moving } =
+      tracked.length === 0
+        ? { rows: [] }
+        : await this.db.query<ExecutionRow>(
+            `SELECT id, status, workflow_id, created_at FROM executions WHERE id = ANY($1::uuid[])`,
+            [tracked],
+          );
     const next = new Map<string, string>();
-    for (const r of rows) {
+    for (const r of [...fresh, ...moving]) {
+      if (next.has(r.id)) continue;
       next.set(r.id, r.status);
       const created = new Date(r.created_at);
       if (created > this.lastCreated) this.lastCreated = created;
-      if (options.emit && this.known.get(r.id) !== r.status)
+      if (this.known.get(r.id) !== r.status)
         this.emit({
           type: 'execution',
           id: r.id,
