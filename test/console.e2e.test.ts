@@ -82,6 +82,7 @@ describe.skipIf(!chromiumPath)(
     let page: Page;
     let cwd: string;
     let incidentId: number;
+    let kumaToken: string;
     const cspErrors: string[] = [];
     const password = 'a long enough password';
 
@@ -223,6 +224,7 @@ describe.skipIf(!chromiumPath)(
       });
       expect(endpoint.status).toBe(201);
       const { token } = (await endpoint.json()) as { token: string };
+      kumaToken = token;
       const alert = readFileSync(join(root, 'test/fixtures/alerts/uptime-kuma-down.json'), 'utf8');
       const posted = await fetch(`${warden.url}/api/v1/alerts/uptime-kuma`, {
         method: 'POST',
@@ -345,17 +347,44 @@ describe.skipIf(!chromiumPath)(
       await page.getByRole('heading', { level: 1, name: 'Executions' }).waitFor();
       const first = page.getByRole('table').getByRole('link').first();
       await first.waitFor();
-      const id = (await first.getAttribute('href'))!.split('/').pop()!;
+      // A new incident starts a healing run: its row appears without a reload.
+      const before = await page.getByRole('table').getByRole('row').count();
+      const posted = await fetch(`${warden.url}/api/v1/alerts/uptime-kuma`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${kumaToken}` },
+        body: readFileSync(join(root, 'test/fixtures/alerts/uptime-kuma-port-tags.json'), 'utf8'),
+      });
+      expect(posted.status).toBe(200);
+      await expect
+        .poll(() => page.getByRole('table').getByRole('row').count(), { timeout: 15_000 })
+        .toBeGreaterThan(before);
       await shoot(page, 'executions');
       expect(await axe(page)).toEqual([]);
-      await first.click();
+      // Follow one that has finished, so the page and the API agree on its nodes.
+      const { cookie } = await apiLogin('admin');
+      let done: { id: string; steps: { nodeName: string }[] } | undefined;
+      await expect
+        .poll(
+          async () => {
+            const list = (await (
+              await fetch(`${warden.url}/api/v1/executions?limit=20`, { headers: { cookie } })
+            ).json()) as { executions: { id: string; status: string }[] };
+            const ended = list.executions.find((e) =>
+              ['succeeded', 'failed', 'needs_attention', 'canceled'].includes(e.status),
+            );
+            if (!ended) return false;
+            done = (await (
+              await fetch(`${warden.url}/api/v1/executions/${ended.id}`, { headers: { cookie } })
+            ).json()) as { id: string; steps: { nodeName: string }[] };
+            return true;
+          },
+          { timeout: 20_000 },
+        )
+        .toBe(true);
+      await page.getByRole('link', { name: done!.id.slice(0, 8), exact: true }).click();
       await page.getByRole('heading', { name: 'Nodes' }).waitFor();
-      const shown = (await await page.evaluate(
-        async (eid) => (await fetch(`/api/v1/executions/${eid}`)).json(),
-        id,
-      )) as { steps: { nodeName: string }[] };
-      expect(shown.steps.length).toBeGreaterThan(0);
-      for (const step of shown.steps)
+      expect(done!.steps.length).toBeGreaterThan(0);
+      for (const step of done!.steps)
         expect(
           await page
             .getByRole('heading', { level: 3, name: new RegExp(`^${step.nodeName}`) })
