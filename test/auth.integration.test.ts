@@ -46,6 +46,7 @@ describe('route table', () => {
           .map((r) => `${r.method} ${r.url}`)
           .sort(),
       ).toEqual([
+        'GET /*',
         'GET /healthz',
         'GET /readyz',
         'GET /setup',

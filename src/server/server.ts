@@ -13,7 +13,10 @@ import apiKeysPlugin from './plugins/api-keys.ts';
 import approvalsPlugin from './plugins/approvals.ts';
 import auditPlugin from './plugins/audit.ts';
 import authPlugin from './plugins/auth.ts';
+import consolePlugin from './plugins/console.ts';
 import credentialsPlugin from './plugins/credentials.ts';
+import dashboardPlugin from './plugins/dashboard.ts';
+import eventsPlugin from './plugins/events.ts';
 import executionsPlugin from './plugins/executions.ts';
 import healthPlugin from './plugins/health.ts';
 import memoryPlugin from './plugins/memory.ts';
@@ -79,6 +82,9 @@ export async function buildServer(
     executionsPlugin,
     webhooksPlugin,
     auditPlugin,
+    dashboardPlugin,
+    eventsPlugin,
+    consolePlugin,
     ...(options.plugins ?? []),
   ]) {
     await app.register(plugin, { services });

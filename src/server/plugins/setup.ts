@@ -26,7 +26,8 @@ form.addEventListener('submit', async (e) => {
   const data = Object.fromEntries(new FormData(form));
   const res = await fetch('/api/v1/setup', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...data, token }) });
   const body = await res.json();
-  document.getElementById('result').textContent = res.ok ? 'Done: you are logged in as ' + body.user.username + '.' : body.error.message;
+  document.getElementById('result').textContent = res.ok ? 'Done: you are logged in as ' + body.user.username + '. Opening the console…' : body.error.message;
+  if (res.ok) location.assign('/');
 });
 </script></body></html>`;
 

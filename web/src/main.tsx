@@ -1,0 +1,123 @@
+// The console's entry: session, queries, live updates and the routes.
+import './styles.css';
+
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { StrictMode, useEffect, useRef } from 'react';
+import { createRoot } from 'react-dom/client';
+
+import { ApiError } from './api.ts';
+import { useLiveUpdates } from './live.ts';
+import { AdminPage } from './pages/admin.tsx';
+import { DashboardPage } from './pages/dashboard.tsx';
+import { ExecutionPage, ExecutionsPage } from './pages/executions.tsx';
+import { IncidentPage } from './pages/incident.tsx';
+import { IncidentsPage } from './pages/incidents.tsx';
+import { LoginPage } from './pages/login.tsx';
+import { MemoryPage } from './pages/memory.tsx';
+import { Link, match, useLocation } from './router.tsx';
+import { SessionProvider, useCan, useSession } from './session.tsx';
+
+const client = new QueryClient({
+  defaultOptions: {
+    queries: {
+      staleTime: 5_000,
+      // A refusal will not change by asking again.
+      retry: (count, err) => !(err instanceof ApiError && err.status < 500) && count < 2,
+    },
+  },
+});
+
+const nav = [
+  { to: '/', label: 'Dashboard' },
+  { to: '/incidents', label: 'Incidents' },
+  { to: '/executions', label: 'Executions' },
+  { to: '/memory', label: 'Memory' },
+];
+
+function Page(props: { path: string }) {
+  const { path } = props;
+  let m: Record<string, string> | null;
+  if (path === '/') return <DashboardPage />;
+  if (path === '/incidents') return <IncidentsPage />;
+  if ((m = match('/incidents/:id', path))) return <IncidentPage id={Number(m.id)} />;
+  if (path === '/executions') return <ExecutionsPage />;
+  if ((m = match('/executions/:id', path))) return <ExecutionPage id={m.id!} />;
+  if (path === '/memory') return <MemoryPage />;
+  if (path === '/admin') return <AdminPage />;
+  return (
+    <>
+      <h1>Not found</h1>
+      <p>
+        Nothing lives at {path}. <Link to="/">Go to the dashboard</Link>.
+      </p>
+    </>
+  );
+}
+
+function Shell() {
+  const { session, logout, expire } = useSession();
+  const { path } = useLocation();
+  const live = useLiveUpdates({ enabled: !!session, onExpired: expire });
+  const main = useRef<HTMLElement>(null);
+  const isAdmin = useCan('admin');
+  const links = isAdmin ? [...nav, { to: '/admin', label: 'Admin' }] : nav;
+  const title = links.find((n) => n.to === path)?.label;
+  useEffect(() => {
+    document.title = title ? `${title} · Warden` : 'Warden';
+  }, [title]);
+  // After a client-side move, put focus on the new page for screen readers.
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) first.current = false;
+    else main.current?.focus();
+  }, [path]);
+
+  if (session === undefined) return <p role="status">Loading…</p>;
+  if (session === null) return <LoginPage />;
+  return (
+    <>
+      <a className="skip" href="#main">
+        Skip to content
+      </a>
+      <header className="top">
+        <span className="brand">Warden</span>
+        <nav aria-label="Main">
+          <ul>
+            {links.map((n) => {
+              const current = n.to === '/' ? path === '/' : path.startsWith(n.to);
+              return (
+                <li key={n.to}>
+                  <Link to={n.to} aria-current={current ? 'page' : undefined}>
+                    {n.label}
+                  </Link>
+                </li>
+              );
+            })}
+          </ul>
+        </nav>
+        <span className={`live live-${live}`} role="status" aria-live="polite">
+          {live === 'live' ? 'Live' : live === 'connecting' ? 'Connecting…' : 'Offline'}
+        </span>
+        <span className="who">
+          {session.username} ({session.role})
+        </span>
+        <button type="button" className="link" onClick={() => void logout()}>
+          Log out
+        </button>
+      </header>
+      <main id="main" ref={main} tabIndex={-1}>
+        <Page path={path} />
+      </main>
+    </>
+  );
+}
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <QueryClientProvider client={client}>
+      <SessionProvider>
+        <Shell />
+      </SessionProvider>
+    </QueryClientProvider>
+  </StrictMode>,
+);
