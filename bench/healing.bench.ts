@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { createServices } from '../src/app.ts';
 import { loadConfig } from '../src/config/load.ts';
 import type { Spawner } from '../src/exec/sandbox-runner.ts';
-import { installAutoHeal } from '../src/incidents/healing/auto-heal.ts';
+import { installAutoHeal } from '../src/healing/auto-heal.ts';
 import { createLogger } from '../src/log.ts';
 
 const incidents = Number(process.env.BENCH_INCIDENTS ?? 10_000);

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import type { Incident } from '../src/incidents/incident-store.ts';
 import { terminalStatuses } from '../src/engine/execution-store.ts';
-import { installAutoHeal } from '../src/incidents/healing/auto-heal.ts';
+import { installAutoHeal } from '../src/healing/auto-heal.ts';
 import { OllamaTestServer } from './helpers/ollama-test-server.ts';
 import type { TestServices } from './helpers/services.ts';
 import { makeTestServices } from './helpers/services.ts';

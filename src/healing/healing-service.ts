@@ -10,21 +10,21 @@
 // verification is never applied automatically again.
 import { z } from 'zod';
 
-import type { ApprovalService } from '../../approvals/approval-service.ts';
-import type { Config } from '../../config/load.ts';
-import { errorMessage } from '../../errors.ts';
-import type { ActionCatalogue } from '../../exec/action-catalogue.ts';
-import type { ExecOutcome, Executor, Risk } from '../../exec/executor.ts';
-import { outcomeText } from '../../exec/executor.ts';
-import { checkConsensus } from '../../llm/consensus.ts';
-import type { LlmGateway } from '../../llm/gateway.ts';
-import { chatStructured } from '../../llm/structured-output.ts';
-import type { Logger } from '../../log.ts';
-import type { IncidentMemory } from '../../memory/incident-memory.ts';
-import type { MonitorService } from '../../monitors/monitor-service.ts';
-import type { NotificationService } from '../../notify/notification-service.ts';
-import type { IncidentService } from '../incident-service.ts';
-import type { Incident } from '../incident-store.ts';
+import type { ApprovalService } from '../approvals/approval-service.ts';
+import type { Config } from '../config/load.ts';
+import { errorMessage } from '../errors.ts';
+import type { ActionCatalogue } from '../exec/action-catalogue.ts';
+import type { ExecOutcome, Executor, Risk } from '../exec/executor.ts';
+import { outcomeText } from '../exec/executor.ts';
+import { checkConsensus } from '../llm/consensus.ts';
+import type { LlmGateway } from '../llm/gateway.ts';
+import { chatStructured } from '../llm/structured-output.ts';
+import type { Logger } from '../log.ts';
+import type { IncidentMemory } from '../memory/incident-memory.ts';
+import type { MonitorService } from '../monitors/monitor-service.ts';
+import type { NotificationService } from '../notify/notification-service.ts';
+import type { IncidentService } from '../incidents/incident-service.ts';
+import type { Incident } from '../incidents/incident-store.ts';
 
 export type Candidate = {
   source: 'memory' | 'model' | 'approved';

@@ -1,8 +1,8 @@
 // Node types of the auto-heal workflow: each wraps one HealingService step
 // and routes the state to an output. They can be rearranged in the workflow
 // like any other node; the safety decisions stay inside the service.
-import type { Item } from '../../engine/expressions.ts';
-import type { NodeContext, NodeResult, NodeType, VerifyResult } from '../../engine/node-types.ts';
+import type { Item } from '../engine/expressions.ts';
+import type { NodeContext, NodeResult, NodeType, VerifyResult } from '../engine/node-types.ts';
 import type { HealingService, HealingState } from './healing-service.ts';
 
 const state = (ctx: NodeContext): HealingState[] => ctx.items as unknown as HealingState[];
