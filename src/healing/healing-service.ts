@@ -5,9 +5,11 @@
 //
 // Invariants: the model never runs anything, it proposes a catalogue action;
 // the risk that counts is the catalogue's (or the model's, when higher);
-// `change` runs only as a verified known fix or with the validator's AGREED;
-// `dangerous` runs only with a person's approval; a fix that fails
-// verification is never applied automatically again.
+// resemblance only nominates a remembered fix, its evidence decides (the
+// gate is decide() in decide.ts); `change` runs only as a known fix whose
+// evidence is confirmed or with the validator's AGREED; `dangerous` runs only
+// with a person's approval; a fix that fails verification is never applied
+// automatically again.
 import { z } from 'zod';
 
 import type { ApprovalService } from '../approvals/approval-service.ts';
@@ -20,11 +22,16 @@ import { checkConsensus } from '../llm/consensus.ts';
 import type { LlmGateway } from '../llm/gateway.ts';
 import { chatStructured } from '../llm/structured-output.ts';
 import type { Logger } from '../log.ts';
-import type { IncidentMemory } from '../memory/incident-memory.ts';
+import type { IncidentMemory, Probe, SimilarIncident } from '../memory/incident-memory.ts';
 import type { MonitorService } from '../monitors/monitor-service.ts';
 import type { NotificationService } from '../notify/notification-service.ts';
 import type { IncidentService } from '../incidents/incident-service.ts';
 import type { Incident } from '../incidents/incident-store.ts';
+import type { GateInput } from './decide.ts';
+import { decide } from './decide.ts';
+import type { EvidenceVerdict, ProbeResult } from './evidence-check.ts';
+import { checkEvidence, evidenceDifference } from './evidence-check.ts';
+import { maskText, mineTemplates, templateFound } from './log-templates.ts';
 
 export type Candidate = {
   source: 'memory' | 'model' | 'approved';
@@ -38,9 +45,29 @@ export type Candidate = {
   diagnosis?: Diagnosis;
   approvalId?: number;
   approvedBy?: string;
+  /** For a remembered fix: whether its evidence holds for this incident. */
+  evidence?: EvidenceVerdict;
+  /** For a remembered fix: the past incident's title and root cause. */
+  title?: string;
+  rootCause?: string;
 };
 
-export type Evidence = { action: string; ok: boolean; output: string };
+/** A similar past incident whose fix was not run, and why: the model and the person see it. */
+export type Difference = {
+  memoryId: string;
+  title: string;
+  rootCause: string;
+  fix: { action: string; parameters: Record<string, unknown> } | null;
+  score: number;
+  why: string;
+};
+
+export type Evidence = {
+  action: string;
+  parameters?: Record<string, unknown>;
+  ok: boolean;
+  output: string;
+};
 
 export type Attempt = {
   action: string;
@@ -59,6 +86,8 @@ export type HealingState = {
   candidates?: Candidate[];
   evidence?: Evidence[];
   diagnosis?: Diagnosis;
+  /** Similar past incidents whose evidence differs. */
+  differences?: Difference[];
   attempts?: Attempt[];
   resolvedBy?: Candidate;
   /** Why the pipeline handed over to a person. */
@@ -74,6 +103,8 @@ export const diagnosisSchema = z.object({
     parameters: z.record(z.unknown()),
   }),
   risk: z.enum(['read', 'change', 'dangerous']),
+  /** The log lines and outputs, quoted, that show the root cause: kept with the fix. */
+  evidence: z.array(z.string().min(1).max(1000)).max(20).optional(),
 });
 export type Diagnosis = z.infer<typeof diagnosisSchema>;
 
@@ -125,6 +156,45 @@ function recallText(i: Incident): string {
 
 const clip = (s: string, n = maxEvidenceChars) => (s.length > n ? `${s.slice(0, n)}…` : s);
 
+/** Everything gathered for an incident, as one text that evidence is looked for in. */
+export function evidenceText(i: Incident, evidence: readonly Evidence[]): string {
+  return [incidentText(i), ...evidence.filter((e) => e.ok).map((e) => e.output)].join('\n');
+}
+
+/** The lines an incident's evidence is remembered by when the diagnosis cited none. */
+export function fallbackLines(i: Incident, evidence: readonly Evidence[]): string[] {
+  return [
+    ...Object.values(i.annotations),
+    ...evidence.filter((e) => e.ok).map((e) => e.output),
+  ].flatMap((t) => t.split(/\r?\n/));
+}
+
+/**
+ * The templates a fix is remembered with: the lines the diagnosis cited that
+ * really are in the gathered evidence (a paraphrase would never be seen
+ * again), else every line gathered; at most a dozen.
+ */
+export function evidenceTemplates(
+  cited: readonly string[],
+  gathered: string,
+  fallback: readonly string[],
+): string[] {
+  const text = maskText(gathered);
+  const real = mineTemplates(cited).filter((t) => templateFound(t, text));
+  return (real.length ? real : mineTemplates(fallback)).slice(0, 12);
+}
+
+function probeResults(wanted: Probe[], ran: Evidence[]): ProbeResult[] {
+  return wanted.map((probe) => {
+    const e = ran.find(
+      (r) =>
+        r.action === probe.action &&
+        JSON.stringify(r.parameters ?? {}) === JSON.stringify(probe.parameters),
+    );
+    return { probe, ran: !!e?.ok, output: e?.output ?? '' };
+  });
+}
+
 export class HealingService {
   constructor(private readonly d: HealingDeps) {}
 
@@ -173,7 +243,12 @@ export class HealingService {
     });
   }
 
-  /** Recalls similar past incidents; their verified fixes above the threshold become candidates. */
+  /**
+   * Gathers the evidence first, then recalls similar past incidents: a
+   * verified fix above the threshold is only nominated; it becomes a
+   * candidate when its evidence holds (decide()), and otherwise goes to
+   * diagnosis as a difference.
+   */
   async recall(state: HealingState): Promise<{ known: boolean; state: HealingState }> {
     const incident =
       (await this.moveTo(
@@ -187,66 +262,164 @@ export class HealingService {
       topK: 3,
       service: incident.service,
     });
+    const nominated = matches.filter((m) => m.autoApply && m.incident.fix);
+    const gathered = state.evidence ?? (await this.collect(state.incidentId));
+    const { candidates, differences, probes, judged } = await this.judge(
+      incident,
+      nominated,
+      gathered,
+    );
     await this.event(
       state.incidentId,
       'memory.matches',
       `${matches.length} similar past incident(s)`,
       {
-        matches: matches.map((m) => ({
-          id: m.incident.id,
-          title: m.incident.title,
-          score: Number(m.score.toFixed(3)),
-          fix: m.incident.fix,
-          autoApply: m.autoApply,
-          reason: m.reason,
-        })),
+        matches: matches.map((m) => {
+          const j = judged.get(m.incident.id);
+          return {
+            id: m.incident.id,
+            title: m.incident.title,
+            score: Number(m.score.toFixed(3)),
+            fix: m.incident.fix,
+            autoApply: m.autoApply,
+            reason: j?.reason ?? m.reason,
+            ...(j ? { evidence: j.evidence, decision: j.outcome } : {}),
+          };
+        }),
       },
     );
-    const candidates: Candidate[] = matches
-      .filter((m) => m.autoApply && m.incident.fix)
-      .map((m) => ({
-        source: 'memory',
-        action: m.incident.fix!.action,
-        parameters: m.incident.fix!.parameters,
-        memoryId: m.incident.id,
-        score: m.score,
-      }));
-    return { known: candidates.length > 0, state: { ...state, candidates } };
+    return {
+      known: candidates.length > 0,
+      state: { ...state, evidence: [...gathered, ...probes], candidates, differences },
+    };
   }
 
-  /** Runs the configured read actions and keeps what they say. */
-  async gatherEvidence(state: HealingState): Promise<HealingState> {
-    await this.moveTo(state.incidentId, 'investigating', 'gathering evidence');
-    const evidence: Evidence[] = [];
-    for (const action of this.d.settings.evidenceActions) {
-      try {
-        const spec = await this.d.catalogue.get(action);
-        if (spec.risk !== 'read') {
-          evidence.push({
-            action,
-            ok: false,
-            output: `not gathered: ${action} is ${spec.risk}, evidence uses read actions only`,
-          });
-          continue;
-        }
-        const o = await this.d.executor.runAction(
-          action,
-          {},
-          { kind: 'healing', id: String(state.incidentId) },
-        );
-        const { ok, output } = outcomeText(o);
-        evidence.push({ action, ok, output: clip(output) });
-      } catch (err) {
-        evidence.push({ action, ok: false, output: `could not run: ${errorMessage(err)}` });
-      }
-    }
-    await this.event(
-      state.incidentId,
-      'evidence',
-      `gathered ${evidence.length} piece(s) of evidence`,
-      { evidence },
+  /** Runs each nominated fix's probes and decides whether its evidence holds. */
+  private async judge(incident: Incident, nominated: SimilarIncident[], gathered: Evidence[]) {
+    const candidates: Candidate[] = [];
+    const differences: Difference[] = [];
+    const judged = new Map<
+      string,
+      { evidence: EvidenceVerdict; outcome: string; reason: string }
+    >();
+    const probes = await this.runProbes(
+      incident.id,
+      nominated.flatMap((m) => m.incident.probes),
     );
-    return { ...state, evidence };
+    if (nominated.length === 0) return { candidates, differences, probes: [], judged };
+    const text = maskText(evidenceText(incident, [...gathered, ...probes]));
+    const rivals = await this.d.memory.evidenceOf(incident.service);
+    for (const m of nominated) {
+      const fix = m.incident.fix!;
+      const verdict = checkEvidence({
+        candidate: m.incident,
+        text,
+        probes: probeResults(m.incident.probes, probes),
+        rivals,
+      });
+      // An action that does not render is refused by the gate in remediate,
+      // where the refusal is recorded; here only the evidence is judged.
+      const rendered = await this.riskOf(fix.action, fix.parameters);
+      const d = decide({
+        source: 'memory',
+        risk: rendered.risk === 'invalid' ? 'change' : rendered.risk,
+        evidence: verdict.status,
+        difference: evidenceDifference(verdict),
+      });
+      judged.set(m.incident.id, { evidence: verdict, outcome: d.outcome, reason: d.reason });
+      if (d.outcome === 'diagnose' || d.outcome === 'refuse') {
+        differences.push({
+          memoryId: m.incident.id,
+          title: m.incident.title,
+          rootCause: m.incident.rootCause,
+          fix,
+          score: m.score,
+          why: d.reason,
+        });
+        continue;
+      }
+      candidates.push({
+        source: 'memory',
+        action: fix.action,
+        parameters: fix.parameters,
+        memoryId: m.incident.id,
+        score: m.score,
+        evidence: verdict,
+        title: m.incident.title,
+        rootCause: m.incident.rootCause,
+      });
+    }
+    return { candidates, differences, probes, judged };
+  }
+
+  /** The catalogue's risk of an action, or why it is not a valid one. */
+  private async riskOf(
+    action: string,
+    parameters: Record<string, unknown>,
+  ): Promise<Pick<GateInput, 'risk' | 'invalidReason'>> {
+    try {
+      // Rendering validates the action and every parameter against the catalogue.
+      return { risk: (await this.d.catalogue.render(action, parameters)).action.risk };
+    } catch (err) {
+      return { risk: 'invalid', invalidReason: errorMessage(err) };
+    }
+  }
+
+  /** Runs read-only probes, each once; anything but a `read` action is not run. */
+  private async runProbes(incidentId: number, probes: Probe[]): Promise<Evidence[]> {
+    const out: Evidence[] = [];
+    const seen = new Set<string>();
+    for (const p of probes) {
+      const key = `${p.action} ${JSON.stringify(p.parameters)}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push(await this.runRead(incidentId, p.action, p.parameters));
+    }
+    return out;
+  }
+
+  private async runRead(
+    incidentId: number,
+    action: string,
+    parameters: Record<string, unknown>,
+  ): Promise<Evidence> {
+    const given = Object.keys(parameters).length ? { parameters } : {};
+    try {
+      const spec = await this.d.catalogue.get(action);
+      if (spec.risk !== 'read')
+        return {
+          action,
+          ...given,
+          ok: false,
+          output: `not gathered: ${action} is ${spec.risk}, evidence uses read actions only`,
+        };
+      const o = await this.d.executor.runAction(action, parameters, {
+        kind: 'healing',
+        id: String(incidentId),
+      });
+      const { ok, output } = outcomeText(o);
+      return { action, ...given, ok, output: clip(output) };
+    } catch (err) {
+      return { action, ...given, ok: false, output: `could not run: ${errorMessage(err)}` };
+    }
+  }
+
+  /** Runs the configured read actions and records what they say. */
+  private async collect(incidentId: number): Promise<Evidence[]> {
+    await this.moveTo(incidentId, 'investigating', 'gathering evidence');
+    const evidence: Evidence[] = [];
+    for (const action of this.d.settings.evidenceActions)
+      evidence.push(await this.runRead(incidentId, action, {}));
+    await this.event(incidentId, 'evidence', `gathered ${evidence.length} piece(s) of evidence`, {
+      evidence,
+    });
+    return evidence;
+  }
+
+  /** The evidence for diagnosis: gathered at recall already, else now. */
+  async gatherEvidence(state: HealingState): Promise<HealingState> {
+    if (state.evidence) return state;
+    return { ...state, evidence: await this.collect(state.incidentId) };
   }
 
   /** Asks the orchestrator model for a diagnosis and one catalogue action. Never guesses without it. */
@@ -260,8 +433,17 @@ export class HealingService {
       )
       .join('\n');
     const evidence = (state.evidence ?? [])
-      .map((e) => `## ${e.action}${e.ok ? '' : ' (failed)'}\n${e.output}`)
+      .map(
+        (e) =>
+          `## ${e.action}${e.parameters ? ` ${JSON.stringify(e.parameters)}` : ''}${e.ok ? '' : ' (failed)'}\n${e.output}`,
+      )
       .join('\n\n');
+    const similar = (state.differences ?? [])
+      .map(
+        (d) =>
+          `- past incident ${d.memoryId} "${d.title}" (score ${d.score.toFixed(2)}): root cause ${d.rootCause || 'not recorded'}; fixed by ${d.fix ? `${d.fix.action} ${JSON.stringify(d.fix.parameters)}` : 'nothing'}. Not applied: ${d.why}`,
+      )
+      .join('\n');
     try {
       const model = this.d.llm.modelFor('orchestrator');
       const { value, repairs } = await chatStructured({
@@ -274,12 +456,14 @@ export class HealingService {
             content:
               'You are a site reliability engineer diagnosing a production incident. Use only the evidence given. ' +
               'Propose exactly one action, by name, from the catalogue below, with its parameters; never a shell command. ' +
-              'State the risk of the action honestly. Reply with JSON only.\n\nCatalogue:\n' +
+              'State the risk of the action honestly. In "evidence", quote verbatim the log lines or outputs that show the root cause. ' +
+              'A similar past incident is only a hint: its fix was not applied because the evidence differs; check it against the evidence. ' +
+              'Reply with JSON only.\n\nCatalogue:\n' +
               catalogue,
           },
           {
             role: 'user',
-            content: `Incident:\n${incidentText(incident)}\n\nEvidence:\n${evidence || '(none)'}`,
+            content: `Incident:\n${incidentText(incident)}\n\nEvidence:\n${evidence || '(none)'}${similar ? `\n\nSimilar past incidents (similar past incident; evidence differs):\n${similar}` : ''}`,
           },
         ],
       });
@@ -315,10 +499,11 @@ export class HealingService {
   async remediate(state: HealingState): Promise<RemediationResult> {
     const attempts: Attempt[] = [...(state.attempts ?? [])];
     const candidates = (state.candidates ?? []).slice(0, this.d.settings.maxAttempts);
+    const differences: Difference[] = [...(state.differences ?? [])];
     let reason = 'no candidate fix';
     for (const c of candidates) {
       const gate = await this.gate(state.incidentId, c);
-      if (gate.decision === 'refuse') {
+      if (gate.decision === 'refuse' || gate.decision === 'diagnose') {
         attempts.push({
           action: c.action,
           parameters: c.parameters,
@@ -330,6 +515,16 @@ export class HealingService {
           candidate: c,
         });
         reason = gate.reason;
+        // A remembered fix that the gate held back is a hint for the diagnosis.
+        if (gate.decision === 'diagnose' && c.memoryId)
+          differences.push({
+            memoryId: c.memoryId,
+            title: c.title ?? '',
+            rootCause: c.rootCause ?? '',
+            fix: { action: c.action, parameters: c.parameters },
+            score: c.score ?? 0,
+            why: gate.reason,
+          });
         continue;
       }
       if (gate.decision === 'approval') {
@@ -409,45 +604,65 @@ export class HealingService {
       // A known fix that did not work is never applied automatically again.
       if (c.memoryId) await this.d.memory.feedback(c.memoryId, { verified: false, note: reason });
     }
-    return { outcome: 'failed', state: { ...state, attempts, reason } };
+    return { outcome: 'failed', state: { ...state, attempts, differences, reason } };
   }
 
+  /** Gathers the gate's inputs for a candidate and carries out decide(): asks the validator when it says so. */
   private async gate(
     incidentId: number,
     c: Candidate,
-  ): Promise<{ decision: 'run' | 'refuse' | 'approval'; reason: string; risk: Risk }> {
-    let risk: Risk;
-    try {
-      // Rendering validates the action and every parameter against the catalogue.
-      risk = (await this.d.catalogue.render(c.action, c.parameters)).action.risk;
-    } catch (err) {
-      return {
-        decision: 'refuse',
-        reason: `not a valid catalogue action: ${errorMessage(err)}`,
-        risk: 'dangerous',
-      };
-    }
+  ): Promise<{ decision: 'run' | 'refuse' | 'approval' | 'diagnose'; reason: string; risk: Risk }> {
+    const rendered = await this.riskOf(c.action, c.parameters);
+    let risk: Risk = rendered.risk === 'invalid' ? 'dangerous' : rendered.risk;
     if (c.claimedRisk && riskOrder[c.claimedRisk] > riskOrder[risk]) risk = c.claimedRisk;
-    if (c.source === 'approved')
-      return { decision: 'run', reason: `approved by ${c.approvedBy}`, risk };
-    if (risk === 'dangerous')
-      return {
-        decision: 'approval',
-        reason: `${c.action} is dangerous: a person must approve it`,
-        risk,
-      };
-    if (risk === 'read') return { decision: 'run', reason: 'read-only action', risk };
-    if (c.source === 'memory') {
-      return { decision: 'run', reason: `verified known fix (score ${c.score?.toFixed(2)})`, risk };
+    const input: GateInput = {
+      source: c.source,
+      ...(rendered.risk === 'invalid' ? rendered : { risk }),
+      ...(c.evidence
+        ? { evidence: c.evidence.status, difference: evidenceDifference(c.evidence) }
+        : c.source === 'memory'
+          ? { evidence: 'unrecorded' as const }
+          : {}),
+      ...(c.approvedBy ? { approvedBy: c.approvedBy } : {}),
+    };
+    let d = decide(input);
+    if (d.outcome === 'ask_validator') {
+      const validator = await this.secondOpinion(incidentId, c, risk);
+      d = decide({ ...input, validator: validator.verdict });
+      if (validator.detail) d = { ...d, reason: `${d.reason} (${validator.detail})` };
     }
+    const decision = (
+      { run: 'run', ask_person: 'approval', diagnose: 'diagnose', refuse: 'refuse' } as const
+    )[d.outcome === 'ask_validator' ? 'refuse' : d.outcome];
+    const score =
+      c.source === 'memory' && c.score !== undefined ? ` (score ${c.score.toFixed(2)})` : '';
+    return { decision, reason: `${d.reason}${score}`, risk };
+  }
+
+  /** The validator model's verdict on a candidate; 'unavailable' when none answered. */
+  private async secondOpinion(
+    incidentId: number,
+    c: Candidate,
+    risk: Risk,
+  ): Promise<{ verdict: NonNullable<GateInput['validator']>; detail?: string }> {
     const incident = await this.d.incidents.get(incidentId);
+    const diagnosis =
+      c.source === 'memory'
+        ? [
+            `A remembered fix from past incident ${c.memoryId} "${c.title ?? ''}".`,
+            `Its root cause: ${c.rootCause || 'not recorded'}`,
+            c.evidence
+              ? `Its evidence here: seen ${c.evidence.confirmed.map((x) => `"${x}"`).join(', ') || 'nothing'}; ${evidenceDifference(c.evidence)}`
+              : 'No evidence was recorded with it.',
+          ].join('\n')
+        : c.diagnosis
+          ? `${c.diagnosis.summary}\nRoot cause: ${c.diagnosis.rootCause}`
+          : '(none)';
     try {
       const verdict = await checkConsensus(
         {
           incident: incidentText(incident),
-          diagnosis: c.diagnosis
-            ? `${c.diagnosis.summary}\nRoot cause: ${c.diagnosis.rootCause}`
-            : '(none)',
+          diagnosis,
           action: { name: c.action, parameters: c.parameters, risk },
         },
         { llm: this.d.llm },
@@ -455,23 +670,9 @@ export class HealingService {
       await this.event(incidentId, 'consensus', `${verdict.model}: ${verdict.verdict}`, {
         verdict,
       });
-      if (verdict.approved)
-        return {
-          decision: 'run',
-          reason: `the validator model agreed (${verdict.reasons.join('; ')})`,
-          risk,
-        };
-      return {
-        decision: 'approval',
-        reason: `the validator model answered ${verdict.verdict}: ${verdict.reasons.join('; ')}`,
-        risk,
-      };
+      return { verdict: verdict.verdict, detail: verdict.reasons.join('; ') };
     } catch (err) {
-      return {
-        decision: 'refuse',
-        reason: `no second opinion for a change: ${errorMessage(err)}`,
-        risk,
-      };
+      return { verdict: 'unavailable', detail: errorMessage(err) };
     }
   }
 
@@ -528,10 +729,17 @@ export class HealingService {
           note: `fixed incident ${incident.id}`,
         });
       } else {
-        const logExcerpt = (state.evidence ?? [])
+        const gathered = state.evidence ?? [];
+        const logExcerpt = gathered
           .map((e) => `${e.action}: ${e.output}`)
           .join('\n')
           .slice(0, 2000);
+        const diagnosis = fix.diagnosis ?? state.diagnosis;
+        const evidence = evidenceTemplates(
+          diagnosis?.evidence ?? [],
+          evidenceText(incident, gathered),
+          fallbackLines(incident, gathered),
+        );
         await this.d.memory.remember({
           title: incident.summary,
           symptoms: incidentText(incident),
@@ -541,6 +749,7 @@ export class HealingService {
           fix: { action: fix.action, parameters: fix.parameters },
           outcome: 'resolved',
           verified: true,
+          evidence,
         });
       }
       await this.event(state.incidentId, 'memory.stored', `remembered: ${fix.action} fixes this`, {

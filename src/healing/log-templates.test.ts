@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+
+import { maskLine, maskText, mineTemplates, templateFound } from './log-templates.ts';
+
+describe('maskLine', () => {
+  it.each([
+    ['2026-12-01T03:04:05.123Z ERROR pool exhausted', '<time> error pool exhausted'],
+    ['Dec  1 03:04:05 web-01 kernel: Out of memory', '<time> <id> kernel out of memory'],
+    ['connect to 10.0.3.17:5432 failed', 'connect to <ip> failed'],
+    ['GET https://api.example.com/v1/x?id=3 took 3.2s', 'get <url> took <num>'],
+    ['open /var/log/app/app.log: too many open files', 'open <path> too many open files'],
+    ['txn 5f2b9c1e-0a4d-4a8e-9b1c-2d3e4f5a6b7c aborted', 'txn <id> aborted'],
+    ['segfault at 0x7ffd1 ip 00007f3a9c2b', 'segfault at <hex> ip <hex>'],
+    ['resolving db-primary.prod.internal timed out', 'resolving <host> timed out'],
+    ['worker_connections=1024 are not enough', 'worker_connections <num> are not enough'],
+  ])('%s', (line, masked) => {
+    expect(maskLine(line)).toBe(masked);
+  });
+});
+
+describe('mineTemplates', () => {
+  it('merges lines of one message with different values into one template', () => {
+    const t = mineTemplates([
+      '2026/12/01 10:00:01 [error] 311#311: *7 connect() failed (111: Connection refused) while connecting to upstream, client: 10.0.0.4',
+      '2026/12/01 10:00:02 [error] 311#311: *9 connect() failed (111: Connection refused) while connecting to upstream, client: 10.0.0.9',
+      '2026/12/01 10:00:03 [alert] 312#312: 1024 worker_connections are not enough',
+    ]);
+    expect(t).toHaveLength(2);
+    expect(t[0]).toContain('connect failed <num> connection refused while connecting to upstream');
+    expect(t[1]).toContain('worker_connections are not enough');
+  });
+
+  it('keeps apart messages of the same length that share little', () => {
+    const t = mineTemplates(['disk quota exceeded for user', 'deleted file still held open']);
+    expect(t).toHaveLength(2);
+  });
+
+  it('drops lines that are nothing but values', () => {
+    expect(mineTemplates(['12:00:01 10.0.0.1 443', ''])).toEqual([]);
+  });
+});
+
+describe('templateFound', () => {
+  const [template] = mineTemplates([
+    'Jan  3 04:05:06 db1 postgres[881]: FATAL: remaining connection slots are reserved for superuser',
+  ]);
+
+  it('finds the template under another log prefix and other values', () => {
+    const text = maskText(
+      '{"ts":"2026-12-01T09:00:00Z"} postgres[12]: FATAL: remaining connection slots are reserved for superuser',
+    );
+    expect(templateFound(template!, text)).toBe(true);
+  });
+
+  it('does not find it in a different message', () => {
+    const text = maskText('postgres[12]: FATAL: password authentication failed for user "app"');
+    expect(templateFound(template!, text)).toBe(false);
+  });
+});
