@@ -27,11 +27,13 @@ import type { MonitorService } from '../monitors/monitor-service.ts';
 import type { NotificationService } from '../notify/notification-service.ts';
 import type { IncidentService } from '../incidents/incident-service.ts';
 import type { Incident } from '../incidents/incident-store.ts';
-import type { GateInput } from './decide.ts';
+import type { GateInput, GateOutcome } from './decide.ts';
 import { decide } from './decide.ts';
 import type { EvidenceVerdict, ProbeResult } from './evidence-check.ts';
 import { checkEvidence, evidenceDifference } from './evidence-check.ts';
 import { maskText, mineTemplates, templateFound } from './log-templates.ts';
+import type { HandResolution, MemoryCorrection } from './teaching.ts';
+import { editRemembered, exportRunbooks, importRunbooks, resolveByHand } from './teaching.ts';
 
 export type Candidate = {
   source: 'memory' | 'model' | 'approved';
@@ -60,6 +62,14 @@ export type Difference = {
   fix: { action: string; parameters: Record<string, unknown> } | null;
   score: number;
   why: string;
+};
+
+/** What the gate would do with a search's match. */
+export type SearchGate = {
+  decision: GateOutcome | 'not_nominated';
+  reason: string;
+  risk?: GateInput['risk'];
+  evidence?: EvidenceVerdict;
 };
 
 export type Evidence = {
@@ -296,25 +306,51 @@ export class HealingService {
 
   /** Runs each nominated fix's probes and decides whether its evidence holds. */
   private async judge(incident: Incident, nominated: SimilarIncident[], gathered: Evidence[]) {
+    const probes = await this.runProbes(
+      String(incident.id),
+      nominated.flatMap((m) => m.incident.probes),
+    );
+    return {
+      ...(await this.judgeWith(incident.service, incidentText(incident), nominated, [
+        ...gathered,
+        ...probes,
+      ])),
+      probes,
+    };
+  }
+
+  /**
+   * Judges each nominated fix on the evidence (the alert's text and what was
+   * gathered, probes included): a candidate, or a difference for diagnosis.
+   */
+  async judgeWith(
+    service: string | null,
+    alertText: string,
+    nominated: SimilarIncident[],
+    gathered: Evidence[],
+  ) {
     const candidates: Candidate[] = [];
     const differences: Difference[] = [];
     const judged = new Map<
       string,
-      { evidence: EvidenceVerdict; outcome: string; reason: string }
+      {
+        evidence: EvidenceVerdict;
+        outcome: GateOutcome;
+        reason: string;
+        risk: GateInput['risk'];
+      }
     >();
-    const probes = await this.runProbes(
-      incident.id,
-      nominated.flatMap((m) => m.incident.probes),
+    if (nominated.length === 0) return { candidates, differences, judged };
+    const text = maskText(
+      [alertText, ...gathered.filter((e) => e.ok).map((e) => e.output)].join('\n'),
     );
-    if (nominated.length === 0) return { candidates, differences, probes: [], judged };
-    const text = maskText(evidenceText(incident, [...gathered, ...probes]));
-    const rivals = await this.d.memory.evidenceOf(incident.service);
+    const rivals = await this.d.memory.evidenceOf(service);
     for (const m of nominated) {
       const fix = m.incident.fix!;
       const verdict = checkEvidence({
         candidate: m.incident,
         text,
-        probes: probeResults(m.incident.probes, probes),
+        probes: probeResults(m.incident.probes, gathered),
         rivals,
       });
       // An action that does not render is refused by the gate in remediate,
@@ -326,7 +362,12 @@ export class HealingService {
         evidence: verdict.status,
         difference: evidenceDifference(verdict),
       });
-      judged.set(m.incident.id, { evidence: verdict, outcome: d.outcome, reason: d.reason });
+      judged.set(m.incident.id, {
+        evidence: verdict,
+        outcome: d.outcome,
+        reason: d.reason,
+        risk: rendered.risk,
+      });
       if (d.outcome === 'diagnose' || d.outcome === 'refuse') {
         differences.push({
           memoryId: m.incident.id,
@@ -349,7 +390,71 @@ export class HealingService {
         rootCause: m.incident.rootCause,
       });
     }
-    return { candidates, differences, probes, judged };
+    return { candidates, differences, judged };
+  }
+
+  /**
+   * What the gate would do for an alert's text (and logs) today: the similar
+   * past incidents, each with its evidence verdict, risk and decision. Probes
+   * run only when asked (they are read actions, but a search should not act).
+   */
+  async explain(
+    text: string,
+    options: { service?: string; topK?: number; runProbes?: boolean } = {},
+  ): Promise<Array<SimilarIncident & { gate: SearchGate }>> {
+    const matches = await this.d.memory.similar(text, {
+      topK: options.topK ?? 3,
+      ...(options.service ? { service: options.service } : {}),
+    });
+    const nominated = matches.filter((m) => m.autoApply && m.incident.fix);
+    const probes = options.runProbes
+      ? await this.runProbes(
+          'memory-search',
+          nominated.flatMap((m) => m.incident.probes),
+        )
+      : [];
+    const out: Array<SimilarIncident & { gate: SearchGate }> = [];
+    for (const m of matches) {
+      if (!nominated.includes(m)) {
+        out.push({
+          ...m,
+          gate: { decision: 'not_nominated', reason: m.reason ?? 'not nominated' },
+        });
+        continue;
+      }
+      const { judged } = await this.judgeWith(m.incident.service, text, [m], probes);
+      const j = judged.get(m.incident.id)!;
+      const unprobed =
+        !options.runProbes && m.incident.probes.length > 0
+          ? ' (probes were not run by this search; the real gate runs them)'
+          : '';
+      out.push({
+        ...m,
+        gate: {
+          decision: j.outcome,
+          reason: `${j.reason}${unprobed}`,
+          risk: j.risk,
+          evidence: j.evidence,
+        },
+      });
+    }
+    return out;
+  }
+
+  resolveByHand(incidentId: number, input: HandResolution) {
+    return resolveByHand(this.d, incidentId, input);
+  }
+
+  editMemory(id: string, correction: MemoryCorrection) {
+    return editRemembered(this.d, id, correction);
+  }
+
+  importRunbooks(yamlText: string) {
+    return importRunbooks(this.d, yamlText);
+  }
+
+  exportRunbooks() {
+    return exportRunbooks(this.d);
   }
 
   /** The catalogue's risk of an action, or why it is not a valid one. */
@@ -366,20 +471,20 @@ export class HealingService {
   }
 
   /** Runs read-only probes, each once; anything but a `read` action is not run. */
-  private async runProbes(incidentId: number, probes: Probe[]): Promise<Evidence[]> {
+  async runProbes(callerId: string, probes: Probe[]): Promise<Evidence[]> {
     const out: Evidence[] = [];
     const seen = new Set<string>();
     for (const p of probes) {
       const key = `${p.action} ${JSON.stringify(p.parameters)}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      out.push(await this.runRead(incidentId, p.action, p.parameters));
+      out.push(await this.runRead(callerId, p.action, p.parameters));
     }
     return out;
   }
 
   private async runRead(
-    incidentId: number,
+    callerId: string,
     action: string,
     parameters: Record<string, unknown>,
   ): Promise<Evidence> {
@@ -395,7 +500,7 @@ export class HealingService {
         };
       const o = await this.d.executor.runAction(action, parameters, {
         kind: 'healing',
-        id: String(incidentId),
+        id: callerId,
       });
       const { ok, output } = outcomeText(o);
       return { action, ...given, ok, output: clip(output) };
@@ -409,7 +514,7 @@ export class HealingService {
     await this.moveTo(incidentId, 'investigating', 'gathering evidence');
     const evidence: Evidence[] = [];
     for (const action of this.d.settings.evidenceActions)
-      evidence.push(await this.runRead(incidentId, action, {}));
+      evidence.push(await this.runRead(String(incidentId), action, {}));
     await this.event(incidentId, 'evidence', `gathered ${evidence.length} piece(s) of evidence`, {
       evidence,
     });

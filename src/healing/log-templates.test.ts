@@ -35,6 +35,11 @@ describe('mineTemplates', () => {
     expect(t).toHaveLength(2);
   });
 
+  it('gives back a template mined from its own template', () => {
+    const [t] = mineTemplates(['conn 1 failed: pool exhausted', 'conn 2 failed: pool exhausted']);
+    expect(mineTemplates([t!])).toEqual([t]);
+  });
+
   it('drops lines that are nothing but values', () => {
     expect(mineTemplates(['12:00:01 10.0.0.1 443', ''])).toEqual([]);
   });

@@ -39,7 +39,8 @@ const masks: Array<[RegExp, string]> = [
 
 /** The line with its variable parts masked, lower-cased, punctuation at token edges dropped. */
 export function maskLine(line: string): string {
-  let out = line;
+  // A template given back (a runbook, an export) keeps its wildcards.
+  let out = line.replaceAll(wildcard, ' <any> ');
   for (const [re, token] of masks) out = out.replace(re, token);
   return tokens(out).join(' ');
 }
