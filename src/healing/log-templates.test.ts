@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { maskLine, maskText, mineTemplates, templateFound } from './log-templates.ts';
+import { maskLine, maskText, messageOf, mineTemplates, templateFound } from './log-templates.ts';
 
 describe('maskLine', () => {
   it.each([
@@ -42,6 +42,28 @@ describe('mineTemplates', () => {
 
   it('drops lines that are nothing but values', () => {
     expect(mineTemplates(['12:00:01 10.0.0.1 443', ''])).toEqual([]);
+  });
+});
+
+describe('messageOf', () => {
+  it.each([
+    ['Dec  1 03:04:05 web-01 nginx[311]: upstream timed out', 'upstream timed out'],
+    ['2026-12-01T03:04:05.120Z ERROR pool exhausted', 'pool exhausted'],
+    ['[2026-12-01 03:04:05] [warn] slow query', 'slow query'],
+    ['{"ts":"2026-12-01T03:04:05Z","level":"error","msg":"pool exhausted"}', 'pool exhausted'],
+    ['plain message', 'plain message'],
+  ])('%s', (line, message) => {
+    expect(messageOf(line)).toBe(message);
+  });
+
+  it('lets a template learnt from syslog lines match the same message logged as JSON', () => {
+    const [t] = mineTemplates([
+      'Dec  1 03:04:05 web-01 app[77]: worker 3 lost its lease on job 881',
+    ]);
+    const json = maskText(
+      '{"time":"2026-12-02T01:00:00Z","msg":"worker 9 lost its lease on job 12"}',
+    );
+    expect(templateFound(t!, json)).toBe(true);
   });
 });
 

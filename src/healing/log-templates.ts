@@ -37,6 +37,35 @@ const masks: Array<[RegExp, string]> = [
   [/[-+]?\b\d+(?:\.\d+)?(?:[a-z%]{1,3})?\b/gi, '<num>'],
 ];
 
+const stamp = String.raw`(?:[A-Z][a-z]{2}\s+\d{1,2}\s+\d{2}:\d{2}:\d{2}|\d{4}[-/]\d{2}[-/]\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?|\d{2}:\d{2}:\d{2}(?:[.,]\d+)?)`;
+// "Dec  1 03:04:05 web-01 nginx[311]: " and "2026-12-01T03:04:05Z web-01 app[9]: "
+const syslogPrefix = new RegExp(String.raw`^(?:<\d+>)?${stamp}\s+\S+\s+[\w./@-]+(?:\[\d+\])?:\s*`);
+const stampPrefix = new RegExp(String.raw`^\[?${stamp}\]?\s*`);
+const levelPrefix =
+  /^\[?(?:emerg|alert|crit(?:ical)?|err(?:or)?|warn(?:ing)?|notice|info|debug|fatal|panic|severe|log)\]?:?\s+/i;
+const messageKeys = ['msg', 'message', 'MESSAGE', 'log', 'error', 'err'];
+
+/**
+ * The message of a log line without what only says where and when: a JSON
+ * line's message field, else the line without its syslog, time and level
+ * prefix. A template must not carry the prefix of the one format it was seen in.
+ */
+export function messageOf(line: string): string {
+  const t = line.trim();
+  if (t.startsWith('{') && t.endsWith('}')) {
+    try {
+      const o = JSON.parse(t) as Record<string, unknown>;
+      const parts = messageKeys.map((k) => o[k]).filter((v) => typeof v === 'string');
+      if (parts.length) return parts.join(' ');
+    } catch {
+      // not JSON after all: the line as it is
+    }
+  }
+  let m = t.replace(syslogPrefix, '');
+  m = m.replace(stampPrefix, '');
+  return m.replace(levelPrefix, '');
+}
+
 /** The line with its variable parts masked, lower-cased, punctuation at token edges dropped. */
 export function maskLine(line: string): string {
   // A template given back (a runbook, an export) keeps its wildcards.
@@ -88,7 +117,7 @@ export function mineTemplates(lines: readonly string[], options: MineOptions = {
   const depth = options.depth ?? 2;
   const tree = new Map<string, Cluster[]>();
   for (const line of lines) {
-    const ts = tokens(maskLine(line));
+    const ts = tokens(maskLine(messageOf(line)));
     if (ts.length === 0) continue;
     const key = [
       ts.length,
@@ -148,7 +177,7 @@ export type MaskedText = string[][];
 export function maskText(text: string): MaskedText {
   return text
     .split(/\r?\n/)
-    .map((l) => literals(maskLine(l).split(' ')))
+    .map((l) => literals(maskLine(messageOf(l)).split(' ')))
     .filter((l) => l.length > 0);
 }
 
