@@ -52,6 +52,11 @@ describe('messageOf', () => {
     ['[2026-12-01 03:04:05] [warn] slow query', 'slow query'],
     ['{"ts":"2026-12-01T03:04:05Z","level":"error","msg":"pool exhausted"}', 'pool exhausted'],
     ['plain message', 'plain message'],
+    // Regression: the level word after the time was read as a host and the message's first word as a program.
+    [
+      '2026-12-01T03:04:05Z ERROR restic: Fatal: repository is locked',
+      'restic: Fatal: repository is locked',
+    ],
   ])('%s', (line, message) => {
     expect(messageOf(line)).toBe(message);
   });

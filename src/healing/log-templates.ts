@@ -39,10 +39,14 @@ const masks: Array<[RegExp, string]> = [
 
 const stamp = String.raw`(?:[A-Z][a-z]{2}\s+\d{1,2}\s+\d{2}:\d{2}:\d{2}|\d{4}[-/]\d{2}[-/]\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?|\d{2}:\d{2}:\d{2}(?:[.,]\d+)?)`;
 // "Dec  1 03:04:05 web-01 nginx[311]: " and "2026-12-01T03:04:05Z web-01 app[9]: "
-const syslogPrefix = new RegExp(String.raw`^(?:<\d+>)?${stamp}\s+\S+\s+[\w./@-]+(?:\[\d+\])?:\s*`);
+const levels = String.raw`(?:emerg|alert|crit(?:ical)?|err(?:or)?|warn(?:ing)?|notice|info|debug|fatal|panic|severe|log)`;
+// The host is never a level word: "<time> ERROR restic: ..." is a level and a message.
+const syslogPrefix = new RegExp(
+  String.raw`^(?:<\d+>)?${stamp}\s+(?!\[?${levels}\b)\S+\s+[\w./@-]+(?:\[\d+\])?:\s*`,
+  'i',
+);
 const stampPrefix = new RegExp(String.raw`^\[?${stamp}\]?\s*`);
-const levelPrefix =
-  /^\[?(?:emerg|alert|crit(?:ical)?|err(?:or)?|warn(?:ing)?|notice|info|debug|fatal|panic|severe|log)\]?:?\s+/i;
+const levelPrefix = new RegExp(String.raw`^\[?${levels}\]?:?\s+`, 'i');
 const messageKeys = ['msg', 'message', 'MESSAGE', 'log', 'error', 'err'];
 
 /**
