@@ -279,6 +279,17 @@ export class HealingService {
       nominated,
       gathered,
     );
+    // Similar incidents that were not even nominated are still hints for the model.
+    for (const m of matches)
+      if (!nominated.includes(m) && m.incident.fix)
+        differences.push({
+          memoryId: m.incident.id,
+          title: m.incident.title,
+          rootCause: m.incident.rootCause,
+          fix: m.incident.fix,
+          score: m.score,
+          why: m.reason ?? 'not nominated',
+        });
     await this.event(
       state.incidentId,
       'memory.matches',
@@ -306,9 +317,13 @@ export class HealingService {
 
   /** Runs each nominated fix's probes and decides whether its evidence holds. */
   private async judge(incident: Incident, nominated: SimilarIncident[], gathered: Evidence[]) {
+    // A probe that a collector ran already is not run twice.
+    const known = new Set(gathered.map((e) => `${e.action} ${JSON.stringify(e.parameters ?? {})}`));
     const probes = await this.runProbes(
       String(incident.id),
-      nominated.flatMap((m) => m.incident.probes),
+      nominated
+        .flatMap((m) => m.incident.probes)
+        .filter((p) => !known.has(`${p.action} ${JSON.stringify(p.parameters)}`)),
     );
     return {
       ...(await this.judgeWith(incident.service, incidentText(incident), nominated, [
