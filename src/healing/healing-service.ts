@@ -260,18 +260,20 @@ export class HealingService {
    * diagnosis as a difference.
    */
   async recall(state: HealingState): Promise<{ known: boolean; state: HealingState }> {
-    const incident =
-      (await this.moveTo(
-        state.incidentId,
-        'investigating',
-        'searching incident memory for similar past incidents',
-      )) ?? (await this.d.incidents.get(state.incidentId));
+    const open = await this.moveTo(
+      state.incidentId,
+      'investigating',
+      'searching incident memory for similar past incidents',
+    );
+    const incident = open ?? (await this.d.incidents.get(state.incidentId));
     // Only this service's past incidents: a fix names its target, and another
     // service's look-alike problem is not this one.
     const matches = await this.d.memory.similar(recallText(incident), {
       topK: 3,
       service: incident.service,
     });
+    // An incident that resolved itself is not probed: nothing runs for it, not even a read.
+    if (!open) return { known: false, state: { ...state, candidates: [] } };
     const nominated = matches.filter((m) => m.autoApply && m.incident.fix);
     const gathered = state.evidence ?? (await this.collect(state.incidentId));
     const { candidates, differences, probes, judged } = await this.judge(
