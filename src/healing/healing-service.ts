@@ -10,8 +10,6 @@
 // evidence is confirmed or with the validator's AGREED; `dangerous` runs only
 // with a person's approval; a fix that fails verification is never applied
 // automatically again.
-import { z } from 'zod';
-
 import type { ApprovalService } from '../approvals/approval-service.ts';
 import type { Config } from '../config/load.ts';
 import { errorMessage } from '../errors.ts';
@@ -22,104 +20,29 @@ import { checkConsensus } from '../llm/consensus.ts';
 import type { LlmGateway } from '../llm/gateway.ts';
 import { chatStructured } from '../llm/structured-output.ts';
 import type { Logger } from '../log.ts';
-import type { IncidentMemory, Probe, SimilarIncident } from '../memory/incident-memory.ts';
+import type { IncidentMemory, SimilarIncident } from '../memory/incident-memory.ts';
 import type { MonitorService } from '../monitors/monitor-service.ts';
 import type { NotificationService } from '../notify/notification-service.ts';
 import type { IncidentService } from '../incidents/incident-service.ts';
 import type { Incident } from '../incidents/incident-store.ts';
-import type { GateInput, GateOutcome } from './decide.ts';
+import type { GateInput } from './decide.ts';
 import { decide } from './decide.ts';
-import type { EvidenceVerdict, ProbeResult } from './evidence-check.ts';
-import { checkEvidence, evidenceDifference } from './evidence-check.ts';
-import { maskText, mineTemplates, templateFound } from './log-templates.ts';
+import { evidenceDifference } from './evidence-check.ts';
+import {
+  clip,
+  EvidenceJudge,
+  evidenceTemplates,
+  evidenceText,
+  fallbackLines,
+  incidentText,
+  recallText,
+} from './evidence-judge.ts';
+import type { Attempt, Candidate, Difference, Evidence, HealingState } from './healing-types.ts';
+import { diagnosisSchema } from './healing-types.ts';
 import type { HandResolution, MemoryCorrection } from './teaching.ts';
 import { editRemembered, exportRunbooks, importRunbooks, resolveByHand } from './teaching.ts';
 
-export type Candidate = {
-  source: 'memory' | 'model' | 'approved';
-  action: string;
-  parameters: Record<string, unknown>;
-  /** Incident memory entry the fix came from. */
-  memoryId?: string;
-  score?: number;
-  /** The risk the model claimed, if it proposed this. */
-  claimedRisk?: Risk;
-  diagnosis?: Diagnosis;
-  approvalId?: number;
-  approvedBy?: string;
-  /** For a remembered fix: whether its evidence holds for this incident. */
-  evidence?: EvidenceVerdict;
-  /** For a remembered fix: the past incident's title and root cause. */
-  title?: string;
-  rootCause?: string;
-};
-
-/** A similar past incident whose fix was not run, and why: the model and the person see it. */
-export type Difference = {
-  memoryId: string;
-  title: string;
-  rootCause: string;
-  fix: { action: string; parameters: Record<string, unknown> } | null;
-  score: number;
-  why: string;
-};
-
-/** What the gate would do with a search's match. */
-export type SearchGate = {
-  decision: GateOutcome | 'not_nominated';
-  reason: string;
-  risk?: GateInput['risk'];
-  evidence?: EvidenceVerdict;
-};
-
-export type Evidence = {
-  action: string;
-  parameters?: Record<string, unknown>;
-  ok: boolean;
-  output: string;
-};
-
-export type Attempt = {
-  action: string;
-  parameters: Record<string, unknown>;
-  source: Candidate['source'];
-  decision: 'ran' | 'refused' | 'approval_requested';
-  reason: string;
-  verified?: boolean;
-};
-
-/** What flows through the auto-heal workflow. */
-export type HealingState = {
-  kind: 'incident' | 'approval';
-  incidentId: number;
-  approvalId?: number;
-  candidates?: Candidate[];
-  evidence?: Evidence[];
-  diagnosis?: Diagnosis;
-  /** Similar past incidents whose evidence differs. */
-  differences?: Difference[];
-  attempts?: Attempt[];
-  resolvedBy?: Candidate;
-  /** Why the pipeline handed over to a person. */
-  reason?: string;
-};
-
-export const diagnosisSchema = z.object({
-  summary: z.string().min(1).max(1000),
-  rootCause: z.string().min(1).max(2000),
-  confidence: z.number().min(0).max(1),
-  action: z.object({
-    name: z.string().min(1).max(64),
-    parameters: z.record(z.unknown()),
-  }),
-  risk: z.enum(['read', 'change', 'dangerous']),
-  /** The log lines and outputs, quoted, that show the root cause: kept with the fix. */
-  evidence: z.array(z.string().min(1).max(1000)).max(20).optional(),
-});
-export type Diagnosis = z.infer<typeof diagnosisSchema>;
-
 const riskOrder: Record<Risk, number> = { read: 0, change: 1, dangerous: 2 };
-const maxEvidenceChars = 4000;
 
 export type HealingDeps = {
   incidents: IncidentService;
@@ -139,74 +62,37 @@ type RemediationResult =
   | { outcome: 'failed'; state: HealingState }
   | { outcome: 'awaiting_approval'; state: HealingState };
 
-function incidentText(i: Incident): string {
-  const labels = Object.entries(i.labels)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(' ');
-  const notes = Object.entries(i.annotations)
-    .map(([k, v]) => `${k}: ${v}`)
-    .join('\n');
-  return [i.summary, `service ${i.service}`, labels, notes].filter(Boolean).join('\n');
-}
-
-/**
- * What memory is searched with: the alert's own words, without the lines
- * that only name the service (the search is scoped to it already).
- */
-function recallText(i: Incident): string {
-  const labels = Object.entries(i.labels)
-    .filter(([, v]) => v !== i.service)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(' ');
-  const notes = Object.entries(i.annotations)
-    .map(([k, v]) => `${k}: ${v}`)
-    .join('\n');
-  return [i.summary, labels, notes].filter(Boolean).join('\n');
-}
-
-const clip = (s: string, n = maxEvidenceChars) => (s.length > n ? `${s.slice(0, n)}…` : s);
-
-/** Everything gathered for an incident, as one text that evidence is looked for in. */
-export function evidenceText(i: Incident, evidence: readonly Evidence[]): string {
-  return [incidentText(i), ...evidence.filter((e) => e.ok).map((e) => e.output)].join('\n');
-}
-
-/** The lines an incident's evidence is remembered by when the diagnosis cited none. */
-export function fallbackLines(i: Incident, evidence: readonly Evidence[]): string[] {
-  return [
-    ...Object.values(i.annotations),
-    ...evidence.filter((e) => e.ok).map((e) => e.output),
-  ].flatMap((t) => t.split(/\r?\n/));
-}
-
-/**
- * The templates a fix is remembered with: the lines the diagnosis cited that
- * really are in the gathered evidence (a paraphrase would never be seen
- * again), else every line gathered; at most a dozen.
- */
-export function evidenceTemplates(
-  cited: readonly string[],
-  gathered: string,
-  fallback: readonly string[],
-): string[] {
-  const text = maskText(gathered);
-  const real = mineTemplates(cited).filter((t) => templateFound(t, text));
-  return (real.length ? real : mineTemplates(fallback)).slice(0, 12);
-}
-
-function probeResults(wanted: Probe[], ran: Evidence[]): ProbeResult[] {
-  return wanted.map((probe) => {
-    const e = ran.find(
-      (r) =>
-        r.action === probe.action &&
-        JSON.stringify(r.parameters ?? {}) === JSON.stringify(probe.parameters),
-    );
-    return { probe, ran: !!e?.ok, output: e?.output ?? '' };
-  });
-}
+export type {
+  Attempt,
+  Candidate,
+  Diagnosis,
+  Difference,
+  Evidence,
+  HealingState,
+  SearchGate,
+} from './healing-types.ts';
+export { diagnosisSchema } from './healing-types.ts';
 
 export class HealingService {
-  constructor(private readonly d: HealingDeps) {}
+  private readonly evidence: EvidenceJudge;
+
+  constructor(private readonly d: HealingDeps) {
+    this.evidence = new EvidenceJudge(d);
+  }
+
+  /** See EvidenceJudge.judgeWith. */
+  judgeWith(...args: Parameters<EvidenceJudge['judgeWith']>) {
+    return this.evidence.judgeWith(...args);
+  }
+
+  /** What the gate would do for an alert's text (and logs): see EvidenceJudge.explain. */
+  explain(...args: Parameters<EvidenceJudge['explain']>) {
+    return this.evidence.explain(...args);
+  }
+
+  private riskOf(action: string, parameters: Record<string, unknown>) {
+    return this.evidence.riskOf(action, parameters);
+  }
 
   /**
    * Moves the incident on and returns it; undefined when it is resolved
@@ -321,141 +207,19 @@ export class HealingService {
   private async judge(incident: Incident, nominated: SimilarIncident[], gathered: Evidence[]) {
     // A probe that a collector ran already is not run twice.
     const known = new Set(gathered.map((e) => `${e.action} ${JSON.stringify(e.parameters ?? {})}`));
-    const probes = await this.runProbes(
+    const probes = await this.evidence.runProbes(
       String(incident.id),
       nominated
         .flatMap((m) => m.incident.probes)
         .filter((p) => !known.has(`${p.action} ${JSON.stringify(p.parameters)}`)),
     );
     return {
-      ...(await this.judgeWith(incident.service, incidentText(incident), nominated, [
+      ...(await this.evidence.judgeWith(incident.service, incidentText(incident), nominated, [
         ...gathered,
         ...probes,
       ])),
       probes,
     };
-  }
-
-  /**
-   * Judges each nominated fix on the evidence (the alert's text and what was
-   * gathered, probes included): a candidate, or a difference for diagnosis.
-   */
-  async judgeWith(
-    service: string | null,
-    alertText: string,
-    nominated: SimilarIncident[],
-    gathered: Evidence[],
-  ) {
-    const candidates: Candidate[] = [];
-    const differences: Difference[] = [];
-    const judged = new Map<
-      string,
-      {
-        evidence: EvidenceVerdict;
-        outcome: GateOutcome;
-        reason: string;
-        risk: GateInput['risk'];
-      }
-    >();
-    if (nominated.length === 0) return { candidates, differences, judged };
-    const text = maskText(
-      [alertText, ...gathered.filter((e) => e.ok).map((e) => e.output)].join('\n'),
-    );
-    const rivals = await this.d.memory.evidenceOf(service);
-    for (const m of nominated) {
-      const fix = m.incident.fix!;
-      const verdict = checkEvidence({
-        candidate: m.incident,
-        text,
-        probes: probeResults(m.incident.probes, gathered),
-        rivals,
-      });
-      // An action that does not render is refused by the gate in remediate,
-      // where the refusal is recorded; here only the evidence is judged.
-      const rendered = await this.riskOf(fix.action, fix.parameters);
-      const d = decide({
-        source: 'memory',
-        risk: rendered.risk === 'invalid' ? 'change' : rendered.risk,
-        evidence: verdict.status,
-        difference: evidenceDifference(verdict),
-      });
-      judged.set(m.incident.id, {
-        evidence: verdict,
-        outcome: d.outcome,
-        reason: d.reason,
-        risk: rendered.risk,
-      });
-      if (d.outcome === 'diagnose' || d.outcome === 'refuse') {
-        differences.push({
-          memoryId: m.incident.id,
-          title: m.incident.title,
-          rootCause: m.incident.rootCause,
-          fix,
-          score: m.score,
-          why: d.reason,
-        });
-        continue;
-      }
-      candidates.push({
-        source: 'memory',
-        action: fix.action,
-        parameters: fix.parameters,
-        memoryId: m.incident.id,
-        score: m.score,
-        evidence: verdict,
-        title: m.incident.title,
-        rootCause: m.incident.rootCause,
-      });
-    }
-    return { candidates, differences, judged };
-  }
-
-  /**
-   * What the gate would do for an alert's text (and logs) today: the similar
-   * past incidents, each with its evidence verdict, risk and decision. Probes
-   * run only when asked (they are read actions, but a search should not act).
-   */
-  async explain(
-    text: string,
-    options: { service?: string; topK?: number; runProbes?: boolean } = {},
-  ): Promise<Array<SimilarIncident & { gate: SearchGate }>> {
-    const matches = await this.d.memory.similar(text, {
-      topK: options.topK ?? 3,
-      ...(options.service ? { service: options.service } : {}),
-    });
-    const nominated = matches.filter((m) => m.autoApply && m.incident.fix);
-    const probes = options.runProbes
-      ? await this.runProbes(
-          'memory-search',
-          nominated.flatMap((m) => m.incident.probes),
-        )
-      : [];
-    const out: Array<SimilarIncident & { gate: SearchGate }> = [];
-    for (const m of matches) {
-      if (!nominated.includes(m)) {
-        out.push({
-          ...m,
-          gate: { decision: 'not_nominated', reason: m.reason ?? 'not nominated' },
-        });
-        continue;
-      }
-      const { judged } = await this.judgeWith(m.incident.service, text, [m], probes);
-      const j = judged.get(m.incident.id)!;
-      const unprobed =
-        !options.runProbes && m.incident.probes.length > 0
-          ? ' (probes were not run by this search; the real gate runs them)'
-          : '';
-      out.push({
-        ...m,
-        gate: {
-          decision: j.outcome,
-          reason: `${j.reason}${unprobed}`,
-          risk: j.risk,
-          evidence: j.evidence,
-        },
-      });
-    }
-    return out;
   }
 
   resolveByHand(incidentId: number, input: HandResolution) {
@@ -474,64 +238,12 @@ export class HealingService {
     return exportRunbooks(this.d);
   }
 
-  /** The catalogue's risk of an action, or why it is not a valid one. */
-  private async riskOf(
-    action: string,
-    parameters: Record<string, unknown>,
-  ): Promise<Pick<GateInput, 'risk' | 'invalidReason'>> {
-    try {
-      // Rendering validates the action and every parameter against the catalogue.
-      return { risk: (await this.d.catalogue.render(action, parameters)).action.risk };
-    } catch (err) {
-      return { risk: 'invalid', invalidReason: errorMessage(err) };
-    }
-  }
-
-  /** Runs read-only probes, each once; anything but a `read` action is not run. */
-  async runProbes(callerId: string, probes: Probe[]): Promise<Evidence[]> {
-    const out: Evidence[] = [];
-    const seen = new Set<string>();
-    for (const p of probes) {
-      const key = `${p.action} ${JSON.stringify(p.parameters)}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      out.push(await this.runRead(callerId, p.action, p.parameters));
-    }
-    return out;
-  }
-
-  private async runRead(
-    callerId: string,
-    action: string,
-    parameters: Record<string, unknown>,
-  ): Promise<Evidence> {
-    const given = Object.keys(parameters).length ? { parameters } : {};
-    try {
-      const spec = await this.d.catalogue.get(action);
-      if (spec.risk !== 'read')
-        return {
-          action,
-          ...given,
-          ok: false,
-          output: `not gathered: ${action} is ${spec.risk}, evidence uses read actions only`,
-        };
-      const o = await this.d.executor.runAction(action, parameters, {
-        kind: 'healing',
-        id: callerId,
-      });
-      const { ok, output } = outcomeText(o);
-      return { action, ...given, ok, output: clip(output) };
-    } catch (err) {
-      return { action, ...given, ok: false, output: `could not run: ${errorMessage(err)}` };
-    }
-  }
-
   /** Runs the configured read actions and records what they say. */
   private async collect(incidentId: number): Promise<Evidence[]> {
     await this.moveTo(incidentId, 'investigating', 'gathering evidence');
     const evidence: Evidence[] = [];
     for (const action of this.d.settings.evidenceActions)
-      evidence.push(await this.runRead(String(incidentId), action, {}));
+      evidence.push(await this.evidence.runRead(String(incidentId), action, {}));
     await this.event(incidentId, 'evidence', `gathered ${evidence.length} piece(s) of evidence`, {
       evidence,
     });
