@@ -74,6 +74,22 @@ describe('checkEvidence', () => {
     expect(v.contradictions[0]).toMatch(/remembered incident 2 \(out of connections/);
   });
 
+  it("ignores a rival's template that the candidate's own incident showed too", () => {
+    const v = checkEvidence(
+      base({
+        candidate: {
+          id: '1',
+          evidence: dead,
+          probes: [],
+          fix: restartApp,
+          logExcerpt: '[alert] 1#1: 512 worker_connections are not enough',
+        },
+        text: `${base().text as string}\n4096 worker_connections are not enough`,
+      }),
+    );
+    expect(v.status).toBe('confirmed');
+  });
+
   it('ignores a rival with the same fix', () => {
     const v = checkEvidence(
       base({

@@ -33,7 +33,8 @@ export type EvidenceVerdict = {
 export type ProbeResult = { probe: Probe; ran: boolean; output: string };
 
 export type EvidenceInput = {
-  candidate: Pick<StoredIncident, 'id' | 'evidence' | 'probes' | 'fix'>;
+  candidate: Pick<StoredIncident, 'id' | 'evidence' | 'probes' | 'fix'> &
+    Partial<Pick<StoredIncident, 'symptoms' | 'logExcerpt'>>;
   /** Everything gathered for the new incident: alert text, logs, collectors' and probes' output. */
   text: string | MaskedText;
   probes: ProbeResult[];
@@ -58,6 +59,11 @@ export function checkEvidence(input: EvidenceInput): EvidenceVerdict {
   const missing: string[] = [];
   const contradictions: string[] = [];
   const own = new Set(input.candidate.evidence);
+  // What the candidate's own incident showed: a rival's template seen there
+  // too does not tell the two causes apart.
+  const ownText = maskText(
+    [input.candidate.symptoms ?? '', input.candidate.logExcerpt ?? ''].join('\n'),
+  );
   for (const t of input.candidate.evidence) (templateFound(t, text) ? confirmed : missing).push(t);
   for (const p of input.candidate.probes) {
     const r = input.probes.find(
@@ -76,7 +82,9 @@ export function checkEvidence(input: EvidenceInput): EvidenceVerdict {
   for (const rival of input.rivals) {
     // Another incident with the same fix is the same remedy: no harm in it.
     if (rival.id === input.candidate.id || sameFix(rival.fix, input.candidate.fix)) continue;
-    const seen = rival.evidence.filter((t) => !own.has(t) && templateFound(t, text));
+    const seen = rival.evidence.filter(
+      (t) => !own.has(t) && !templateFound(t, ownText) && templateFound(t, text),
+    );
     if (seen.length > 0)
       contradictions.push(
         `the evidence of remembered incident ${rival.id} (${rival.rootCause || 'another cause'}, fixed by ${rival.fix?.action ?? 'nothing'}) is present: "${seen[0]}"`,
