@@ -154,14 +154,14 @@ export class HealingService {
     const incident = open ?? (await this.d.incidents.get(state.incidentId));
     // Only this service's past incidents: a fix names its target, and another
     // service's look-alike problem is not this one.
-    const matches = await this.d.memory.similar(recallText(incident), {
-      topK: 3,
-      service: incident.service,
-    });
+    // The search and the collectors do not depend on each other: both at once.
     // An incident that resolved itself is not probed: nothing runs for it, not even a read.
-    if (!open) return { known: false, state: { ...state, candidates: [] } };
+    const [matches, gathered] = await Promise.all([
+      this.d.memory.similar(recallText(incident), { topK: 3, service: incident.service }),
+      open ? (state.evidence ?? this.collect(state.incidentId)) : undefined,
+    ]);
+    if (!gathered) return { known: false, state: { ...state, candidates: [] } };
     const nominated = matches.filter((m) => m.autoApply && m.incident.fix);
-    const gathered = state.evidence ?? (await this.collect(state.incidentId));
     const { candidates, differences, probes, judged } = await this.judge(
       incident,
       nominated,
