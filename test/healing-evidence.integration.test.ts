@@ -62,6 +62,14 @@ beforeAll(async () => {
       params: {},
     },
     {
+      name: 'shop.flush-sessions',
+      description: 'flush the session store',
+      risk: 'change',
+      argv: ['true'],
+      verify: { argv: ['true'] },
+      params: {},
+    },
+    {
       name: 'shop.upstream',
       description: 'state of the shop upstream as the supervisor sees it',
       risk: 'read',
@@ -230,6 +238,34 @@ runbooks:
     expect(done.status).toBe('resolved');
     expect(await ran(id)).toEqual(['shop.upstream', 'shop.clear-quota']);
     expect(chats()).toEqual([]);
+  });
+
+  it('runs a known fix with partial evidence only when the validator agrees, without the orchestrator', async () => {
+    await ollama.reset();
+    await s.healing.importRunbooks(`
+runbooks:
+  - title: shop returns 502 because the session store is full
+    service: shop
+    symptoms: shop returns 502 Bad Gateway; logins fail
+    rootCause: the session store filled up and went read-only
+    evidence:
+      - "session store full: 100000 of 100000 keys used"
+      - "session write refused: store is read-only"
+    fix:
+      action: shop.flush-sessions
+`);
+    ollama.script({
+      content: JSON.stringify({ verdict: 'AGREED', reasons: ['the store is full'] }),
+    });
+    // Only one of the two lines is in the new logs: partial evidence.
+    const id = await open([
+      'Dec  2 10:00:00 shop-1 shop[9]: session store full: 2000 of 2000 keys used',
+    ]);
+    const done = await settle(id, ['resolved', 'escalated']);
+    expect(done.status).toBe('resolved');
+    expect(await ran(id)).toContain('shop.flush-sessions');
+    expect(chats().map((q) => q.body.model)).toEqual([s.llm.modelFor('validator')]);
+    expect((await s.incidents.show(id)).events.map((e) => e.type)).toContain('consensus');
   });
 
   it('refuses a runbook whose fix is not in the catalogue and stores none of the file', async () => {
