@@ -50,7 +50,7 @@ export function healingNodes(healing: HealingService): NodeType[] {
       type: 'warden.recall',
       displayName: 'Recall similar incidents',
       description:
-        'Searches incident memory; output 0: a verified known fix above the threshold; output 1: none.',
+        'Gathers evidence and searches incident memory; output 0: a known fix whose evidence holds (or needs only the validator or a person); output 1: none, or the evidence differs.',
       group: 'action',
       outputs: 2,
       sideEffects: false,
@@ -64,7 +64,8 @@ export function healingNodes(healing: HealingService): NodeType[] {
       ...base,
       type: 'warden.gatherEvidence',
       displayName: 'Gather evidence',
-      description: 'Runs the configured read actions and attaches their output to the incident.',
+      description:
+        'Runs the configured read actions and attaches their output to the incident, unless recall gathered it already.',
       group: 'action',
       outputs: 1,
       sideEffects: false,
