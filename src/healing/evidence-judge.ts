@@ -13,7 +13,7 @@ import { decide } from './decide.ts';
 import type { EvidenceVerdict, ProbeResult } from './evidence-check.ts';
 import { checkEvidence, evidenceDifference } from './evidence-check.ts';
 import type { Candidate, Difference, Evidence, SearchGate } from './healing-types.ts';
-import { maskText, mineTemplates, templateFound } from './log-templates.ts';
+import { maskText, mineTemplates, rarestTemplates, templateFound } from './log-templates.ts';
 
 const maxEvidenceChars = 4000;
 
@@ -60,7 +60,7 @@ export function fallbackLines(i: Incident, evidence: readonly Evidence[]): strin
 /**
  * The templates a fix is remembered with: the lines the diagnosis cited that
  * really are in the gathered evidence (a paraphrase would never be seen
- * again), else every line gathered; at most a dozen.
+ * again), else the lines gathered, rarest first; at most a dozen.
  */
 export function evidenceTemplates(
   cited: readonly string[],
@@ -69,7 +69,7 @@ export function evidenceTemplates(
 ): string[] {
   const text = maskText(gathered);
   const real = mineTemplates(cited).filter((t) => templateFound(t, text));
-  return (real.length ? real : mineTemplates(fallback)).slice(0, 12);
+  return real.length ? real.slice(0, 12) : rarestTemplates(fallback, 12);
 }
 
 function probeResults(wanted: Probe[], ran: Evidence[]): ProbeResult[] {

@@ -117,6 +117,25 @@ export type MineOptions = {
  * Returns the templates, most frequent first, without their variable edges.
  */
 export function mineTemplates(lines: readonly string[], options: MineOptions = {}): string[] {
+  return mineTemplateCounts(lines, options).map((x) => x.template);
+}
+
+/**
+ * At most `max` templates, the rarest first: what repeats is a service's
+ * usual noise, and a cap that kept only that would confirm any look-alike.
+ */
+export function rarestTemplates(lines: readonly string[], max: number): string[] {
+  return mineTemplateCounts(lines)
+    .sort((a, b) => a.count - b.count)
+    .slice(0, max)
+    .map((x) => x.template);
+}
+
+/** The templates with how many lines each stands for, most frequent first. */
+export function mineTemplateCounts(
+  lines: readonly string[],
+  options: MineOptions = {},
+): Array<{ template: string; count: number }> {
   const similarity = options.similarity ?? 0.6;
   const depth = options.depth ?? 2;
   const tree = new Map<string, Cluster[]>();
@@ -152,7 +171,7 @@ export function mineTemplates(lines: readonly string[], options: MineOptions = {
       seen.add(t);
       out.push({ t, count: c.count });
     }
-  return out.sort((a, b) => b.count - a.count).map((x) => x.t);
+  return out.sort((a, b) => b.count - a.count).map((x) => ({ template: x.t, count: x.count }));
 }
 
 /** The literal words of a token list: what matching compares. */

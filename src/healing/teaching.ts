@@ -18,7 +18,7 @@ import type {
   Probe,
   StoredIncident,
 } from '../memory/incident-memory.ts';
-import { mineTemplates } from './log-templates.ts';
+import { mineTemplates, rarestTemplates } from './log-templates.ts';
 
 export type TeachingDeps = {
   incidents: IncidentService;
@@ -139,7 +139,7 @@ export async function resolveByHand(
     outcome: 'resolved',
     // A person says this fixed it: that is the verification.
     verified: true,
-    evidence: mineTemplates(lines).slice(0, 12),
+    evidence: r.evidence.length ? mineTemplates(lines).slice(0, 12) : rarestTemplates(lines, 12),
     probes: r.probes,
   });
   await d.incidents.addEvent(incidentId, {
