@@ -117,6 +117,14 @@ describe('teaching through the API', () => {
       evidence: { status: 'unconfirmed' },
     });
     expect(other.matches[0].gate.reason).toMatch(/its evidence was not seen/);
+    const probing = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/memory/search',
+      headers: viewer,
+      payload: { text: 'nginx returns 502 Bad Gateway', runProbes: true },
+    });
+    expect(probing.statusCode).toBe(403);
+    expect(probing.json().error.message).toMatch(/operator/);
   });
 
   it('edits and disables a remembered fix; a disabled fix is never nominated', async () => {

@@ -4,6 +4,8 @@
 import type { FastifyInstance } from 'fastify';
 
 import type { Services } from '../../app.ts';
+import { roleAtLeast } from '../../auth/roles.ts';
+import { UserError } from '../../errors.ts';
 import type { HandResolution, MemoryCorrection } from '../../healing/teaching.ts';
 import { principalName } from './auth.ts';
 
@@ -156,6 +158,15 @@ export default async function memoryPlugin(app: FastifyInstance, opts: { service
     },
     async (request) => {
       const { text, logs, service, topK, runProbes } = request.body;
+      // Probes run read actions on the server: an operator's to ask for.
+      if (runProbes && !roleAtLeast(request.principal!.role, 'operator'))
+        throw new UserError(
+          'forbidden',
+          'runProbes runs read actions: it needs the operator role',
+          {
+            status: 403,
+          },
+        );
       return {
         threshold: memory.threshold,
         matches: await healing.explain([text, logs].filter(Boolean).join('\n'), {
