@@ -42,19 +42,34 @@ export function recallText(i: Incident): string {
   return [i.summary, labels, notes].filter(Boolean).join('\n');
 }
 
+/** Whether a piece of evidence is something the system said (not our note that it could not run). */
+export const said = (e: Evidence) => e.ok || e.ran === true;
+
 export const clip = (s: string, n = maxEvidenceChars) => (s.length > n ? `${s.slice(0, n)}…` : s);
 
 /** Everything gathered for an incident, as one text that evidence is looked for in. */
 export function evidenceText(i: Incident, evidence: readonly Evidence[]): string {
-  return [incidentText(i), ...evidence.filter((e) => e.ok).map((e) => e.output)].join('\n');
+  return [incidentText(i), ...evidence.filter(said).map((e) => e.output)].join('\n');
 }
 
 /** The lines an incident's evidence is remembered by when the diagnosis cited none. */
 export function fallbackLines(i: Incident, evidence: readonly Evidence[]): string[] {
-  return [
-    ...Object.values(i.annotations),
-    ...evidence.filter((e) => e.ok).map((e) => e.output),
-  ].flatMap((t) => t.split(/\r?\n/));
+  return [...alertLogs(i), ...evidence.filter(said).map((e) => e.output)].flatMap((t) =>
+    t.split(/\r?\n/),
+  );
+}
+
+/**
+ * The alert's logs: annotations named like logs or holding several lines. A
+ * one-line description or detail is the alert's wording, which made it
+ * resemble a past incident; it says nothing about the cause, and its words
+ * vary from one occurrence to the next (a refused connection one time, a
+ * reset the next).
+ */
+export function alertLogs(i: Pick<Incident, 'annotations'>): string[] {
+  return Object.entries(i.annotations)
+    .filter(([k, v]) => /log|output|stderr|stdout|trace|excerpt|lines/i.test(k) || v.includes('\n'))
+    .map(([, v]) => v);
 }
 
 /**
@@ -79,7 +94,7 @@ function probeResults(wanted: Probe[], ran: Evidence[]): ProbeResult[] {
         r.action === probe.action &&
         JSON.stringify(r.parameters ?? {}) === JSON.stringify(probe.parameters),
     );
-    return { probe, ran: !!e?.ok, output: e?.output ?? '' };
+    return { probe, ran: !!e && said(e), output: e?.output ?? '' };
   });
 }
 
@@ -114,9 +129,7 @@ export class EvidenceJudge {
       }
     >();
     if (nominated.length === 0) return { candidates, differences, judged };
-    const text = maskText(
-      [alertText, ...gathered.filter((e) => e.ok).map((e) => e.output)].join('\n'),
-    );
+    const text = maskText([alertText, ...gathered.filter(said).map((e) => e.output)].join('\n'));
     const rivals = await this.d.memory.evidenceOf(service);
     for (const m of nominated) {
       const fix = m.incident.fix!;
@@ -260,7 +273,7 @@ export class EvidenceJudge {
         id: callerId,
       });
       const { ok, output } = outcomeText(o);
-      return { action, ...given, ok, output: clip(output) };
+      return { action, ...given, ok, ran: o.status !== 'refused', output: clip(output) };
     } catch (err) {
       return { action, ...given, ok: false, output: `could not run: ${errorMessage(err)}` };
     }

@@ -47,7 +47,13 @@ export type SearchGate = {
 export type Evidence = {
   action: string;
   parameters?: Record<string, unknown>;
+  /** It exited 0. */
   ok: boolean;
+  /**
+   * Its process ran and this is what it said, whatever its exit code: a
+   * status command exits non-zero exactly when something is down.
+   */
+  ran?: boolean;
   output: string;
 };
 

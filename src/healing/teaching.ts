@@ -18,6 +18,7 @@ import type {
   Probe,
   StoredIncident,
 } from '../memory/incident-memory.ts';
+import { alertLogs } from './evidence-judge.ts';
 import { mineTemplates, rarestTemplates } from './log-templates.ts';
 
 export type TeachingDeps = {
@@ -103,7 +104,7 @@ function incidentLines(i: Incident): string[] {
 
 /**
  * Resolves an incident by hand and remembers its fix with the evidence
- * given (else what healing gathered for it, else the alert's own words).
+ * given, else the alert's logs and what healing gathered for it.
  */
 export async function resolveByHand(
   d: TeachingDeps,
@@ -123,12 +124,15 @@ export async function resolveByHand(
   const gathered = events
     .filter((e) => e.type === 'evidence')
     .flatMap((e) => {
-      const items = (e.evidence as { evidence?: Array<{ ok?: boolean; output?: unknown }> })
-        .evidence;
-      return (items ?? []).filter((x) => x.ok && typeof x.output === 'string');
+      const items = (
+        e.evidence as { evidence?: Array<{ ok?: boolean; ran?: boolean; output?: unknown }> }
+      ).evidence;
+      return (items ?? []).filter((x) => (x.ok || x.ran) && typeof x.output === 'string');
     })
     .flatMap((x) => String(x.output).split(/\r?\n/));
-  const lines = r.evidence.length ? r.evidence : [...incidentLines(incident), ...gathered];
+  const lines = r.evidence.length
+    ? r.evidence
+    : [...alertLogs(incident), ...gathered].flatMap((t) => t.split(/\r?\n/));
   const memory = await d.memory.remember({
     title: incident.summary,
     symptoms: incidentLines(incident).join('\n'),
