@@ -3,6 +3,20 @@ import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
+const nodeBuiltins = [
+  'fs',
+  'path',
+  'crypto',
+  'child_process',
+  'os',
+  'http',
+  'net',
+  'url',
+  'util',
+  'events',
+  'stream',
+].map((name) => ({ name, message: `Import 'node:${name}' instead.` }));
+
 export default tseslint.config(
   { ignores: ['node_modules', 'dist', 'data', 'web/dist', 'coverage'] },
   js.configs.recommended,
@@ -15,22 +29,26 @@ export default tseslint.config(
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
       ],
+      'no-restricted-imports': ['error', { paths: nodeBuiltins }],
+    },
+  },
+  {
+    // Dependencies point inward (docs/architecture.md): healing/ uses these
+    // layers, so none of them may import healing/ back.
+    files: [
+      'src/{incidents,memory,llm,exec,approvals,monitors,engine,nodes,db,queue,notify}/**/*.ts',
+    ],
+    rules: {
       'no-restricted-imports': [
         'error',
         {
-          paths: [
-            'fs',
-            'path',
-            'crypto',
-            'child_process',
-            'os',
-            'http',
-            'net',
-            'url',
-            'util',
-            'events',
-            'stream',
-          ].map((name) => ({ name, message: `Import 'node:${name}' instead.` })),
+          paths: nodeBuiltins,
+          patterns: [
+            {
+              group: ['**/healing/*'],
+              message: 'healing/ sits above this layer: it may import this, not the reverse.',
+            },
+          ],
         },
       ],
     },

@@ -1,8 +1,10 @@
 // Alert-to-fix-dispatched latency of the known-fix path (no model): an alert
 // is ingested, the incident opens, the auto-heal workflow runs, memory finds
-// the verified fix among 10k incidents and the gate dispatches it. The clock
-// stops when the sandbox starts the fix's process (the process starter is
-// swapped for one that notes the time and runs /bin/true).
+// the verified fix among 10k incidents, its evidence is checked (a log line
+// of the alert and one local probe, `uptime`) and the gate dispatches it. The
+// clock stops when the sandbox starts the fix's process (the process starter
+// is swapped for one that notes the time and runs /bin/true for the fix; the
+// probe and the collector run for real).
 // The first few alerts warm the JIT and the caches and are not counted.
 //   BENCH_INCIDENTS (default 10000), BENCH_TRIALS (default 100)
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
@@ -14,7 +16,8 @@ import { join } from 'node:path';
 import { createServices } from '../src/app.ts';
 import { loadConfig } from '../src/config/load.ts';
 import type { Spawner } from '../src/exec/sandbox-runner.ts';
-import { installAutoHeal } from '../src/incidents/healing/auto-heal.ts';
+import { installAutoHeal } from '../src/healing/auto-heal.ts';
+import { mineTemplates } from '../src/healing/log-templates.ts';
 import { createLogger } from '../src/log.ts';
 
 const incidents = Number(process.env.BENCH_INCIDENTS ?? 10_000);
@@ -37,7 +40,8 @@ const problems = [
 
 const clock = { dispatchedAt: 0 };
 const starter = ((command: string, args: readonly string[], options: SpawnOptions) => {
-  if (args.includes('restart')) clock.dispatchedAt = performance.now();
+  if (!args.includes('restart')) return spawn(command, args, options) as ChildProcess;
+  clock.dispatchedAt = performance.now();
   return spawn('/bin/true', [], options) as ChildProcess;
 }) as Spawner;
 
@@ -66,6 +70,9 @@ try {
     fix: { action: 'supervisor.restart', parameters: { program: 'demo' } },
     outcome: 'resolved',
     verified: true,
+    logExcerpt: 'systemd[1]: demo.service: Main process exited, code=killed, status=9/KILL',
+    evidence: mineTemplates(['demo.service: Main process exited, code=killed, status=9/KILL']),
+    probes: [{ action: 'load.average', parameters: {}, expect: 'load average' }],
   });
   for (let i = 1; i < incidents; i++) {
     const svc = services[i % services.length]!;
@@ -97,7 +104,9 @@ try {
       severity: 'critical' as const,
       summary: 'demo is down: request failed: ECONNREFUSED',
       labels: { service: 'demo' },
-      annotations: {},
+      annotations: {
+        logs: `Dec  1 03:04:0${t & 7} host systemd[1]: demo.service: Main process exited, code=killed, status=9/KILL`,
+      },
       startsAt: new Date(),
       endsAt: null,
       raw: {},
@@ -105,8 +114,12 @@ try {
     const start = performance.now();
     const [result] = await s.incidents.ingest([{ ...alert, status: 'firing' }]);
     while (clock.dispatchedAt === 0) {
-      if (performance.now() - start > 30_000)
-        throw new Error(`trial ${t}: no fix dispatched within 30 s`);
+      if (performance.now() - start > 30_000) {
+        const { events } = await s.incidents.show(result!.incidentId!);
+        throw new Error(
+          `trial ${t}: no fix dispatched within 30 s:\n${events.map((e) => `${e.type}: ${e.message}`).join('\n')}`,
+        );
+      }
       await new Promise((r) => setImmediate(r));
     }
     if (t >= 0) latencies.push(clock.dispatchedAt - start);
@@ -124,7 +137,7 @@ try {
     latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
   console.log(
     `alert -> known fix dispatched (${incidents} incidents in memory, ${trials} alerts after ${warmup} to warm up, PGlite, embedded queue):` +
-      ` p50 ${at(0.5).toFixed(1)} ms, p99 ${at(0.99).toFixed(1)} ms, max ${latencies.at(-1)!.toFixed(1)} ms (target: p99 < 50 ms)`,
+      ` p50 ${at(0.5).toFixed(1)} ms, p99 ${at(0.99).toFixed(1)} ms, max ${latencies.at(-1)!.toFixed(1)} ms (target: p99 < 100 ms)`,
   );
 } finally {
   await s.close();

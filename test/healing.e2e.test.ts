@@ -5,7 +5,7 @@ import { afterEach, expect, it } from 'vitest';
 
 import type { Incident } from '../src/incidents/incident-store.ts';
 import { terminalStatuses } from '../src/engine/execution-store.ts';
-import { installAutoHeal } from '../src/incidents/healing/auto-heal.ts';
+import { installAutoHeal } from '../src/healing/auto-heal.ts';
 import { OllamaTestServer } from './helpers/ollama-test-server.ts';
 import { describeUnless, missingPrograms, programs } from './helpers/programs.ts';
 import type { TestServices } from './helpers/services.ts';

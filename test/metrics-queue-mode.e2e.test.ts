@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { terminalStatuses } from '../src/engine/execution-store.ts';
-import { autoHealName } from '../src/incidents/healing/auto-heal.ts';
+import { autoHealName } from '../src/healing/auto-heal.ts';
 import type { BullmqQueue } from '../src/queue/bullmq-queue.ts';
 import { OllamaTestServer } from './helpers/ollama-test-server.ts';
 import type { WardenProcess } from './helpers/processes.ts';

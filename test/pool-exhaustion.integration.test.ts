@@ -6,7 +6,7 @@
 // asked the pool for a second: twelve alerts exhausted the pool for good.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { installAutoHeal } from '../src/incidents/healing/auto-heal.ts';
+import { installAutoHeal } from '../src/healing/auto-heal.ts';
 import type { NormalizedAlert } from '../src/incidents/alert.ts';
 import type { TestServices } from './helpers/services.ts';
 import { makeTestServices } from './helpers/services.ts';

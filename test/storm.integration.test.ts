@@ -6,7 +6,7 @@
 // actions stop and one summary escalation goes out.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { installAutoHeal } from '../src/incidents/healing/auto-heal.ts';
+import { installAutoHeal } from '../src/healing/auto-heal.ts';
 import type { TestApp } from './helpers/app.ts';
 import { makeTestApp } from './helpers/app.ts';
 import type { HttpSink } from './helpers/http-sink.ts';

@@ -1,4 +1,4 @@
-// `warden incidents list|show|approve|reject`, `warden alerts list` and
+// `warden incidents list|show|approve|reject|resolve`, `warden alerts list` and
 // `warden alerts endpoints create|list|rotate|disable|enable|delete`.
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
@@ -28,6 +28,22 @@ export function positiveInt(value: string, what: string): number {
   if (!Number.isInteger(n) || n < 1)
     throw new UserError('invalid_argument', `${what} must be a positive integer; got "${value}"`);
   return n;
+}
+
+/** Commander's collector for a repeatable option. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** `--param k=v` pairs as an object; a pair without "=" is an error that names it. */
+export function paramPairs(pairs: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of pairs) {
+    const eq = p.indexOf('=');
+    if (eq < 1) throw new UserError('invalid_argument', `--param must be key=value; got "${p}"`);
+    out[p.slice(0, eq)] = p.slice(eq + 1);
+  }
+  return out;
 }
 
 function baseUrl(): string {
@@ -126,6 +142,44 @@ export function registerIncidentCommands(program: Command): void {
         );
       });
   }
+
+  incidents
+    .command('resolve <id>')
+    .description(
+      'resolve an incident by hand and teach incident memory its cause, evidence and fix',
+    )
+    .requiredOption('--fix <action>', 'the catalogue action that fixed it')
+    .option('--param <key=value>', "a parameter of the fix's action (repeatable)", collect, [])
+    .requiredOption('--root-cause <text>', 'what caused it')
+    .option(
+      '--evidence <log line>',
+      'a log line or output that shows the cause (repeatable)',
+      collect,
+      [],
+    )
+    .option('--json', 'machine-readable output')
+    .action(
+      async (
+        id: string,
+        opts: JsonFlag & { fix: string; param: string[]; rootCause: string; evidence: string[] },
+      ) => {
+        const by = `cli:${userInfo().username}`;
+        const r = await withServices((s) =>
+          s.healing.resolveByHand(positiveInt(id, 'incident id'), {
+            action: opts.fix,
+            parameters: paramPairs(opts.param),
+            rootCause: opts.rootCause,
+            evidence: opts.evidence,
+            by,
+          }),
+        );
+        if (opts.json) return printJson(r);
+        printLine(
+          `incident ${r.incident.id} is ${r.incident.status}; remembered as ${r.memory.id}: ${r.memory.fix?.action} ${JSON.stringify(r.memory.fix?.parameters ?? {})}`,
+        );
+        for (const t of r.memory.evidence) printLine(`evidence   ${t}`);
+      },
+    );
 
   const alerts = program.command('alerts').description('received alerts and alert endpoints');
   alerts

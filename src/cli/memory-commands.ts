@@ -1,10 +1,14 @@
-// `warden memory status|list|show|search|forget|reindex`: what incident
-// memory holds, what it would match, and re-embedding everything after the
-// embedder changed.
+// `warden memory status|list|show|search|edit|forget|import|export|reindex`:
+// what incident memory holds, what the gate would do for an alert, operators'
+// corrections and runbooks, and re-embedding everything after the embedder
+// changed.
+import { readFileSync, writeFileSync } from 'node:fs';
+
 import type { Command } from 'commander';
 
-import { UserError } from '../errors.ts';
+import { errorMessage, UserError } from '../errors.ts';
 import { withServices } from './context.ts';
+import { collect, paramPairs } from './incident-commands.ts';
 import { printJson, printLine, printRows } from './output.ts';
 import { ProgressCounter } from './progress.ts';
 
@@ -63,40 +67,131 @@ export function registerMemoryCommands(program: Command): void {
   memory
     .command('search <text...>')
     .description(
-      'the past incidents most like an alert, with scores and whether their fix would run',
+      'the past incidents most like an alert, and what the gate would do with each: risk, evidence and why',
     )
     .option('--service <name>', "only this service's incidents, as auto-healing searches")
+    .option('--logs <file>', "the alert's logs, looked in for each fix's evidence")
+    .option('--probe', "run the candidates' read-only probes, as the real gate does")
     .option('--top <n>', 'how many', '3')
     .option('--json', 'machine-readable output')
-    .action(async (words: string[], opts: JsonFlag & { service?: string; top: string }) => {
-      const top = Number(opts.top);
-      if (!Number.isInteger(top) || top < 1 || top > 20)
-        throw new UserError(
-          'invalid_option',
-          `--top must be a whole number from 1 to 20, not "${opts.top}"`,
+    .action(
+      async (
+        words: string[],
+        opts: JsonFlag & { service?: string; top: string; logs?: string; probe?: boolean },
+      ) => {
+        const top = Number(opts.top);
+        if (!Number.isInteger(top) || top < 1 || top > 20)
+          throw new UserError(
+            'invalid_option',
+            `--top must be a whole number from 1 to 20, not "${opts.top}"`,
+          );
+        let logs = '';
+        if (opts.logs) {
+          try {
+            logs = readFileSync(opts.logs, 'utf8');
+          } catch (err) {
+            throw new UserError(
+              'invalid_option',
+              `--logs: cannot read ${opts.logs}: ${errorMessage(err)}`,
+            );
+          }
+        }
+        const { matches, threshold } = await withServices(async (s) => ({
+          threshold: s.memory.threshold,
+          matches: await s.healing.explain([words.join(' '), logs].filter(Boolean).join('\n'), {
+            topK: top,
+            runProbes: opts.probe ?? false,
+            ...(opts.service ? { service: opts.service } : {}),
+          }),
+        }));
+        if (opts.json) return printJson({ threshold, matches });
+        printRows(
+          matches,
+          [
+            { header: 'id', value: (m) => m.incident.id },
+            { header: 'score', value: (m) => m.score.toFixed(3) },
+            { header: 'service', value: (m) => m.incident.service },
+            { header: 'title', value: (m) => m.incident.title },
+            { header: 'risk', value: (m) => m.gate.risk ?? null },
+            { header: 'evidence', value: (m) => m.gate.evidence?.status ?? null },
+            { header: 'gate', value: (m) => `${m.gate.decision}: ${m.gate.reason}` },
+          ],
+          false,
         );
-      const { matches, threshold } = await withServices(async (s) => ({
-        threshold: s.memory.threshold,
-        matches: await s.memory.similar(words.join(' '), {
-          topK: top,
-          ...(opts.service ? { service: opts.service } : {}),
-        }),
-      }));
-      if (opts.json) return printJson({ threshold, matches });
-      printRows(
-        matches,
-        [
-          { header: 'id', value: (m) => m.incident.id },
-          { header: 'score', value: (m) => m.score.toFixed(3) },
-          { header: 'service', value: (m) => m.incident.service },
-          { header: 'title', value: (m) => m.incident.title },
-          {
-            header: 'fix runs by itself',
-            value: (m) => (m.autoApply ? 'yes' : `no: ${m.reason ?? ''}`),
-          },
-        ],
-        false,
-      );
+      },
+    );
+
+  memory
+    .command('edit <id>')
+    .description('correct a remembered fix: its fix, root cause or evidence; or disable it')
+    .option('--fix <action>', 'the catalogue action that fixes it')
+    .option('--param <key=value>', "a parameter of the fix's action (repeatable)", collect, [])
+    .option('--root-cause <text>', 'what caused it')
+    .option(
+      '--evidence <log line>',
+      'a log line that shows the cause (repeatable; replaces the evidence)',
+      collect,
+      [],
+    )
+    .option('--disable', 'never nominate this fix again')
+    .option('--enable', 'nominate it again')
+    .option('--json', 'machine-readable output')
+    .action(
+      async (
+        id: string,
+        opts: JsonFlag & {
+          fix?: string;
+          param: string[];
+          rootCause?: string;
+          evidence: string[];
+          disable?: boolean;
+          enable?: boolean;
+        },
+      ) => {
+        if (opts.disable && opts.enable)
+          throw new UserError('invalid_option', '--disable and --enable contradict each other');
+        if (opts.param.length && !opts.fix)
+          throw new UserError('invalid_option', '--param needs --fix: give the whole fix');
+        const i = await withServices((s) =>
+          s.healing.editMemory(id, {
+            ...(opts.fix ? { fix: { action: opts.fix, parameters: paramPairs(opts.param) } } : {}),
+            ...(opts.rootCause !== undefined ? { rootCause: opts.rootCause } : {}),
+            ...(opts.evidence.length ? { evidenceLines: opts.evidence } : {}),
+            ...(opts.disable ? { disabled: true } : opts.enable ? { disabled: false } : {}),
+          }),
+        );
+        if (opts.json) return printJson(i);
+        printLine(
+          `${i.id}: ${i.fix ? `${i.fix.action} ${JSON.stringify(i.fix.parameters)}` : 'no fix'}${i.disabled ? ' (disabled)' : ''}`,
+        );
+        for (const t of i.evidence) printLine(`evidence   ${t}`);
+      },
+    );
+
+  memory
+    .command('import <file>')
+    .description('import runbooks (YAML): known problems with symptoms, evidence, probes and fix')
+    .option('--json', 'machine-readable output')
+    .action(async (file: string, opts: JsonFlag) => {
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (err) {
+        throw new UserError('invalid_argument', `cannot read ${file}: ${errorMessage(err)}`);
+      }
+      const stored = await withServices((s) => s.healing.importRunbooks(text));
+      if (opts.json) return printJson({ imported: stored });
+      printLine(`imported ${stored.length} runbook(s): ${stored.map((m) => m.id).join(', ')}`);
+    });
+
+  memory
+    .command('export')
+    .description('every remembered fix as a runbook file (YAML), importable again')
+    .option('--out <file>', 'write to this file instead of standard output')
+    .action(async (opts: { out?: string }) => {
+      const text = await withServices((s) => s.healing.exportRunbooks());
+      if (opts.out) writeFileSync(opts.out, text);
+      else process.stdout.write(text);
     });
 
   memory
@@ -109,6 +204,10 @@ export function registerMemoryCommands(program: Command): void {
       printLine(`${i.id}: ${i.title}`);
       printLine(`service    ${i.service ?? '-'}`);
       printLine(`root cause ${i.rootCause || '-'}`);
+      for (const t of i.evidence) printLine(`evidence   ${t}`);
+      for (const p of i.probes)
+        printLine(`probe      ${p.action} ${JSON.stringify(p.parameters)} expects "${p.expect}"`);
+      if (i.disabled) printLine('disabled   yes (never nominated)');
       printLine(
         `fix        ${i.fix ? `${i.fix.action} ${JSON.stringify(i.fix.parameters)}` : '-'}`,
       );

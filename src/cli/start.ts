@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 
 import type { Services } from '../app.ts';
 import { createServices } from '../app.ts';
-import { installAutoHeal } from '../incidents/healing/auto-heal.ts';
+import { installAutoHeal } from '../healing/auto-heal.ts';
 import { UserError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { installProcessGuard } from '../process-guard.ts';

@@ -4,6 +4,8 @@
 // so the offline lexical embedder retrieves well too. The score compared with
 // the threshold (0.85 by default) is calibrated per embedder (calibration.ts).
 // A fix that failed verification is never offered for automatic use again.
+// Each fix keeps the evidence that identified its cause (log templates and
+// precondition probes); whether that evidence holds is decided in healing/.
 import type { Db } from '../db/db.ts';
 import { notFound, UserError } from '../errors.ts';
 import type { Calibration } from './calibration.ts';
@@ -12,6 +14,12 @@ import type { Embedder, EmbedOptions } from './embedder.ts';
 import type { SearchHit, VectorStore } from './vector-store.ts';
 
 export type Outcome = 'resolved' | 'partial' | 'failed' | 'unknown';
+
+/**
+ * A catalogue `read` action whose output confirms the cause: the output must
+ * hold `expect` (a log template, variables masked, or plain words).
+ */
+export type Probe = { action: string; parameters: Record<string, unknown>; expect: string };
 
 export type Resolution = {
   title: string;
@@ -24,10 +32,26 @@ export type Resolution = {
   outcome: Outcome;
   /** The fix's verify probe passed. */
   verified?: boolean;
+  /** Log templates (variables masked) that identified the cause. */
+  evidence?: string[];
+  /** Read-only probes whose output confirms the cause. */
+  probes?: Probe[];
+};
+
+/** What an operator may change of a remembered fix. */
+export type MemoryEdit = {
+  title?: string;
+  rootCause?: string;
+  fix?: { action: string; parameters: Record<string, unknown> };
+  evidence?: string[];
+  probes?: Probe[];
+  /** A disabled fix is shown but never nominated. */
+  disabled?: boolean;
 };
 
 export type StoredIncident = Required<Omit<Resolution, 'fix' | 'service'>> & {
   id: string;
+  disabled: boolean;
   service: string | null;
   fix: Resolution['fix'] | null;
   /** The fix failed verification once: never applied automatically again. */
@@ -99,10 +123,13 @@ type Row = {
   success_count: number;
   failure_count: number;
   created_at: Date;
+  evidence: string[];
+  probes: Probe[];
+  disabled: boolean;
 };
 
 const columns = `id::text AS id, title, symptoms, service, log_excerpt, root_cause, fix_action, fix_parameters,
-  outcome, verified, fix_blocked, success_count, failure_count, created_at`;
+  outcome, verified, fix_blocked, success_count, failure_count, created_at, evidence, probes, disabled`;
 
 function toIncident(r: Row): StoredIncident {
   return {
@@ -119,6 +146,9 @@ function toIncident(r: Row): StoredIncident {
     successCount: r.success_count,
     failureCount: r.failure_count,
     createdAt: r.created_at,
+    evidence: r.evidence,
+    probes: r.probes,
+    disabled: r.disabled,
   };
 }
 
@@ -183,8 +213,8 @@ export class IncidentMemory {
     const [vector] = await this.embedder.embedDocuments([documentText(r)], options);
     const { rows } = await this.db.query<Row>(
       `INSERT INTO memory_incidents (title, symptoms, service, log_excerpt, root_cause, fix_action, fix_parameters,
-         outcome, verified, success_count)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10) RETURNING ${columns}`,
+         outcome, verified, success_count, evidence, probes)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11::jsonb, $12::jsonb) RETURNING ${columns}`,
       [
         r.title,
         r.symptoms ?? '',
@@ -196,11 +226,18 @@ export class IncidentMemory {
         r.outcome,
         r.verified ?? false,
         r.verified ? 1 : 0,
+        JSON.stringify(r.evidence ?? []),
+        JSON.stringify(r.probes ?? []),
       ],
     );
     const incident = toIncident(rows[0]!);
+    await this.embed(incident, vector!);
+    return incident;
+  }
+
+  private async embed(incident: StoredIncident, vector: number[]): Promise<void> {
     await this.store.upsert(this.collection, [
-      { id: incident.id, vector: vector!, payload: { service: incident.service ?? '' } },
+      { id: incident.id, vector, payload: { service: incident.service ?? '' } },
     ]);
     // Marked embedded only once the vector is stored: a failed upsert leaves
     // the incident counted as stale, and `warden memory reindex` repairs it.
@@ -208,7 +245,64 @@ export class IncidentMemory {
       'UPDATE memory_incidents SET embedder = $1, embedding_dim = $2 WHERE id = $3::bigint',
       [this.embedder.id, this.embedder.dimension, incident.id],
     );
-    return incident;
+  }
+
+  /** An operator's correction of a remembered fix; the words it is found by are re-embedded. */
+  async edit(id: string, e: MemoryEdit, options: EmbedOptions = {}): Promise<StoredIncident> {
+    await this.ensureReady();
+    const before = await this.get(id);
+    if (e.title !== undefined && !e.title.trim())
+      throw new UserError('invalid_incident', 'An incident needs a title');
+    const { rows } = await this.db.query<Row>(
+      `UPDATE memory_incidents SET
+         title = coalesce($2, title), root_cause = coalesce($3, root_cause),
+         fix_action = coalesce($4, fix_action), fix_parameters = coalesce($5::jsonb, fix_parameters),
+         evidence = coalesce($6::jsonb, evidence), probes = coalesce($7::jsonb, probes),
+         disabled = coalesce($8, disabled),
+         -- A corrected fix is a new fix: the block of the old one does not carry over.
+         fix_blocked = CASE WHEN $4::text IS NOT NULL AND $4 IS DISTINCT FROM fix_action
+                             OR $5::jsonb IS NOT NULL AND $5::jsonb IS DISTINCT FROM fix_parameters
+                            THEN false ELSE fix_blocked END,
+         updated_at = now()
+       WHERE id = $1::bigint RETURNING ${columns}`,
+      [
+        id,
+        e.title ?? null,
+        e.rootCause ?? null,
+        e.fix?.action ?? null,
+        e.fix ? JSON.stringify(e.fix.parameters) : null,
+        e.evidence ? JSON.stringify(e.evidence) : null,
+        e.probes ? JSON.stringify(e.probes) : null,
+        e.disabled ?? null,
+      ],
+    );
+    const after = toIncident(rows[0]!);
+    if (after.title !== before.title || after.rootCause !== before.rootCause) {
+      const [vector] = await this.embedder.embedDocuments(
+        [documentText({ ...after, service: after.service ?? undefined })],
+        options,
+      );
+      await this.embed(after, vector!);
+    }
+    return after;
+  }
+
+  /**
+   * The evidence of every enabled fix of a service: what tells its causes
+   * apart. Capped; a service with more remembered causes than this is
+   * checked against its newest ones.
+   */
+  async evidenceOf(
+    service: string | null,
+  ): Promise<Array<Pick<StoredIncident, 'id' | 'fix' | 'evidence' | 'rootCause'>>> {
+    const { rows } = await this.db.query<Row>(
+      `SELECT ${columns} FROM memory_incidents
+        WHERE service IS NOT DISTINCT FROM $1 AND NOT disabled AND fix_action IS NOT NULL
+          AND jsonb_array_length(evidence) > 0
+        ORDER BY id DESC LIMIT 500`,
+      [service],
+    );
+    return rows.map(toIncident);
   }
 
   async get(id: string): Promise<StoredIncident> {
@@ -359,6 +453,7 @@ export class IncidentMemory {
 
   private refusal(i: StoredIncident, score: number, service?: string): string | undefined {
     if (!i.fix) return 'the incident has no fix';
+    if (i.disabled) return 'its fix was disabled by an operator';
     // A fix names its target: another service's fix is never applied here.
     if (service !== undefined && i.service !== service)
       return `it happened on ${i.service ?? 'no named service'}, not on ${service}`;

@@ -5,7 +5,7 @@
 // Prometheus sums them once across main and workers.
 import type { Engine } from '../engine/engine.ts';
 import type { ExecutionObserver } from '../engine/executor.ts';
-import type { HealingOutcome } from '../incidents/healing/healing-service.ts';
+import type { HealingOutcome } from '../healing/healing-service.ts';
 import type { LlmMetrics, ModelCall } from '../llm/metrics.ts';
 import type { ModelRoles } from '../llm/model-roles.ts';
 import type { Embedder } from '../memory/embedder.ts';

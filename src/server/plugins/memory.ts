@@ -1,8 +1,38 @@
-// Incident memory: what Warden has learnt. Viewers read and search;
-// operators forget.
+// Incident memory: what Warden has learnt. Viewers read and search (the
+// search says what the gate would do); operators teach it (resolve an
+// incident by hand, import runbooks), correct, disable and forget.
 import type { FastifyInstance } from 'fastify';
 
 import type { Services } from '../../app.ts';
+import { roleAtLeast } from '../../auth/roles.ts';
+import { UserError } from '../../errors.ts';
+import type { HandResolution, MemoryCorrection } from '../../healing/teaching.ts';
+import { principalName } from './auth.ts';
+
+const probeSchema = {
+  type: 'object',
+  required: ['action', 'expect'],
+  properties: {
+    action: { type: 'string', minLength: 1, maxLength: 64 },
+    parameters: { type: 'object', additionalProperties: true },
+    expect: { type: 'string', minLength: 1, maxLength: 1000 },
+  },
+  additionalProperties: false,
+} as const;
+const fixSchema = {
+  type: 'object',
+  required: ['action'],
+  properties: {
+    action: { type: 'string', minLength: 1, maxLength: 64 },
+    parameters: { type: 'object', additionalProperties: true },
+  },
+  additionalProperties: false,
+} as const;
+const lines = {
+  type: 'array',
+  maxItems: 50,
+  items: { type: 'string', minLength: 1, maxLength: 1000 },
+} as const;
 
 const incidentSchema = {
   type: 'object',
@@ -26,6 +56,26 @@ const incidentSchema = {
     successCount: { type: 'integer' },
     failureCount: { type: 'integer' },
     createdAt: { type: 'string', format: 'date-time' },
+    evidence: { type: 'array', items: { type: 'string' } },
+    probes: { type: 'array', items: probeSchema },
+    disabled: { type: 'boolean' },
+  },
+} as const;
+const gateSchema = {
+  type: 'object',
+  properties: {
+    decision: { type: 'string' },
+    reason: { type: 'string' },
+    risk: { type: 'string' },
+    evidence: {
+      type: 'object',
+      properties: {
+        status: { type: 'string' },
+        confirmed: { type: 'array', items: { type: 'string' } },
+        missing: { type: 'array', items: { type: 'string' } },
+        contradictions: { type: 'array', items: { type: 'string' } },
+      },
+    },
   },
 } as const;
 const idParams = {
@@ -35,7 +85,7 @@ const idParams = {
 } as const;
 
 export default async function memoryPlugin(app: FastifyInstance, opts: { services: Services }) {
-  const { memory } = opts.services;
+  const { memory, healing } = opts.services;
 
   app.get<{ Querystring: { service?: string; limit?: number; offset?: number } }>(
     '/api/v1/memory',
@@ -60,7 +110,9 @@ export default async function memoryPlugin(app: FastifyInstance, opts: { service
     },
     async (request) => ({ incidents: await memory.list(request.query) }),
   );
-  app.post<{ Body: { text: string; service?: string; topK?: number } }>(
+  app.post<{
+    Body: { text: string; logs?: string; service?: string; topK?: number; runProbes?: boolean };
+  }>(
     '/api/v1/memory/search',
     {
       // A search changes nothing: viewers may run it.
@@ -71,8 +123,10 @@ export default async function memoryPlugin(app: FastifyInstance, opts: { service
           required: ['text'],
           properties: {
             text: { type: 'string', minLength: 1, maxLength: 10_000 },
+            logs: { type: 'string', maxLength: 100_000 },
             service: { type: 'string', minLength: 1, maxLength: 100 },
             topK: { type: 'integer', minimum: 1, maximum: 20 },
+            runProbes: { type: 'boolean' },
           },
           additionalProperties: false,
         },
@@ -93,6 +147,7 @@ export default async function memoryPlugin(app: FastifyInstance, opts: { service
                     rawScore: { type: 'number' },
                     autoApply: { type: 'boolean' },
                     reason: { type: 'string' },
+                    gate: gateSchema,
                   },
                 },
               },
@@ -102,11 +157,21 @@ export default async function memoryPlugin(app: FastifyInstance, opts: { service
       },
     },
     async (request) => {
-      const { text, service, topK } = request.body;
+      const { text, logs, service, topK, runProbes } = request.body;
+      // Probes run read actions on the server: an operator's to ask for.
+      if (runProbes && !roleAtLeast(request.principal!.role, 'operator'))
+        throw new UserError(
+          'forbidden',
+          'runProbes runs read actions: it needs the operator role',
+          {
+            status: 403,
+          },
+        );
       return {
         threshold: memory.threshold,
-        matches: await memory.similar(text, {
+        matches: await healing.explain([text, logs].filter(Boolean).join('\n'), {
           topK: topK ?? 3,
+          runProbes: runProbes ?? false,
           ...(service ? { service } : {}),
         }),
       };
@@ -116,6 +181,90 @@ export default async function memoryPlugin(app: FastifyInstance, opts: { service
     '/api/v1/memory/:id',
     { schema: { params: idParams, response: { 200: incidentSchema } } },
     async (request) => memory.get(request.params.id),
+  );
+  app.patch<{ Params: { id: string }; Body: MemoryCorrection }>(
+    '/api/v1/memory/:id',
+    {
+      schema: {
+        params: idParams,
+        body: {
+          type: 'object',
+          minProperties: 1,
+          properties: {
+            title: { type: 'string', minLength: 1, maxLength: 500 },
+            rootCause: { type: 'string', maxLength: 2000 },
+            fix: fixSchema,
+            evidenceLines: lines,
+            probes: { type: 'array', maxItems: 10, items: probeSchema },
+            disabled: { type: 'boolean' },
+          },
+          additionalProperties: false,
+        },
+        response: { 200: incidentSchema },
+      },
+    },
+    async (request) => healing.editMemory(request.params.id, request.body),
+  );
+  app.post<{ Body: { yaml: string } }>(
+    '/api/v1/memory/import',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['yaml'],
+          properties: { yaml: { type: 'string', minLength: 1, maxLength: 5_000_000 } },
+          additionalProperties: false,
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: { imported: { type: 'array', items: incidentSchema } },
+          },
+        },
+      },
+    },
+    async (request) => ({ imported: await healing.importRunbooks(request.body.yaml) }),
+  );
+  app.get('/api/v1/memory/export', async (_request, reply) =>
+    reply.type('application/yaml; charset=utf-8').send(await healing.exportRunbooks()),
+  );
+  app.post<{ Params: { id: number }; Body: Omit<HandResolution, 'by'> }>(
+    '/api/v1/incidents/:id/resolve',
+    {
+      schema: {
+        params: {
+          type: 'object',
+          required: ['id'],
+          properties: { id: { type: 'integer', minimum: 1 } },
+        },
+        body: {
+          type: 'object',
+          required: ['action', 'rootCause'],
+          properties: {
+            action: { type: 'string', minLength: 1, maxLength: 64 },
+            parameters: { type: 'object', additionalProperties: true },
+            rootCause: { type: 'string', minLength: 1, maxLength: 2000 },
+            evidence: lines,
+            probes: { type: 'array', maxItems: 10, items: probeSchema },
+          },
+          additionalProperties: false,
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              incident: { type: 'object', additionalProperties: true },
+              memory: incidentSchema,
+            },
+          },
+        },
+      },
+    },
+    async (request) =>
+      healing.resolveByHand(request.params.id, {
+        ...request.body,
+        by: principalName(request.principal),
+      }),
   );
   app.delete<{ Params: { id: string } }>(
     '/api/v1/memory/:id',

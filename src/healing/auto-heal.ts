@@ -2,13 +2,13 @@
 // opened incident, and every decided approval, starts an execution of each
 // active workflow that has an Incident trigger. Installed once (by name) and
 // then the operator's to edit like any other workflow.
-import type { ApprovalService } from '../../approvals/approval-service.ts';
-import type { Engine } from '../../engine/engine.ts';
-import type { Item } from '../../engine/expressions.ts';
-import type { WorkflowDefinition } from '../../engine/workflow-model.ts';
-import type { Logger } from '../../log.ts';
-import type { IncidentService } from '../incident-service.ts';
-import type { Incident } from '../incident-store.ts';
+import type { ApprovalService } from '../approvals/approval-service.ts';
+import type { Engine } from '../engine/engine.ts';
+import type { Item } from '../engine/expressions.ts';
+import type { WorkflowDefinition } from '../engine/workflow-model.ts';
+import type { Logger } from '../log.ts';
+import type { IncidentService } from '../incidents/incident-service.ts';
+import type { Incident } from '../incidents/incident-store.ts';
 import type { HealingState } from './healing-service.ts';
 
 export const autoHealName = 'Auto-heal incidents';

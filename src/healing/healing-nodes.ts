@@ -1,8 +1,8 @@
 // Node types of the auto-heal workflow: each wraps one HealingService step
 // and routes the state to an output. They can be rearranged in the workflow
 // like any other node; the safety decisions stay inside the service.
-import type { Item } from '../../engine/expressions.ts';
-import type { NodeContext, NodeResult, NodeType, VerifyResult } from '../../engine/node-types.ts';
+import type { Item } from '../engine/expressions.ts';
+import type { NodeContext, NodeResult, NodeType, VerifyResult } from '../engine/node-types.ts';
 import type { HealingService, HealingState } from './healing-service.ts';
 
 const state = (ctx: NodeContext): HealingState[] => ctx.items as unknown as HealingState[];
@@ -50,7 +50,7 @@ export function healingNodes(healing: HealingService): NodeType[] {
       type: 'warden.recall',
       displayName: 'Recall similar incidents',
       description:
-        'Searches incident memory; output 0: a verified known fix above the threshold; output 1: none.',
+        'Gathers evidence and searches incident memory; output 0: a known fix whose evidence holds (or needs only the validator or a person); output 1: none, or the evidence differs.',
       group: 'action',
       outputs: 2,
       sideEffects: false,
@@ -64,7 +64,8 @@ export function healingNodes(healing: HealingService): NodeType[] {
       ...base,
       type: 'warden.gatherEvidence',
       displayName: 'Gather evidence',
-      description: 'Runs the configured read actions and attaches their output to the incident.',
+      description:
+        'Runs the configured read actions and attaches their output to the incident, unless recall gathered it already.',
       group: 'action',
       outputs: 1,
       sideEffects: false,

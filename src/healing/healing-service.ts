@@ -5,80 +5,44 @@
 //
 // Invariants: the model never runs anything, it proposes a catalogue action;
 // the risk that counts is the catalogue's (or the model's, when higher);
-// `change` runs only as a verified known fix or with the validator's AGREED;
-// `dangerous` runs only with a person's approval; a fix that fails
-// verification is never applied automatically again.
-import { z } from 'zod';
-
-import type { ApprovalService } from '../../approvals/approval-service.ts';
-import type { Config } from '../../config/load.ts';
-import { errorMessage } from '../../errors.ts';
-import type { ActionCatalogue } from '../../exec/action-catalogue.ts';
-import type { ExecOutcome, Executor, Risk } from '../../exec/executor.ts';
-import { outcomeText } from '../../exec/executor.ts';
-import { checkConsensus } from '../../llm/consensus.ts';
-import type { LlmGateway } from '../../llm/gateway.ts';
-import { chatStructured } from '../../llm/structured-output.ts';
-import type { Logger } from '../../log.ts';
-import type { IncidentMemory } from '../../memory/incident-memory.ts';
-import type { MonitorService } from '../../monitors/monitor-service.ts';
-import type { NotificationService } from '../../notify/notification-service.ts';
-import type { IncidentService } from '../incident-service.ts';
-import type { Incident } from '../incident-store.ts';
-
-export type Candidate = {
-  source: 'memory' | 'model' | 'approved';
-  action: string;
-  parameters: Record<string, unknown>;
-  /** Incident memory entry the fix came from. */
-  memoryId?: string;
-  score?: number;
-  /** The risk the model claimed, if it proposed this. */
-  claimedRisk?: Risk;
-  diagnosis?: Diagnosis;
-  approvalId?: number;
-  approvedBy?: string;
-};
-
-export type Evidence = { action: string; ok: boolean; output: string };
-
-export type Attempt = {
-  action: string;
-  parameters: Record<string, unknown>;
-  source: Candidate['source'];
-  decision: 'ran' | 'refused' | 'approval_requested';
-  reason: string;
-  verified?: boolean;
-};
-
-/** What flows through the auto-heal workflow. */
-export type HealingState = {
-  kind: 'incident' | 'approval';
-  incidentId: number;
-  approvalId?: number;
-  candidates?: Candidate[];
-  evidence?: Evidence[];
-  diagnosis?: Diagnosis;
-  attempts?: Attempt[];
-  resolvedBy?: Candidate;
-  /** Why the pipeline handed over to a person. */
-  reason?: string;
-};
-
-export const diagnosisSchema = z.object({
-  summary: z.string().min(1).max(1000),
-  rootCause: z.string().min(1).max(2000),
-  confidence: z.number().min(0).max(1),
-  action: z.object({
-    name: z.string().min(1).max(64),
-    parameters: z.record(z.unknown()),
-  }),
-  risk: z.enum(['read', 'change', 'dangerous']),
-});
-export type Diagnosis = z.infer<typeof diagnosisSchema>;
+// resemblance only nominates a remembered fix, its evidence decides (the
+// gate is decide() in decide.ts); `change` runs only as a known fix whose
+// evidence is confirmed or with the validator's AGREED; `dangerous` runs only
+// with a person's approval; a fix that fails verification is never applied
+// automatically again.
+import type { ApprovalService } from '../approvals/approval-service.ts';
+import type { Config } from '../config/load.ts';
+import { errorMessage } from '../errors.ts';
+import type { ActionCatalogue } from '../exec/action-catalogue.ts';
+import type { ExecOutcome, Executor, Risk } from '../exec/executor.ts';
+import { outcomeText } from '../exec/executor.ts';
+import { checkConsensus } from '../llm/consensus.ts';
+import type { LlmGateway } from '../llm/gateway.ts';
+import { chatStructured } from '../llm/structured-output.ts';
+import type { Logger } from '../log.ts';
+import type { IncidentMemory, SimilarIncident } from '../memory/incident-memory.ts';
+import type { MonitorService } from '../monitors/monitor-service.ts';
+import type { NotificationService } from '../notify/notification-service.ts';
+import type { IncidentService } from '../incidents/incident-service.ts';
+import type { Incident } from '../incidents/incident-store.ts';
+import type { GateInput } from './decide.ts';
+import { decide } from './decide.ts';
+import { evidenceDifference } from './evidence-check.ts';
+import {
+  clip,
+  EvidenceJudge,
+  evidenceTemplates,
+  evidenceText,
+  fallbackLines,
+  incidentText,
+  recallText,
+} from './evidence-judge.ts';
+import type { Attempt, Candidate, Difference, Evidence, HealingState } from './healing-types.ts';
+import { diagnosisSchema } from './healing-types.ts';
+import type { HandResolution, MemoryCorrection } from './teaching.ts';
+import { editRemembered, exportRunbooks, importRunbooks, resolveByHand } from './teaching.ts';
 
 const riskOrder: Record<Risk, number> = { read: 0, change: 1, dangerous: 2 };
-const maxEvidenceChars = 4000;
 
 export type HealingDeps = {
   incidents: IncidentService;
@@ -103,35 +67,37 @@ type RemediationResult =
   | { outcome: 'failed'; state: HealingState }
   | { outcome: 'awaiting_approval'; state: HealingState };
 
-function incidentText(i: Incident): string {
-  const labels = Object.entries(i.labels)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(' ');
-  const notes = Object.entries(i.annotations)
-    .map(([k, v]) => `${k}: ${v}`)
-    .join('\n');
-  return [i.summary, `service ${i.service}`, labels, notes].filter(Boolean).join('\n');
-}
-
-/**
- * What memory is searched with: the alert's own words, without the lines
- * that only name the service (the search is scoped to it already).
- */
-function recallText(i: Incident): string {
-  const labels = Object.entries(i.labels)
-    .filter(([, v]) => v !== i.service)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(' ');
-  const notes = Object.entries(i.annotations)
-    .map(([k, v]) => `${k}: ${v}`)
-    .join('\n');
-  return [i.summary, labels, notes].filter(Boolean).join('\n');
-}
-
-const clip = (s: string, n = maxEvidenceChars) => (s.length > n ? `${s.slice(0, n)}…` : s);
+export type {
+  Attempt,
+  Candidate,
+  Diagnosis,
+  Difference,
+  Evidence,
+  HealingState,
+  SearchGate,
+} from './healing-types.ts';
+export { diagnosisSchema } from './healing-types.ts';
 
 export class HealingService {
-  constructor(private readonly d: HealingDeps) {}
+  private readonly evidence: EvidenceJudge;
+
+  constructor(private readonly d: HealingDeps) {
+    this.evidence = new EvidenceJudge(d);
+  }
+
+  /** See EvidenceJudge.judgeWith. */
+  judgeWith(...args: Parameters<EvidenceJudge['judgeWith']>) {
+    return this.evidence.judgeWith(...args);
+  }
+
+  /** What the gate would do for an alert's text (and logs): see EvidenceJudge.explain. */
+  explain(...args: Parameters<EvidenceJudge['explain']>) {
+    return this.evidence.explain(...args);
+  }
+
+  private riskOf(action: string, parameters: Record<string, unknown>) {
+    return this.evidence.riskOf(action, parameters);
+  }
 
   /**
    * Moves the incident on and returns it; undefined when it is resolved
@@ -178,80 +144,121 @@ export class HealingService {
     });
   }
 
-  /** Recalls similar past incidents; their verified fixes above the threshold become candidates. */
+  /**
+   * Gathers the evidence first, then recalls similar past incidents: a
+   * verified fix above the threshold is only nominated; it becomes a
+   * candidate when its evidence holds (decide()), and otherwise goes to
+   * diagnosis as a difference.
+   */
   async recall(state: HealingState): Promise<{ known: boolean; state: HealingState }> {
-    const incident =
-      (await this.moveTo(
-        state.incidentId,
-        'investigating',
-        'searching incident memory for similar past incidents',
-      )) ?? (await this.d.incidents.get(state.incidentId));
+    const open = await this.moveTo(
+      state.incidentId,
+      'investigating',
+      'searching incident memory for similar past incidents',
+    );
+    const incident = open ?? (await this.d.incidents.get(state.incidentId));
     // Only this service's past incidents: a fix names its target, and another
     // service's look-alike problem is not this one.
-    const matches = await this.d.memory.similar(recallText(incident), {
-      topK: 3,
-      service: incident.service,
-    });
+    // The search and the collectors do not depend on each other: both at once.
+    // An incident that resolved itself is not probed: nothing runs for it, not even a read.
+    const [matches, gathered] = await Promise.all([
+      this.d.memory.similar(recallText(incident), { topK: 3, service: incident.service }),
+      open ? (state.evidence ?? this.collect(state.incidentId)) : undefined,
+    ]);
+    if (!gathered) return { known: false, state: { ...state, candidates: [] } };
+    const nominated = matches.filter((m) => m.autoApply && m.incident.fix);
+    const { candidates, differences, probes, judged } = await this.judge(
+      incident,
+      nominated,
+      gathered,
+    );
+    // Similar incidents that were not even nominated are still hints for the model.
+    for (const m of matches)
+      if (!nominated.includes(m) && m.incident.fix)
+        differences.push({
+          memoryId: m.incident.id,
+          title: m.incident.title,
+          rootCause: m.incident.rootCause,
+          fix: m.incident.fix,
+          score: m.score,
+          why: m.reason ?? 'not nominated',
+        });
     await this.event(
       state.incidentId,
       'memory.matches',
       `${matches.length} similar past incident(s)`,
       {
-        matches: matches.map((m) => ({
-          id: m.incident.id,
-          title: m.incident.title,
-          score: Number(m.score.toFixed(3)),
-          fix: m.incident.fix,
-          autoApply: m.autoApply,
-          reason: m.reason,
-        })),
+        matches: matches.map((m) => {
+          const j = judged.get(m.incident.id);
+          return {
+            id: m.incident.id,
+            title: m.incident.title,
+            score: Number(m.score.toFixed(3)),
+            fix: m.incident.fix,
+            autoApply: m.autoApply,
+            reason: j?.reason ?? m.reason,
+            ...(j ? { evidence: j.evidence, decision: j.outcome } : {}),
+          };
+        }),
       },
     );
-    const candidates: Candidate[] = matches
-      .filter((m) => m.autoApply && m.incident.fix)
-      .map((m) => ({
-        source: 'memory',
-        action: m.incident.fix!.action,
-        parameters: m.incident.fix!.parameters,
-        memoryId: m.incident.id,
-        score: m.score,
-      }));
-    return { known: candidates.length > 0, state: { ...state, candidates } };
+    return {
+      known: candidates.length > 0,
+      state: { ...state, evidence: [...gathered, ...probes], candidates, differences },
+    };
   }
 
-  /** Runs the configured read actions and keeps what they say. */
-  async gatherEvidence(state: HealingState): Promise<HealingState> {
-    await this.moveTo(state.incidentId, 'investigating', 'gathering evidence');
-    const evidence: Evidence[] = [];
-    for (const action of this.d.settings.evidenceActions) {
-      try {
-        const spec = await this.d.catalogue.get(action);
-        if (spec.risk !== 'read') {
-          evidence.push({
-            action,
-            ok: false,
-            output: `not gathered: ${action} is ${spec.risk}, evidence uses read actions only`,
-          });
-          continue;
-        }
-        const o = await this.d.executor.runAction(
-          action,
-          {},
-          { kind: 'healing', id: String(state.incidentId) },
-        );
-        const { ok, output } = outcomeText(o);
-        evidence.push({ action, ok, output: clip(output) });
-      } catch (err) {
-        evidence.push({ action, ok: false, output: `could not run: ${errorMessage(err)}` });
-      }
-    }
-    await this.event(
-      state.incidentId,
-      'evidence',
-      `gathered ${evidence.length} piece(s) of evidence`,
-      { evidence },
+  /** Runs each nominated fix's probes and decides whether its evidence holds. */
+  private async judge(incident: Incident, nominated: SimilarIncident[], gathered: Evidence[]) {
+    // A probe that a collector ran already is not run twice.
+    const known = new Set(gathered.map((e) => `${e.action} ${JSON.stringify(e.parameters ?? {})}`));
+    const probes = await this.evidence.runProbes(
+      String(incident.id),
+      nominated
+        .flatMap((m) => m.incident.probes)
+        .filter((p) => !known.has(`${p.action} ${JSON.stringify(p.parameters)}`)),
     );
-    return { ...state, evidence };
+    return {
+      ...(await this.evidence.judgeWith(incident.service, incidentText(incident), nominated, [
+        ...gathered,
+        ...probes,
+      ])),
+      probes,
+    };
+  }
+
+  resolveByHand(incidentId: number, input: HandResolution) {
+    return resolveByHand(this.d, incidentId, input);
+  }
+
+  editMemory(id: string, correction: MemoryCorrection) {
+    return editRemembered(this.d, id, correction);
+  }
+
+  importRunbooks(yamlText: string) {
+    return importRunbooks(this.d, yamlText);
+  }
+
+  exportRunbooks() {
+    return exportRunbooks(this.d);
+  }
+
+  /** Runs the configured read actions and records what they say. */
+  private async collect(incidentId: number): Promise<Evidence[]> {
+    await this.moveTo(incidentId, 'investigating', 'gathering evidence');
+    const evidence: Evidence[] = [];
+    for (const action of this.d.settings.evidenceActions)
+      evidence.push(await this.evidence.runRead(String(incidentId), action, {}));
+    await this.event(incidentId, 'evidence', `gathered ${evidence.length} piece(s) of evidence`, {
+      evidence,
+    });
+    return evidence;
+  }
+
+  /** The evidence for diagnosis: gathered at recall already, else now. */
+  async gatherEvidence(state: HealingState): Promise<HealingState> {
+    if (state.evidence) return state;
+    return { ...state, evidence: await this.collect(state.incidentId) };
   }
 
   /** Asks the orchestrator model for a diagnosis and one catalogue action. Never guesses without it. */
@@ -265,8 +272,17 @@ export class HealingService {
       )
       .join('\n');
     const evidence = (state.evidence ?? [])
-      .map((e) => `## ${e.action}${e.ok ? '' : ' (failed)'}\n${e.output}`)
+      .map(
+        (e) =>
+          `## ${e.action}${e.parameters ? ` ${JSON.stringify(e.parameters)}` : ''}${e.ok ? '' : ' (failed)'}\n${e.output}`,
+      )
       .join('\n\n');
+    const similar = (state.differences ?? [])
+      .map(
+        (d) =>
+          `- past incident ${d.memoryId} "${d.title}" (score ${d.score.toFixed(2)}): root cause ${d.rootCause || 'not recorded'}; fixed by ${d.fix ? `${d.fix.action} ${JSON.stringify(d.fix.parameters)}` : 'nothing'}. Not applied: ${d.why}`,
+      )
+      .join('\n');
     try {
       const model = this.d.llm.modelFor('orchestrator');
       const { value, repairs } = await chatStructured({
@@ -279,12 +295,14 @@ export class HealingService {
             content:
               'You are a site reliability engineer diagnosing a production incident. Use only the evidence given. ' +
               'Propose exactly one action, by name, from the catalogue below, with its parameters; never a shell command. ' +
-              'State the risk of the action honestly. Reply with JSON only.\n\nCatalogue:\n' +
+              'State the risk of the action honestly. In "evidence", quote verbatim the log lines or outputs that show the root cause. ' +
+              'A similar past incident is only a hint: its fix was not applied because the evidence differs; check it against the evidence. ' +
+              'Reply with JSON only.\n\nCatalogue:\n' +
               catalogue,
           },
           {
             role: 'user',
-            content: `Incident:\n${incidentText(incident)}\n\nEvidence:\n${evidence || '(none)'}`,
+            content: `Incident:\n${incidentText(incident)}\n\nEvidence:\n${evidence || '(none)'}${similar ? `\n\nSimilar past incidents (similar past incident; evidence differs):\n${similar}` : ''}`,
           },
         ],
       });
@@ -320,10 +338,11 @@ export class HealingService {
   async remediate(state: HealingState): Promise<RemediationResult> {
     const attempts: Attempt[] = [...(state.attempts ?? [])];
     const candidates = (state.candidates ?? []).slice(0, this.d.settings.maxAttempts);
+    const differences: Difference[] = [...(state.differences ?? [])];
     let reason = 'no candidate fix';
     for (const c of candidates) {
       const gate = await this.gate(state.incidentId, c);
-      if (gate.decision === 'refuse') {
+      if (gate.decision === 'refuse' || gate.decision === 'diagnose') {
         attempts.push({
           action: c.action,
           parameters: c.parameters,
@@ -335,6 +354,16 @@ export class HealingService {
           candidate: c,
         });
         reason = gate.reason;
+        // A remembered fix that the gate held back is a hint for the diagnosis.
+        if (gate.decision === 'diagnose' && c.memoryId)
+          differences.push({
+            memoryId: c.memoryId,
+            title: c.title ?? '',
+            rootCause: c.rootCause ?? '',
+            fix: { action: c.action, parameters: c.parameters },
+            score: c.score ?? 0,
+            why: gate.reason,
+          });
         continue;
       }
       if (gate.decision === 'approval') {
@@ -414,45 +443,65 @@ export class HealingService {
       // A known fix that did not work is never applied automatically again.
       if (c.memoryId) await this.d.memory.feedback(c.memoryId, { verified: false, note: reason });
     }
-    return { outcome: 'failed', state: { ...state, attempts, reason } };
+    return { outcome: 'failed', state: { ...state, attempts, differences, reason } };
   }
 
+  /** Gathers the gate's inputs for a candidate and carries out decide(): asks the validator when it says so. */
   private async gate(
     incidentId: number,
     c: Candidate,
-  ): Promise<{ decision: 'run' | 'refuse' | 'approval'; reason: string; risk: Risk }> {
-    let risk: Risk;
-    try {
-      // Rendering validates the action and every parameter against the catalogue.
-      risk = (await this.d.catalogue.render(c.action, c.parameters)).action.risk;
-    } catch (err) {
-      return {
-        decision: 'refuse',
-        reason: `not a valid catalogue action: ${errorMessage(err)}`,
-        risk: 'dangerous',
-      };
-    }
+  ): Promise<{ decision: 'run' | 'refuse' | 'approval' | 'diagnose'; reason: string; risk: Risk }> {
+    const rendered = await this.riskOf(c.action, c.parameters);
+    let risk: Risk = rendered.risk === 'invalid' ? 'dangerous' : rendered.risk;
     if (c.claimedRisk && riskOrder[c.claimedRisk] > riskOrder[risk]) risk = c.claimedRisk;
-    if (c.source === 'approved')
-      return { decision: 'run', reason: `approved by ${c.approvedBy}`, risk };
-    if (risk === 'dangerous')
-      return {
-        decision: 'approval',
-        reason: `${c.action} is dangerous: a person must approve it`,
-        risk,
-      };
-    if (risk === 'read') return { decision: 'run', reason: 'read-only action', risk };
-    if (c.source === 'memory') {
-      return { decision: 'run', reason: `verified known fix (score ${c.score?.toFixed(2)})`, risk };
+    const input: GateInput = {
+      source: c.source,
+      ...(rendered.risk === 'invalid' ? rendered : { risk }),
+      ...(c.evidence
+        ? { evidence: c.evidence.status, difference: evidenceDifference(c.evidence) }
+        : c.source === 'memory'
+          ? { evidence: 'unrecorded' as const }
+          : {}),
+      ...(c.approvedBy ? { approvedBy: c.approvedBy } : {}),
+    };
+    let d = decide(input);
+    if (d.outcome === 'ask_validator') {
+      const validator = await this.secondOpinion(incidentId, c, risk);
+      d = decide({ ...input, validator: validator.verdict });
+      if (validator.detail) d = { ...d, reason: `${d.reason} (${validator.detail})` };
     }
+    const decision = (
+      { run: 'run', ask_person: 'approval', diagnose: 'diagnose', refuse: 'refuse' } as const
+    )[d.outcome === 'ask_validator' ? 'refuse' : d.outcome];
+    const score =
+      c.source === 'memory' && c.score !== undefined ? ` (score ${c.score.toFixed(2)})` : '';
+    return { decision, reason: `${d.reason}${score}`, risk };
+  }
+
+  /** The validator model's verdict on a candidate; 'unavailable' when none answered. */
+  private async secondOpinion(
+    incidentId: number,
+    c: Candidate,
+    risk: Risk,
+  ): Promise<{ verdict: NonNullable<GateInput['validator']>; detail?: string }> {
     const incident = await this.d.incidents.get(incidentId);
+    const diagnosis =
+      c.source === 'memory'
+        ? [
+            `A remembered fix from past incident ${c.memoryId} "${c.title ?? ''}".`,
+            `Its root cause: ${c.rootCause || 'not recorded'}`,
+            c.evidence
+              ? `Its evidence here: seen ${c.evidence.confirmed.map((x) => `"${x}"`).join(', ') || 'nothing'}; ${evidenceDifference(c.evidence)}`
+              : 'No evidence was recorded with it.',
+          ].join('\n')
+        : c.diagnosis
+          ? `${c.diagnosis.summary}\nRoot cause: ${c.diagnosis.rootCause}`
+          : '(none)';
     try {
       const verdict = await checkConsensus(
         {
           incident: incidentText(incident),
-          diagnosis: c.diagnosis
-            ? `${c.diagnosis.summary}\nRoot cause: ${c.diagnosis.rootCause}`
-            : '(none)',
+          diagnosis,
           action: { name: c.action, parameters: c.parameters, risk },
         },
         { llm: this.d.llm },
@@ -460,23 +509,9 @@ export class HealingService {
       await this.event(incidentId, 'consensus', `${verdict.model}: ${verdict.verdict}`, {
         verdict,
       });
-      if (verdict.approved)
-        return {
-          decision: 'run',
-          reason: `the validator model agreed (${verdict.reasons.join('; ')})`,
-          risk,
-        };
-      return {
-        decision: 'approval',
-        reason: `the validator model answered ${verdict.verdict}: ${verdict.reasons.join('; ')}`,
-        risk,
-      };
+      return { verdict: verdict.verdict, detail: verdict.reasons.join('; ') };
     } catch (err) {
-      return {
-        decision: 'refuse',
-        reason: `no second opinion for a change: ${errorMessage(err)}`,
-        risk,
-      };
+      return { verdict: 'unavailable', detail: errorMessage(err) };
     }
   }
 
@@ -533,10 +568,17 @@ export class HealingService {
           note: `fixed incident ${incident.id}`,
         });
       } else {
-        const logExcerpt = (state.evidence ?? [])
+        const gathered = state.evidence ?? [];
+        const logExcerpt = gathered
           .map((e) => `${e.action}: ${e.output}`)
           .join('\n')
           .slice(0, 2000);
+        const diagnosis = fix.diagnosis ?? state.diagnosis;
+        const evidence = evidenceTemplates(
+          diagnosis?.evidence ?? [],
+          evidenceText(incident, gathered),
+          fallbackLines(incident, gathered),
+        );
         await this.d.memory.remember({
           title: incident.summary,
           symptoms: incidentText(incident),
@@ -546,6 +588,7 @@ export class HealingService {
           fix: { action: fix.action, parameters: fix.parameters },
           outcome: 'resolved',
           verified: true,
+          evidence,
         });
       }
       await this.event(state.incidentId, 'memory.stored', `remembered: ${fix.action} fixes this`, {
