@@ -5,7 +5,25 @@ import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../app.ts';
 
 export default async function auditPlugin(app: FastifyInstance, opts: { services: Services }) {
-  app.get('/api/v1/audit/verify', { config: { role: 'admin' } }, async () =>
-    opts.services.exec.audit.verify(),
+  app.get(
+    '/api/v1/audit/verify',
+    {
+      config: { role: 'admin' },
+      schema: {
+        response: {
+          200: {
+            type: 'object',
+            required: ['ok', 'database', 'file'],
+            properties: {
+              ok: { type: 'boolean' },
+              // Each side's check: records seen, where it broke and why.
+              database: { type: 'object', additionalProperties: true },
+              file: { type: 'object', additionalProperties: true },
+            },
+          },
+        },
+      },
+    },
+    async () => opts.services.exec.audit.verify(),
   );
 }

@@ -225,8 +225,12 @@ export default async function memoryPlugin(app: FastifyInstance, opts: { service
     },
     async (request) => ({ imported: await healing.importRunbooks(request.body.yaml) }),
   );
-  app.get('/api/v1/memory/export', async (_request, reply) =>
-    reply.type('application/yaml; charset=utf-8').send(await healing.exportRunbooks()),
+  app.get(
+    '/api/v1/memory/export',
+    // The runbooks as YAML, the format `POST /api/v1/memory/import` reads.
+    { schema: { response: { 200: { type: 'string' } } } },
+    async (_request, reply) =>
+      reply.type('application/yaml; charset=utf-8').send(await healing.exportRunbooks()),
   );
   app.post<{ Params: { id: number }; Body: Omit<HandResolution, 'by'> }>(
     '/api/v1/incidents/:id/resolve',
