@@ -161,9 +161,10 @@ describe('warden memory reindex', () => {
     expect(found.matches.every((m) => !m.autoApply)).toBe(true);
     const plain = await warden(['memory', 'search', 'nginx 502', '--top', '1'], env);
     expect(plain.code).toBe(0);
-    expect(plain.stdout).toMatch(/^ID\s+SCORE\s+SERVICE\s+TITLE\s+FIX RUNS BY ITSELF$/m);
+    // The search reports what the real gate would do, with its reason.
+    expect(plain.stdout).toMatch(/^ID\s+SCORE\s+SERVICE\s+TITLE\s+RISK\s+EVIDENCE\s+GATE$/m);
     expect(plain.stdout).toContain('nginx 502');
-    expect(plain.stdout).toContain('no: the incident has no fix');
+    expect(plain.stdout).toContain('not_nominated: the incident has no fix');
     const bad = await warden(['memory', 'search', 'x', '--top', '0'], env);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('--top must be a whole number from 1 to 20, not "0"');
