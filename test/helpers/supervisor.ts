@@ -74,9 +74,13 @@ stderr_logfile=${dir}/${program}.err.log
       return false;
     }
   };
+  // Up means answering and past supervisord's startsecs (RUNNING): a kill
+  // before that reads as "exited too quickly", a different failure from a
+  // process that died while running, and healing rightly tells them apart.
+  const isRunning = async () => (await isUp()) && /\bRUNNING\b/.test(ctl('status', program));
   const waitForDemo = async (up: boolean, timeoutMs = 15_000) => {
     const deadline = Date.now() + timeoutMs;
-    while ((await isUp()) !== up) {
+    while ((up ? await isRunning() : await isUp()) !== up) {
       if (Date.now() > deadline)
         throw new Error(`demo service did not become ${up ? 'up' : 'down'}: ${ctl('status')}`);
       await new Promise((r) => setTimeout(r, 100));
