@@ -8,6 +8,7 @@ import type { FastifyBaseLogger, FastifyInstance, RouteOptions } from 'fastify';
 
 import type { Services } from '../app.ts';
 import { registerErrorHandler } from './error-handler.ts';
+import actionsPlugin from './plugins/actions.ts';
 import alertsPlugin from './plugins/alerts.ts';
 import apiKeysPlugin from './plugins/api-keys.ts';
 import approvalsPlugin from './plugins/approvals.ts';
@@ -19,6 +20,7 @@ import dashboardPlugin from './plugins/dashboard.ts';
 import eventsPlugin from './plugins/events.ts';
 import executionsPlugin from './plugins/executions.ts';
 import healthPlugin from './plugins/health.ts';
+import incidentActionsPlugin from './plugins/incident-actions.ts';
 import memoryPlugin from './plugins/memory.ts';
 import metricsPlugin from './plugins/metrics.ts';
 import monitorsPlugin from './plugins/monitors.ts';
@@ -82,6 +84,8 @@ export async function buildServer(
     executionsPlugin,
     webhooksPlugin,
     auditPlugin,
+    actionsPlugin,
+    incidentActionsPlugin,
     dashboardPlugin,
     eventsPlugin,
     consolePlugin,
