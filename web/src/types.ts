@@ -119,4 +119,12 @@ export type Dashboard = {
   };
   models: { provider: string; url: string; roles: Record<string, string> };
   backup: { file: string; kind: string; createdAt: string; bytes: number } | null;
+  storm: {
+    autoHeal: boolean;
+    paused: boolean;
+    openedInWindow: number;
+    pauseAfter: number;
+    windowSeconds: number;
+    reason: string | null;
+  };
 };

@@ -105,6 +105,24 @@ export function DashboardPage() {
               ]}
             />
           </Section>
+          <Section title="Automatic actions">
+            {!d.storm.autoHeal ? (
+              <p>
+                <Badge value="paused" label="off" /> Automatic healing is switched off
+                (WARDEN_HEAL_ENABLED); every incident waits for a person.
+              </p>
+            ) : d.storm.paused ? (
+              <p>
+                <Badge value="failed" label="paused by a storm" /> {d.storm.reason}
+              </p>
+            ) : (
+              <p>
+                <Badge value="up" label="running" /> {d.storm.openedInWindow} incidents opened in
+                the last {Math.round(d.storm.windowSeconds / 60)} min; automatic actions pause above{' '}
+                {d.storm.pauseAfter}.
+              </p>
+            )}
+          </Section>
           <Section title="Last backup">
             {d.backup ? (
               <p>

@@ -10,6 +10,7 @@ import { Link } from '../router.tsx';
 import { useCan } from '../session.tsx';
 import type { Alert, Approval, Incident, IncidentEvent } from '../types.ts';
 import { Badge, ErrorLine, Facts, JsonView, Section, Time } from '../ui.tsx';
+import { IncidentActions } from './incident-actions.tsx';
 
 type Shown = { incident: Incident; events: IncidentEvent[]; alerts: Alert[] };
 
@@ -49,6 +50,7 @@ export function IncidentPage(props: { id: number }) {
         ]}
       />
       {pending && <PendingApproval approval={pending} incidentId={id} />}
+      <IncidentActions incident={i} events={events} />
       <Section title="Timeline">
         <ol className="timeline">
           {events.map((e) => (
