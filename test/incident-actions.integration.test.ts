@@ -307,3 +307,17 @@ describe('dashboard storm state', () => {
     expect(storm.reason).toContain('more than 3');
   });
 });
+
+describe('notification test without channels', () => {
+  it('answers 409 naming the settings to set, rather than reporting a send', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/notifications/test',
+      headers: admin,
+      payload: {},
+    });
+    expect(res.statusCode).toBe(409);
+    expect(res.json().error).toMatchObject({ code: 'no_channels' });
+    expect(res.json().error.message).toContain('WARDEN_NOTIFY_WEBHOOK_URL');
+  });
+});

@@ -9,6 +9,7 @@ import type { FastifyBaseLogger, FastifyInstance, RouteOptions } from 'fastify';
 import type { Services } from '../app.ts';
 import { registerErrorHandler } from './error-handler.ts';
 import actionsPlugin from './plugins/actions.ts';
+import adminSettingsPlugin from './plugins/admin-settings.ts';
 import alertsPlugin from './plugins/alerts.ts';
 import apiKeysPlugin from './plugins/api-keys.ts';
 import approvalsPlugin from './plugins/approvals.ts';
@@ -86,6 +87,7 @@ export async function buildServer(
     auditPlugin,
     actionsPlugin,
     incidentActionsPlugin,
+    adminSettingsPlugin,
     dashboardPlugin,
     eventsPlugin,
     consolePlugin,

@@ -95,7 +95,7 @@ export default async function dashboardPlugin(app: FastifyInstance, opts: { serv
 
   app.get('/api/v1/dashboard', { schema: { querystring: noQuery } }, async () => {
     const now = new Date();
-    const [incidents, pending, monitorList, executions, queueNow, backup, storm] =
+    const [incidents, pending, monitorList, executions, queueNow, backup, storm, checks] =
       await Promise.all([
         incidentCounts(),
         approvals.list({ status: 'pending' }),
@@ -108,6 +108,7 @@ export default async function dashboardPlugin(app: FastifyInstance, opts: { serv
           groupAfter: config.heal.stormGroupAfter,
           pauseAfter: config.heal.stormPauseAfter,
         }),
+        monitors.recentChecks({ limit: 30 }),
       ]);
     const { llm } = config;
     return {
@@ -130,6 +131,11 @@ export default async function dashboardPlugin(app: FastifyInstance, opts: { serv
         failures: m.failures,
         lastCheckedAt: m.lastCheckedAt,
         lastResult: m.lastResult,
+        recentChecks: (checks.get(m.id) ?? []).map((c) => ({
+          at: c.at,
+          ok: c.ok,
+          latencyMs: c.latencyMs,
+        })),
       })),
       executions,
       queue: queueNow,
