@@ -17,6 +17,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import type { RunningWarden } from './helpers/cli.ts';
 import { startWarden } from './helpers/cli.ts';
+import type { HttpSink } from './helpers/http-sink.ts';
+import { startHttpSink } from './helpers/http-sink.ts';
 import { axe, findChromium, noChromium, repoRoot, shoot } from './helpers/console-browser.ts';
 import { OllamaTestServer } from './helpers/ollama-test-server.ts';
 
@@ -28,6 +30,8 @@ describe.skipIf(!chromiumPath)(
   () => {
     let warden: RunningWarden;
     let ollama: OllamaTestServer;
+    let sink: HttpSink;
+    const webhookSecret = 'console-webhook-secret-91c2';
     let browser: Browser;
     let context: BrowserContext;
     let page: Page;
@@ -85,6 +89,7 @@ describe.skipIf(!chromiumPath)(
       );
       expect(built.status, built.stderr).toBe(0);
       ollama = await OllamaTestServer.start();
+      sink = await startHttpSink();
       cwd = mkdtempSync(join(tmpdir(), 'warden-console-actions-'));
       warden = await startWarden({
         cwd,
@@ -93,6 +98,8 @@ describe.skipIf(!chromiumPath)(
           OLLAMA_URL: ollama.url,
           MEMORY_EMBEDDER: 'lexical',
           WARDEN_HEAL_ENABLED: 'false',
+          WARDEN_NOTIFY_WEBHOOK_URL: `${sink.url}/notify`,
+          WARDEN_NOTIFY_WEBHOOK_SECRET: webhookSecret,
           LOG_LEVEL: 'info',
         },
       });
@@ -144,6 +151,7 @@ describe.skipIf(!chromiumPath)(
       await browser?.close();
       await warden?.stop('SIGKILL');
       await ollama?.close();
+      await sink?.close();
       if (cwd) rmSync(cwd, { recursive: true, force: true });
     });
 
@@ -317,6 +325,68 @@ describe.skipIf(!chromiumPath)(
         await adminContext.close();
       }
       expect(cspErrors).toEqual([]);
+    });
+
+    it('an admin tests the notification channel, runs maintenance, adds and pauses a monitor, reads the settings', async () => {
+      const adminContext = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+      adminContext.setDefaultTimeout(8_000);
+      try {
+        const a = await logIn(adminContext, 'admin', '/admin');
+        await a.getByRole('heading', { level: 1, name: 'Admin' }).waitFor();
+        const channels = a.getByRole('region', { name: 'Notification channels' });
+        await channels.getByText('webhook', { exact: true }).waitFor();
+        expect(await a.content()).not.toContain(webhookSecret);
+        const before = sink.requests.length;
+        await channels.getByRole('button', { name: 'Send a test notification' }).click();
+        await channels.getByRole('status', { name: 'Test results' }).getByText('sent').waitFor();
+        await expect.poll(() => sink.requests.length).toBe(before + 1);
+        expect(sink.requests.at(-1)!.body).toContain('Warden test notification');
+
+        const maintenance = a.getByRole('region', { name: 'Maintenance windows' });
+        await maintenance.getByLabel('Service (empty: all)').fill('db');
+        await maintenance.getByLabel('Reason').fill('postgres upgrade');
+        await maintenance.getByRole('button', { name: 'Start maintenance' }).click();
+        const window = maintenance.getByRole('listitem').filter({ hasText: 'postgres upgrade' });
+        await window.getByText('in effect').waitFor();
+        await window.getByRole('button', { name: /End the window for db/ }).click();
+        await expect.poll(() => window.count()).toBe(0);
+
+        const monitors = a.getByRole('region', { name: 'Monitors' });
+        await monitors.getByLabel('Monitor name').fill('warden-port');
+        await monitors.getByLabel('Monitor service').fill('warden');
+        await monitors.getByLabel('Check type').selectOption('tcp');
+        await monitors.getByLabel('Host:port').fill(`127.0.0.1:${new URL(warden.url).port}`);
+        await monitors.getByLabel('Every (seconds)').fill('3600');
+        await monitors.getByRole('button', { name: 'Add monitor' }).click();
+        await monitors.getByRole('button', { name: 'Check warden-port now' }).click();
+        await monitors.getByRole('button', { name: 'Check warden-port now' }).click();
+        await monitors
+          .getByRole('list', { name: /warden-port recent checks: 2 of 2 checks up/ })
+          .waitFor();
+        await monitors.getByRole('button', { name: 'Pause warden-port' }).click();
+        await monitors.getByRole('button', { name: 'Resume warden-port' }).waitFor();
+        const row = monitors.getByRole('row').filter({ hasText: 'warden-port' });
+        expect(await row.getByText('paused', { exact: true }).count()).toBe(1);
+
+        const settings = a.getByRole('region', { name: 'Settings' });
+        await settings.getByText(/All \d+ settings/).click();
+        const secretRow = settings
+          .getByRole('row')
+          .filter({ hasText: 'WARDEN_NOTIFY_WEBHOOK_SECRET' });
+        expect(await secretRow.getByText('********').count()).toBe(1);
+        await shoot(a, 'admin-operations');
+        expect(await axe(a)).toEqual([]);
+
+        await a.getByRole('link', { name: 'Dashboard', exact: true }).click();
+        await a
+          .getByRole('region', { name: 'Monitors' })
+          .getByRole('list', { name: /warden-port recent checks: 2 of 2 checks up/ })
+          .waitFor();
+        await shoot(a, 'dashboard-heartbeat');
+        expect(await axe(a)).toEqual([]);
+      } finally {
+        await adminContext.close();
+      }
     });
   },
 );

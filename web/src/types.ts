@@ -104,6 +104,7 @@ export type Dashboard = {
     failures: number;
     lastCheckedAt: string | null;
     lastResult: { ok: boolean; latencyMs: number; detail: string } | null;
+    recentChecks: { at: string; ok: boolean; latencyMs: number }[];
   }[];
   executions: {
     perMinute: { minute: string; total: number; succeeded: number; failed: number }[];

@@ -4,7 +4,7 @@ import { useQuery } from '@tanstack/react-query';
 import { api } from '../api.ts';
 import { Link } from '../router.tsx';
 import type { Dashboard } from '../types.ts';
-import { ago, Badge, ErrorLine, Facts, Section, Time } from '../ui.tsx';
+import { ago, Badge, ErrorLine, Facts, Heartbeat, Section, Time } from '../ui.tsx';
 
 const severities = ['critical', 'warning', 'info'];
 
@@ -66,6 +66,7 @@ export function DashboardPage() {
                       {m.name} ({m.service}): <Badge value={m.enabled ? m.state : 'paused'} />{' '}
                       {m.lastResult ? `${m.lastResult.latencyMs} ms, ${m.lastResult.detail}` : ''}{' '}
                       checked <Time at={m.lastCheckedAt} />
+                      <Heartbeat label={`${m.name} recent checks`} checks={m.recentChecks} />
                     </span>
                   </li>
                 ))}
