@@ -22,6 +22,7 @@ import eventsPlugin from './plugins/events.ts';
 import executionsPlugin from './plugins/executions.ts';
 import healthPlugin from './plugins/health.ts';
 import incidentActionsPlugin from './plugins/incident-actions.ts';
+import incidentAttachmentsPlugin from './plugins/incident-attachments.ts';
 import memoryPlugin from './plugins/memory.ts';
 import metricsPlugin from './plugins/metrics.ts';
 import monitorsPlugin from './plugins/monitors.ts';
@@ -87,6 +88,7 @@ export async function buildServer(
     auditPlugin,
     actionsPlugin,
     incidentActionsPlugin,
+    incidentAttachmentsPlugin,
     adminSettingsPlugin,
     dashboardPlugin,
     eventsPlugin,
