@@ -174,6 +174,41 @@ describe.skipIf(!chromiumPath)(
       expect(await axe(page)).toEqual([]);
     });
 
+    it('an operator attaches a screenshot and the vision model describes it on the timeline', async () => {
+      ollama.models.set('llava:7b', {
+        name: 'llava:7b',
+        size: 4_733_363_377,
+        family: 'llama',
+        parameterSize: '7B',
+      });
+      ollama.script({ content: 'The checkout page shows "502 Bad Gateway" from nginx.' });
+      // A real 1x1 PNG.
+      const png = Buffer.from(
+        'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+        'base64',
+      );
+      const form = page.getByRole('form', { name: 'Attach an image' });
+      await form
+        .getByLabel(/Screenshot or graph/)
+        .setInputFiles({ name: 'checkout.png', mimeType: 'image/png', buffer: png });
+      await form.getByRole('button', { name: 'Attach image' }).click();
+      const images = page.getByRole('region', { name: 'Images' });
+      await images.getByRole('img', { name: 'Attachment 1: checkout.png' }).waitFor();
+      await expect
+        .poll(() =>
+          images.getByRole('img').evaluate((img) => (img as HTMLImageElement).naturalWidth),
+        )
+        .toBe(1);
+      const timeline = page.getByRole('region', { name: 'Timeline' });
+      await timeline
+        .getByText('The checkout page shows "502 Bad Gateway" from nginx.')
+        .waitFor({ timeout: 15_000 });
+      expect(ollama.imagesSent().at(-1)).toEqual([png.toString('base64')]);
+      expect(ollama.requestsTo('/api/chat').at(-1)!.body.model).toBe('llava:7b');
+      await shoot(page, 'incident-image');
+      expect(await axe(page)).toEqual([]);
+    });
+
     it('the resolve form offers the catalogue with typed parameters and names what is missing', async () => {
       const form = page.getByRole('form', { name: 'Resolve by hand' });
       await form.getByLabel('Root cause').fill('nginx lost its upstream after a deploy');
