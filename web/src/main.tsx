@@ -16,6 +16,7 @@ import { IncidentPage } from './pages/incident.tsx';
 import { IncidentsPage } from './pages/incidents.tsx';
 import { LoginPage } from './pages/login.tsx';
 import { MemoryPage } from './pages/memory.tsx';
+import { MemoryRecordPage } from './pages/memory-record.tsx';
 import { Link, match, useLocation } from './router.tsx';
 import { SessionProvider, useCan, useSession } from './session.tsx';
 
@@ -46,6 +47,7 @@ function Page(props: { path: string }) {
   if (path === '/executions') return <ExecutionsPage />;
   if ((m = match('/executions/:id', path))) return <ExecutionPage id={m.id!} />;
   if (path === '/memory') return <MemoryPage />;
+  if ((m = match('/memory/:id', path))) return <MemoryRecordPage id={m.id!} />;
   if (path === '/catalogue') return <CataloguePage />;
   if (path === '/audit') return <AuditPage />;
   if (path === '/admin') return <AdminPage />;
