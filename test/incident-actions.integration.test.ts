@@ -104,6 +104,28 @@ describe('acknowledge', () => {
   });
 });
 
+describe('acknowledge race', () => {
+  it('many people acknowledging at once: one is recorded, the others told who was first', async () => {
+    const id = await openIncident('ack-race');
+    const keys = await Promise.all(Array.from({ length: 4 }, () => t.keyFor('operator')));
+    const answers = await Promise.all(
+      [...keys, ...keys, operator, admin].map((headers) =>
+        t.app.inject({
+          method: 'POST',
+          url: `/api/v1/incidents/${id}/acknowledge`,
+          headers,
+          payload: {},
+        }),
+      ),
+    );
+    const codes = answers.map((r) => r.statusCode);
+    expect(codes.filter((c) => c === 201)).toHaveLength(1);
+    expect(codes.filter((c) => c === 409)).toHaveLength(codes.length - 1);
+    const events = (await t.services.incidents.show(id)).events;
+    expect(events.filter((e) => e.type === 'acknowledged')).toHaveLength(1);
+  });
+});
+
 describe('notes', () => {
   it('adds a note with its author; an empty note and a viewer are refused', async () => {
     const id = await openIncident('notes-web');
@@ -127,6 +149,13 @@ describe('notes', () => {
     });
     expect(blank.statusCode).toBe(400);
     expect(blank.json().error.code).toBe('empty_note');
+    const tooLong = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/incidents/${id}/notes`,
+      headers: operator,
+      payload: { text: 'x'.repeat(4001) },
+    });
+    expect(tooLong.statusCode).toBe(400);
     const missingText = await t.app.inject({
       method: 'POST',
       url: `/api/v1/incidents/${id}/notes`,
@@ -281,7 +310,16 @@ describe('audit log', () => {
     expect(seen).toHaveLength(5);
     expect([...seen].sort((a, b) => b - a)).toEqual(seen);
 
-    for (const bad of ['decision=maybe', 'from=yesterday', 'limit=0', 'color=red']) {
+    // Filter values are data, never SQL.
+    for (const actor of ["' OR 1=1 --", "mcp:audit-web-client' OR '1'='1"]) {
+      const res = await t.app.inject({
+        url: `/api/v1/audit?actor=${encodeURIComponent(actor)}`,
+        headers: admin,
+      });
+      expect(res.statusCode).toBe(200);
+      expect((res.json() as { records: unknown[] }).records).toEqual([]);
+    }
+    for (const bad of ['decision=maybe', 'from=yesterday', 'limit=0', 'limit=201', 'color=red']) {
       const res = await t.app.inject({ url: `/api/v1/audit?${bad}`, headers: admin });
       expect(res.statusCode, bad).toBe(400);
       expect(res.json().error.code).toBe('invalid_request');
