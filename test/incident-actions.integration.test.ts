@@ -236,6 +236,27 @@ describe('reopen', () => {
   });
 });
 
+describe('reopen race', () => {
+  it('a resolved incident reopened by several people at once is reopened once', async () => {
+    const id = await openIncident('reopen-race', 'fp-reopen-race');
+    await t.services.incidents.ingest([alert('reopen-race', 'resolved', 'fp-reopen-race')]);
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        t.app.inject({
+          method: 'POST',
+          url: `/api/v1/incidents/${id}/reopen`,
+          headers: operator,
+          payload: {},
+        }),
+      ),
+    );
+    const codes = answers.map((r) => r.statusCode).sort();
+    expect(codes).toEqual([200, 409, 409, 409, 409, 409]);
+    const events = (await t.services.incidents.show(id)).events;
+    expect(events.filter((e) => e.type === 'reopened')).toHaveLength(1);
+  });
+});
+
 describe('catalogue', () => {
   it('lists every action with its risk, typed parameters and verify probe to any role', async () => {
     const res = await t.app.inject({ url: '/api/v1/actions', headers: viewer });
