@@ -187,9 +187,11 @@ describe('GET /api/v1/console/session', () => {
         'models',
         'monitors',
         'queue',
+        'storm',
       ].sort(),
     );
     expect(d.incidents.openBySeverity).toEqual({ critical: 1, warning: 1 });
+    expect(d.storm).toMatchObject({ paused: false, reason: null });
     expect(d.executions.perMinute).toHaveLength(15);
     expect(d.queue).toMatchObject({ kind: 'embedded', queued: 0, running: 0 });
     expect(d.models.roles).toHaveProperty('orchestrator');

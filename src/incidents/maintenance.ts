@@ -124,6 +124,28 @@ export class MaintenanceService {
     return toWindow(rows[0]);
   }
 
+  /**
+   * Ends a window that is in effect now (its end moves to now, so the record
+   * of what was suppressed stays true). A window not started yet is cancelled
+   * with remove(); one already over is refused.
+   */
+  async end(id: number, now: Date = new Date()): Promise<MaintenanceWindow> {
+    const { rows } = await this.db.query<Row>(
+      `UPDATE maintenance_windows SET ends_at = $2
+        WHERE id = $1 AND starts_at < $2 AND ends_at > $2 RETURNING *`,
+      [id, now],
+    );
+    if (rows[0]) return toWindow(rows[0]);
+    const w = await this.get(id);
+    throw new UserError(
+      'maintenance_not_active',
+      w.endsAt <= now
+        ? `maintenance window ${id} already ended at ${w.endsAt.toISOString()}`
+        : `maintenance window ${id} has not started (it starts at ${w.startsAt.toISOString()}); delete it to cancel it`,
+      { status: 409 },
+    );
+  }
+
   async remove(id: number): Promise<MaintenanceWindow> {
     const { rows } = await this.db.query<Row>(
       'DELETE FROM maintenance_windows WHERE id = $1 RETURNING *',

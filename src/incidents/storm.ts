@@ -48,6 +48,40 @@ export function decideStorm(
   return { admit: true };
 }
 
+export type StormState = {
+  /** True while more incidents opened within the window than the pause threshold. */
+  paused: boolean;
+  openedInWindow: number;
+  pauseAfter: number;
+  windowSeconds: number;
+  /** Why automatic actions are paused, in words; null when they are not. */
+  reason: string | null;
+};
+
+/** Whether a newly opened incident would find automatic actions paused now (what admit() would decide on the count). */
+export async function stormState(
+  db: Db,
+  settings: StormSettings,
+  now: number = Date.now(),
+): Promise<StormState> {
+  const { rows } = await db.query<{ total: number }>(
+    'SELECT count(*)::int AS total FROM incidents WHERE opened_at > $1',
+    [new Date(now - settings.windowMs)],
+  );
+  const opened = rows[0]?.total ?? 0;
+  const decision = decideStorm({ total: opened, service: 0, parentId: null }, settings);
+  const windowSeconds = Math.round(settings.windowMs / 1000);
+  return {
+    paused: !decision.admit,
+    openedInWindow: opened,
+    pauseAfter: settings.pauseAfter,
+    windowSeconds,
+    reason: decision.admit
+      ? null
+      : `${opened} incidents opened within ${windowSeconds} s (more than ${settings.pauseAfter}); new incidents wait for a person`,
+  };
+}
+
 export class StormGuard {
   constructor(private readonly d: StormDeps) {}
 

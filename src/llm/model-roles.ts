@@ -24,9 +24,10 @@ export function rolesFromConfig(llm: Config['llm']): ModelRoles {
 }
 
 /**
- * What each role does in Warden today. A role nothing uses (vision, for
- * now) is listed but neither required by `warden doctor` nor pulled by
- * `warden models pull`.
+ * What each role does in Warden today. A role without a use here is listed
+ * but neither required by `warden doctor` nor pulled by `warden models pull`:
+ * vision runs only when someone attaches an image to an incident, and a
+ * missing vision model is then recorded on that incident's timeline.
  */
 export const roleUse: Record<ModelRole, string | undefined> = {
   orchestrator: 'tool use and the agent',

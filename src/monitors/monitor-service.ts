@@ -31,6 +31,11 @@ export type Monitor = {
   lastResult: CheckResult | null;
 };
 
+/** Checks kept per monitor in monitor_checks (the heartbeat bars). */
+export const checksKept = 50;
+
+export type MonitorCheck = { at: Date; ok: boolean; latencyMs: number; detail: string };
+
 /** A monitor's state change, in the shape every alert source produces. */
 export type MonitorAlert = NormalizedAlert & { source: 'monitor' };
 
@@ -231,6 +236,37 @@ export class MonitorService {
     return rows.map(toMonitor);
   }
 
+  /**
+   * The last checks of each monitor asked for (or of all), oldest first, at
+   * most `limit` (up to the 50 kept) per monitor.
+   */
+  async recentChecks(
+    options: { monitorIds?: number[]; limit?: number } = {},
+  ): Promise<Map<number, MonitorCheck[]>> {
+    const limit = Math.min(Math.max(options.limit ?? checksKept, 1), checksKept);
+    const { rows } = await this.db.query<{
+      monitor_id: string | number;
+      at: Date;
+      ok: boolean;
+      latency_ms: number;
+      detail: string;
+    }>(
+      `SELECT monitor_id, at, ok, latency_ms, detail FROM (
+         SELECT c.*, row_number() OVER (PARTITION BY monitor_id ORDER BY id DESC) AS n
+           FROM monitor_checks c WHERE $1::bigint[] IS NULL OR monitor_id = ANY($1::bigint[])
+       ) recent WHERE n <= $2 ORDER BY monitor_id, id`,
+      [options.monitorIds ?? null, limit],
+    );
+    const out = new Map<number, MonitorCheck[]>();
+    for (const r of rows) {
+      const id = Number(r.monitor_id);
+      const list = out.get(id) ?? [];
+      list.push({ at: r.at, ok: r.ok, latencyMs: Number(r.latency_ms), detail: r.detail });
+      out.set(id, list);
+    }
+    return out;
+  }
+
   async remove(id: number): Promise<void> {
     const { rowCount } = await this.db.query('DELETE FROM monitors WHERE id = $1', [id]);
     if (rowCount === 0) throw notFound('monitor', id);
@@ -285,6 +321,16 @@ export class MonitorService {
          last_change_at = CASE WHEN $5 THEN now() ELSE last_change_at END
        WHERE id = $1 RETURNING last_change_at`,
       [m.id, t.state, t.failures, JSON.stringify(result), changed],
+    );
+    // The history behind the heartbeat bars: this check, and no more than the last 50.
+    await tx.query(
+      `INSERT INTO monitor_checks (monitor_id, ok, latency_ms, detail) VALUES ($1, $2, $3, $4)`,
+      [m.id, result.ok, result.latencyMs, result.detail.slice(0, 2000)],
+    );
+    await tx.query(
+      `DELETE FROM monitor_checks WHERE monitor_id = $1 AND id <= (
+         SELECT id FROM monitor_checks WHERE monitor_id = $1 ORDER BY id DESC OFFSET $2 LIMIT 1)`,
+      [m.id, checksKept],
     );
     if (!t.emit) return undefined;
     const now = new Date();

@@ -8,6 +8,8 @@ import type { FastifyBaseLogger, FastifyInstance, RouteOptions } from 'fastify';
 
 import type { Services } from '../app.ts';
 import { registerErrorHandler } from './error-handler.ts';
+import actionsPlugin from './plugins/actions.ts';
+import adminSettingsPlugin from './plugins/admin-settings.ts';
 import alertsPlugin from './plugins/alerts.ts';
 import apiKeysPlugin from './plugins/api-keys.ts';
 import approvalsPlugin from './plugins/approvals.ts';
@@ -19,6 +21,8 @@ import dashboardPlugin from './plugins/dashboard.ts';
 import eventsPlugin from './plugins/events.ts';
 import executionsPlugin from './plugins/executions.ts';
 import healthPlugin from './plugins/health.ts';
+import incidentActionsPlugin from './plugins/incident-actions.ts';
+import incidentAttachmentsPlugin from './plugins/incident-attachments.ts';
 import memoryPlugin from './plugins/memory.ts';
 import metricsPlugin from './plugins/metrics.ts';
 import monitorsPlugin from './plugins/monitors.ts';
@@ -82,6 +86,10 @@ export async function buildServer(
     executionsPlugin,
     webhooksPlugin,
     auditPlugin,
+    actionsPlugin,
+    incidentActionsPlugin,
+    incidentAttachmentsPlugin,
+    adminSettingsPlugin,
     dashboardPlugin,
     eventsPlugin,
     consolePlugin,

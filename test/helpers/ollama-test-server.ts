@@ -3,7 +3,9 @@
 // arguments, durations in nanoseconds, 404 {"error":"model 'x' not found"},
 // 503 when overloaded, slow answers for timeouts. It also serves the
 // OpenAI-compatible /v1 routes (SSE streams, string tool arguments) the way
-// Ollama itself does, so one contract suite runs both adapters.
+// Ollama itself does, so one contract suite runs both adapters. Chat
+// messages may carry base64 `images` (the vision role); they are checked
+// like Ollama checks them and recorded with the request.
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
@@ -115,6 +117,15 @@ export class OllamaTestServer {
 
   requestsTo(path: string): RecordedRequest[] {
     return this.requests.filter((r) => r.path === path);
+  }
+
+  /** The base64 images each /api/chat request carried in its messages' `images`, in order. */
+  imagesSent(): string[][] {
+    return this.requestsTo('/api/chat').map((r) =>
+      (Array.isArray(r.body.messages) ? (r.body.messages as { images?: unknown }[]) : []).flatMap(
+        (m) => (Array.isArray(m.images) ? m.images.map(String) : []),
+      ),
+    );
   }
 
   async close(): Promise<void> {
@@ -297,6 +308,20 @@ export class OllamaTestServer {
     const oa = path.startsWith('/v1/');
     const model = String(body.model ?? '');
     if (!this.models.has(norm(model))) return this.missing(res, model, oa);
+    // Ollama decodes each message's `images` as base64 bytes (Go's []byte) and refuses the
+    // request when one is not; the same for /api/generate's top-level `images`.
+    if (!oa) {
+      const messages = Array.isArray(body.messages)
+        ? (body.messages as { images?: unknown }[])
+        : [];
+      const images = [body, ...messages].flatMap((m) =>
+        m.images === undefined ? [] : Array.isArray(m.images) ? m.images : [m.images],
+      );
+      const bad = images.findIndex(
+        (i) => typeof i !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(i) || i.length % 4 !== 0,
+      );
+      if (bad >= 0) return this.send(res, 400, { error: `illegal base64 data in image ${bad}` });
+    }
     const answer: ScriptedAnswer = this.scripts.shift() ?? {
       content: 'The disk on web-1 is 93% full.',
     };

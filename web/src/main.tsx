@@ -8,12 +8,15 @@ import { createRoot } from 'react-dom/client';
 import { ApiError } from './api.ts';
 import { useLiveUpdates } from './live.ts';
 import { AdminPage } from './pages/admin.tsx';
+import { AuditPage } from './pages/audit.tsx';
+import { CataloguePage } from './pages/catalogue.tsx';
 import { DashboardPage } from './pages/dashboard.tsx';
 import { ExecutionPage, ExecutionsPage } from './pages/executions.tsx';
 import { IncidentPage } from './pages/incident.tsx';
 import { IncidentsPage } from './pages/incidents.tsx';
 import { LoginPage } from './pages/login.tsx';
 import { MemoryPage } from './pages/memory.tsx';
+import { MemoryRecordPage } from './pages/memory-record.tsx';
 import { Link, match, useLocation } from './router.tsx';
 import { SessionProvider, useCan, useSession } from './session.tsx';
 
@@ -32,6 +35,7 @@ const nav = [
   { to: '/incidents', label: 'Incidents' },
   { to: '/executions', label: 'Executions' },
   { to: '/memory', label: 'Memory' },
+  { to: '/catalogue', label: 'Catalogue' },
 ];
 
 function Page(props: { path: string }) {
@@ -43,6 +47,9 @@ function Page(props: { path: string }) {
   if (path === '/executions') return <ExecutionsPage />;
   if ((m = match('/executions/:id', path))) return <ExecutionPage id={m.id!} />;
   if (path === '/memory') return <MemoryPage />;
+  if ((m = match('/memory/:id', path))) return <MemoryRecordPage id={m.id!} />;
+  if (path === '/catalogue') return <CataloguePage />;
+  if (path === '/audit') return <AuditPage />;
   if (path === '/admin') return <AdminPage />;
   return (
     <>
@@ -60,7 +67,9 @@ function Shell() {
   const live = useLiveUpdates({ enabled: !!session, onExpired: expire });
   const main = useRef<HTMLElement>(null);
   const isAdmin = useCan('admin');
-  const links = isAdmin ? [...nav, { to: '/admin', label: 'Admin' }] : nav;
+  const links = isAdmin
+    ? [...nav, { to: '/audit', label: 'Audit' }, { to: '/admin', label: 'Admin' }]
+    : nav;
   const title = links.find((n) => n.to === path)?.label;
   useEffect(() => {
     document.title = title ? `${title} · Warden` : 'Warden';

@@ -104,6 +104,7 @@ export type Dashboard = {
     failures: number;
     lastCheckedAt: string | null;
     lastResult: { ok: boolean; latencyMs: number; detail: string } | null;
+    recentChecks: { at: string; ok: boolean; latencyMs: number }[];
   }[];
   executions: {
     perMinute: { minute: string; total: number; succeeded: number; failed: number }[];
@@ -119,4 +120,12 @@ export type Dashboard = {
   };
   models: { provider: string; url: string; roles: Record<string, string> };
   backup: { file: string; kind: string; createdAt: string; bytes: number } | null;
+  storm: {
+    autoHeal: boolean;
+    paused: boolean;
+    openedInWindow: number;
+    pauseAfter: number;
+    windowSeconds: number;
+    reason: string | null;
+  };
 };

@@ -85,3 +85,30 @@ export function Facts(props: { items: [string, ReactNode][]; label?: string }) {
     </dl>
   );
 }
+
+/** A monitor's recent checks as heartbeat bars, oldest first; each bar says its result to screen readers. */
+export function Heartbeat(props: {
+  label: string;
+  checks: { at: string; ok: boolean; latencyMs: number }[];
+}) {
+  if (props.checks.length === 0) return <span className="muted">no checks yet</span>;
+  const up = props.checks.filter((c) => c.ok).length;
+  return (
+    <ol
+      className="heartbeat"
+      aria-label={`${props.label}: ${up} of ${props.checks.length} checks up`}
+    >
+      {props.checks.map((c, i) => (
+        <li
+          key={`${c.at}-${i}`}
+          className={c.ok ? 'hb-up' : 'hb-down'}
+          title={`${new Date(c.at).toLocaleString()}: ${c.ok ? 'up' : 'down'}, ${Math.round(c.latencyMs)} ms`}
+        >
+          <span className="sr-only">
+            {new Date(c.at).toLocaleTimeString()} {c.ok ? 'up' : 'down'}
+          </span>
+        </li>
+      ))}
+    </ol>
+  );
+}

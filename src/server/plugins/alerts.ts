@@ -282,6 +282,17 @@ export default async function alertsPlugin(app: FastifyInstance, opts: { service
     },
   );
 
+  app.post<{ Params: { id: number } }>(
+    '/api/v1/maintenance-windows/:id/end',
+    {
+      schema: {
+        params: idParams,
+        body: { type: 'object', properties: {}, additionalProperties: false },
+      },
+    },
+    async (request) => maintenance.end(request.params.id),
+  );
+
   app.delete<{ Params: { id: number } }>(
     '/api/v1/maintenance-windows/:id',
     { schema: { params: idParams } },

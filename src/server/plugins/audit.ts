@@ -1,8 +1,12 @@
-// GET /api/v1/audit/verify: the audit hash chain check, so `warden audit
-// verify` works beside a running Warden (admin only: it reads every record).
+// The audit log over HTTP, admin only (it shows every command and query
+// anyone ran): GET /api/v1/audit lists records newest first with filters
+// and a cursor; GET /api/v1/audit/verify checks the hash chain, so
+// `warden audit verify` works beside a running Warden.
 import type { FastifyInstance } from 'fastify';
 
 import type { Services } from '../../app.ts';
+import { UserError } from '../../errors.ts';
+import { auditQuerySchema, listAudit } from '../../exec/audit-query.ts';
 
 export default async function auditPlugin(app: FastifyInstance, opts: { services: Services }) {
   app.get(
@@ -26,4 +30,17 @@ export default async function auditPlugin(app: FastifyInstance, opts: { services
     },
     async () => opts.services.exec.audit.verify(),
   );
+
+  app.get('/api/v1/audit', { config: { role: 'admin' } }, async (request) => {
+    const parsed = auditQuerySchema.safeParse(request.query);
+    if (!parsed.success)
+      throw new UserError(
+        'invalid_request',
+        `querystring ${parsed.error.issues
+          .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message))
+          .join('; ')}`,
+        { details: { issues: parsed.error.issues } },
+      );
+    return listAudit(opts.services.db, parsed.data);
+  });
 }

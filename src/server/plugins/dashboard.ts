@@ -1,10 +1,12 @@
 // GET /api/v1/dashboard: what the console's first page shows in one read:
 // open incidents by severity, pending approvals, monitors, executions per
-// minute with their success rate, the queue, the models and the last backup.
+// minute with their success rate, the queue, the models, the last backup and
+// whether an alert storm has paused automatic actions.
 // Read-only and for any logged-in role; it names no secret and no file path.
 import type { FastifyInstance } from 'fastify';
 
 import type { Services } from '../../app.ts';
+import { stormState } from '../../incidents/storm.ts';
 
 /** The model server's address without any user:password in it. */
 function withoutCredentials(url: string): string {
@@ -93,14 +95,21 @@ export default async function dashboardPlugin(app: FastifyInstance, opts: { serv
 
   app.get('/api/v1/dashboard', { schema: { querystring: noQuery } }, async () => {
     const now = new Date();
-    const [incidents, pending, monitorList, executions, queueNow, backup] = await Promise.all([
-      incidentCounts(),
-      approvals.list({ status: 'pending' }),
-      monitors.list(),
-      executionRates(now),
-      queueState(),
-      lastBackup(),
-    ]);
+    const [incidents, pending, monitorList, executions, queueNow, backup, storm, checks] =
+      await Promise.all([
+        incidentCounts(),
+        approvals.list({ status: 'pending' }),
+        monitors.list(),
+        executionRates(now),
+        queueState(),
+        lastBackup(),
+        stormState(db, {
+          windowMs: config.heal.stormWindowSeconds * 1000,
+          groupAfter: config.heal.stormGroupAfter,
+          pauseAfter: config.heal.stormPauseAfter,
+        }),
+        monitors.recentChecks({ limit: 30 }),
+      ]);
     const { llm } = config;
     return {
       at: now.toISOString(),
@@ -122,6 +131,11 @@ export default async function dashboardPlugin(app: FastifyInstance, opts: { serv
         failures: m.failures,
         lastCheckedAt: m.lastCheckedAt,
         lastResult: m.lastResult,
+        recentChecks: (checks.get(m.id) ?? []).map((c) => ({
+          at: c.at,
+          ok: c.ok,
+          latencyMs: c.latencyMs,
+        })),
       })),
       executions,
       queue: queueNow,
@@ -137,6 +151,7 @@ export default async function dashboardPlugin(app: FastifyInstance, opts: { serv
         },
       },
       backup,
+      storm: { autoHeal: config.heal.enabled, ...storm },
     };
   });
 }

@@ -1,4 +1,4 @@
-// Built-in monitors: viewers read, operators change.
+// Built-in monitors: viewers read (with each one's recent checks), operators change.
 import type { FastifyInstance } from 'fastify';
 
 import type { Services } from '../../app.ts';
@@ -89,6 +89,27 @@ export default async function monitorsPlugin(app: FastifyInstance, opts: { servi
     async (request, reply) => {
       await monitors.remove(request.params.id);
       return reply.status(204).send();
+    },
+  );
+  app.get<{ Params: { id: number }; Querystring: { limit?: number } }>(
+    '/api/v1/monitors/:id/checks',
+    {
+      schema: {
+        params: idParams,
+        querystring: {
+          type: 'object',
+          properties: { limit: { type: 'integer', minimum: 1, maximum: 50, default: 50 } },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request) => {
+      const { id } = await monitors.get(request.params.id);
+      const checks = await monitors.recentChecks({
+        monitorIds: [id],
+        ...(request.query.limit !== undefined ? { limit: request.query.limit } : {}),
+      });
+      return { checks: checks.get(id) ?? [] };
     },
   );
   app.post<{ Params: { id: number } }>(

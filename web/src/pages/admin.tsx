@@ -1,4 +1,5 @@
-// Admin: users, API keys and alert endpoints. A new key's secret and a new
+// Admin: users, API keys and alert endpoints (and, from admin-ops.tsx,
+// notifications, maintenance, monitors and settings). A new key's secret and a new
 // endpoint's token are shown once, with a copy button and the ready-made
 // sender URLs; the API never shows them again.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
@@ -7,6 +8,7 @@ import { useState } from 'react';
 import { api } from '../api.ts';
 import { useCan, useSession } from '../session.tsx';
 import { ErrorLine, Section, Time } from '../ui.tsx';
+import { AdminOperations } from './admin-ops.tsx';
 
 type User = {
   id: number;
@@ -356,6 +358,7 @@ export function AdminPage() {
       <Users />
       <ApiKeys />
       <AlertEndpoints />
+      <AdminOperations />
     </>
   );
 }

@@ -4,7 +4,7 @@ import { useQuery } from '@tanstack/react-query';
 import { api } from '../api.ts';
 import { Link } from '../router.tsx';
 import type { Dashboard } from '../types.ts';
-import { ago, Badge, ErrorLine, Facts, Section, Time } from '../ui.tsx';
+import { ago, Badge, ErrorLine, Facts, Heartbeat, Section, Time } from '../ui.tsx';
 
 const severities = ['critical', 'warning', 'info'];
 
@@ -66,6 +66,7 @@ export function DashboardPage() {
                       {m.name} ({m.service}): <Badge value={m.enabled ? m.state : 'paused'} />{' '}
                       {m.lastResult ? `${m.lastResult.latencyMs} ms, ${m.lastResult.detail}` : ''}{' '}
                       checked <Time at={m.lastCheckedAt} />
+                      <Heartbeat label={`${m.name} recent checks`} checks={m.recentChecks} />
                     </span>
                   </li>
                 ))}
@@ -104,6 +105,24 @@ export function DashboardPage() {
                 ]),
               ]}
             />
+          </Section>
+          <Section title="Automatic actions">
+            {!d.storm.autoHeal ? (
+              <p>
+                <Badge value="paused" label="off" /> Automatic healing is switched off
+                (WARDEN_HEAL_ENABLED); every incident waits for a person.
+              </p>
+            ) : d.storm.paused ? (
+              <p>
+                <Badge value="failed" label="paused by a storm" /> {d.storm.reason}
+              </p>
+            ) : (
+              <p>
+                <Badge value="up" label="running" /> {d.storm.openedInWindow} incidents opened in
+                the last {Math.round(d.storm.windowSeconds / 60)} min; automatic actions pause above{' '}
+                {d.storm.pauseAfter}.
+              </p>
+            )}
           </Section>
           <Section title="Last backup">
             {d.backup ? (

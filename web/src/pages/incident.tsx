@@ -10,6 +10,8 @@ import { Link } from '../router.tsx';
 import { useCan } from '../session.tsx';
 import type { Alert, Approval, Incident, IncidentEvent } from '../types.ts';
 import { Badge, ErrorLine, Facts, JsonView, Section, Time } from '../ui.tsx';
+import { IncidentActions } from './incident-actions.tsx';
+import { IncidentAttachments } from './incident-attachments.tsx';
 
 type Shown = { incident: Incident; events: IncidentEvent[]; alerts: Alert[] };
 
@@ -49,6 +51,8 @@ export function IncidentPage(props: { id: number }) {
         ]}
       />
       {pending && <PendingApproval approval={pending} incidentId={id} />}
+      <IncidentActions incident={i} events={events} />
+      <IncidentAttachments incidentId={id} />
       <Section title="Timeline">
         <ol className="timeline">
           {events.map((e) => (

@@ -1,11 +1,14 @@
 // Memory: search as healing searches (what an alert's text would match, the
 // score, and whether the remembered fix would run by itself and why not),
-// and the list of remembered incidents.
+// the list of remembered incidents (each links to its page), and runbook
+// import and export.
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 
 import { api } from '../api.ts';
+import { Link } from '../router.tsx';
 import { ErrorLine, Section } from '../ui.tsx';
+import { MemoryImport } from './memory-record.tsx';
 
 type Remembered = {
   id: string;
@@ -98,12 +101,13 @@ export function MemoryPage() {
           <ul className="list">
             {list.data!.incidents.map((r) => (
               <li key={r.id}>
-                {r.title} {r.service ? `(${r.service})` : ''}
+                <Link to={`/memory/${r.id}`}>{r.title}</Link> {r.service ? `(${r.service})` : ''}
               </li>
             ))}
           </ul>
         )}
       </Section>
+      <MemoryImport />
     </>
   );
 }

@@ -1,0 +1,28 @@
+// GET /api/v1/actions: the action catalogue as people read it (name, what it
+// does, risk, typed parameters, the verify probe and the rollback), for the
+// console's catalogue page and the resolve-by-hand form. Any role may read
+// it: it holds no secret, and knowing what Warden may run is the point.
+import type { FastifyInstance } from 'fastify';
+
+import type { Services } from '../../app.ts';
+
+export default async function actionsPlugin(app: FastifyInstance, opts: { services: Services }) {
+  const { catalogue } = opts.services.exec;
+  app.get(
+    '/api/v1/actions',
+    { schema: { querystring: { type: 'object', properties: {}, additionalProperties: false } } },
+    async () => ({
+      actions: (await catalogue.list()).map((a) => ({
+        name: a.name,
+        description: a.description,
+        risk: a.risk,
+        params: a.params,
+        ...(a.argv ? { argv: a.argv } : {}),
+        ...(a.builtin ? { builtin: a.builtin } : {}),
+        verify: a.verify ?? null,
+        rollback: a.rollback ?? null,
+        source: a.source,
+      })),
+    }),
+  );
+}
