@@ -242,15 +242,11 @@ export class EvidenceJudge {
 
   /** Runs read-only probes, each once; anything but a `read` action is not run. */
   async runProbes(callerId: string, probes: Probe[]): Promise<Evidence[]> {
-    const out: Evidence[] = [];
-    const seen = new Set<string>();
-    for (const p of probes) {
-      const key = `${p.action} ${JSON.stringify(p.parameters)}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      out.push(await this.runRead(callerId, p.action, p.parameters));
-    }
-    return out;
+    // Read actions, independent of each other: each distinct one once, all at once.
+    const distinct = new Map(probes.map((p) => [`${p.action} ${JSON.stringify(p.parameters)}`, p]));
+    return Promise.all(
+      [...distinct.values()].map((p) => this.runRead(callerId, p.action, p.parameters)),
+    );
   }
 
   async runRead(

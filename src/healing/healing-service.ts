@@ -159,18 +159,25 @@ export class HealingService {
     const incident = open ?? (await this.d.incidents.get(state.incidentId));
     // Only this service's past incidents: a fix names its target, and another
     // service's look-alike problem is not this one.
-    // The search and the collectors do not depend on each other: both at once.
+    // The collectors start at once; the nominated fixes' probes start as soon
+    // as the search has named them, while the collectors still run.
     // An incident that resolved itself is not probed: nothing runs for it, not even a read.
-    const [matches, gathered] = await Promise.all([
-      this.d.memory.similar(recallText(incident), { topK: 3, service: incident.service }),
-      open ? (state.evidence ?? this.collect(state.incidentId)) : undefined,
+    const collecting = open ? (state.evidence ?? this.collect(state.incidentId)) : undefined;
+    const matches = await this.d.memory.similar(recallText(incident), {
+      topK: 3,
+      service: incident.service,
+    });
+    const nominated = matches.filter((m) => m.autoApply && m.incident.fix);
+    const [gathered, probes] = await Promise.all([
+      collecting,
+      collecting ? this.probesFor(incident, nominated, state.evidence) : [],
     ]);
     if (!gathered) return { known: false, state: { ...state, candidates: [] } };
-    const nominated = matches.filter((m) => m.autoApply && m.incident.fix);
-    const { candidates, differences, probes, judged } = await this.judge(
-      incident,
+    const { candidates, differences, judged } = await this.evidence.judgeWith(
+      incident.service,
+      incidentText(incident),
       nominated,
-      gathered,
+      [...gathered, ...probes],
     );
     // Similar incidents that were not even nominated are still hints for the model.
     for (const m of matches)
@@ -208,23 +215,21 @@ export class HealingService {
     };
   }
 
-  /** Runs each nominated fix's probes and decides whether its evidence holds. */
-  private async judge(incident: Incident, nominated: SimilarIncident[], gathered: Evidence[]) {
-    // A probe that a collector ran already is not run twice.
-    const known = new Set(gathered.map((e) => `${e.action} ${JSON.stringify(e.parameters ?? {})}`));
-    const probes = await this.evidence.runProbes(
+  /** The nominated fixes' probes, less those the collectors run (or ran) anyway. */
+  private probesFor(incident: Incident, nominated: SimilarIncident[], gathered?: Evidence[]) {
+    const key = (action: string, parameters?: Record<string, unknown>) =>
+      `${action} ${JSON.stringify(parameters ?? {})}`;
+    const known = new Set(
+      gathered
+        ? gathered.map((e) => key(e.action, e.parameters))
+        : this.d.settings.evidenceActions.map((a) => key(a)),
+    );
+    return this.evidence.runProbes(
       String(incident.id),
       nominated
         .flatMap((m) => m.incident.probes)
-        .filter((p) => !known.has(`${p.action} ${JSON.stringify(p.parameters)}`)),
+        .filter((p) => !known.has(key(p.action, p.parameters))),
     );
-    return {
-      ...(await this.evidence.judgeWith(incident.service, incidentText(incident), nominated, [
-        ...gathered,
-        ...probes,
-      ])),
-      probes,
-    };
   }
 
   resolveByHand(incidentId: number, input: HandResolution) {
@@ -246,9 +251,12 @@ export class HealingService {
   /** Runs the configured read actions and records what they say. */
   private async collect(incidentId: number): Promise<Evidence[]> {
     await this.moveTo(incidentId, 'investigating', 'gathering evidence');
-    const evidence: Evidence[] = [];
-    for (const action of this.d.settings.evidenceActions)
-      evidence.push(await this.evidence.runRead(String(incidentId), action, {}));
+    // Read actions, independent of each other: all at once, kept in order.
+    const evidence = await Promise.all(
+      this.d.settings.evidenceActions.map((action) =>
+        this.evidence.runRead(String(incidentId), action, {}),
+      ),
+    );
     await this.event(incidentId, 'evidence', `gathered ${evidence.length} piece(s) of evidence`, {
       evidence,
     });
