@@ -1,0 +1,757 @@
+// The workflow editor: a canvas of nodes from the server's node types, the
+// parameter panel of the selected node, validation with the save rules as
+// you type, undo/redo, copy/paste as JSON, save with a conflict check (the
+// version loaded is sent; a newer save answers 409 and nothing is
+// overwritten), runs with each node's data, and executions opened on the
+// version they ran on.
+import '@xyflow/react/dist/style.css';
+import './editor.css';
+
+import type { Connection, EdgeChange, NodeChange } from '@xyflow/react';
+import {
+  addEdge,
+  applyEdgeChanges,
+  applyNodeChanges,
+  Background,
+  Controls,
+  MiniMap,
+  ReactFlow,
+  ReactFlowProvider,
+  useReactFlow,
+} from '@xyflow/react';
+import { useQuery } from '@tanstack/react-query';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+
+import { api, ApiError } from '../api.ts';
+import { Link, navigate } from '../router.tsx';
+import { useCan } from '../session.tsx';
+import type { Execution, Step } from '../types.ts';
+import { DataView } from './data-view.tsx';
+import { ImportDialog, ExportDialog } from './dialogs.tsx';
+import type { PreviewContext } from './expressions.ts';
+import type { FlowEdge, FlowNode, NodeTypeInfo, Problem, WorkflowDoc } from './model.ts';
+import { isAutoHeal, layout, parseWorkflowJson, toDoc, toFlow, uniqueName } from './model.ts';
+import { NodeTypesContext, NodeView } from './node-view.tsx';
+import { ParamPanel } from './param-panel.tsx';
+import { useHistory } from './use-history.ts';
+
+type Loaded = {
+  id: number;
+  version: number;
+  active: boolean;
+  doc: WorkflowDoc;
+  /** Set when an execution's older version is shown. */
+  historic?: { currentVersion: number };
+};
+type ExecutionWithSteps = Execution & { steps: Step[] };
+
+const nodeTypes = { warden: NodeView };
+const finished = ['succeeded', 'failed', 'canceled', 'needs_attention'];
+const inField = (t: EventTarget | null) =>
+  t instanceof HTMLElement && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
+
+function Editor(props: { id: number | null; executionId: string | null }) {
+  const flow = useReactFlow<FlowNode, FlowEdge>();
+  const canEdit = useCan('operator');
+  const types = useQuery({
+    queryKey: ['node-types'],
+    queryFn: () => api<{ nodeTypes: NodeTypeInfo[] }>('/api/v1/node-types'),
+    staleTime: Infinity,
+  });
+  const typeMap = useMemo(
+    () => new Map((types.data?.nodeTypes ?? []).map((t) => [t.type, t])),
+    [types.data],
+  );
+  const [loaded, setLoaded] = useState<Loaded | null>(null);
+  const [loadError, setLoadError] = useState<unknown>(null);
+  const [name, setName] = useState('My workflow');
+  const meta = useRef<{ settings: Record<string, unknown>; extra: Record<string, unknown> }>({
+    settings: {},
+    extra: {},
+  });
+  const [nodes, setNodes] = useState<FlowNode[]>([]);
+  const [edges, setEdges] = useState<FlowEdge[]>([]);
+  const [dirty, setDirty] = useState(false);
+  const [problems, setProblems] = useState<Problem[]>([]);
+  const [execution, setExecution] = useState<ExecutionWithSteps | null>(null);
+  const [conflict, setConflict] = useState<string | null>(null);
+  const [status, setStatus] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [dialog, setDialog] = useState<'import' | 'export' | null>(null);
+  const [testInput, setTestInput] = useState('[{}]');
+  const createdId = useRef<number | null>(null);
+
+  const historic = !!loaded?.historic;
+  const readOnly = !canEdit || historic || isAutoHeal({ nodes: nodes.map((n) => n.data.doc) });
+  const history = useHistory({ nodes, edges, setNodes, setEdges, onChange: () => setDirty(true) });
+  const { commit } = history;
+
+  const docNow = useCallback(
+    () => toDoc({ name, settings: meta.current.settings, extra: meta.current.extra }, nodes, edges),
+    [name, nodes, edges],
+  );
+
+  const show = useCallback(
+    (doc: WorkflowDoc) => {
+      const f = toFlow(doc);
+      meta.current = {
+        settings: doc.settings,
+        extra: Object.fromEntries(
+          Object.entries(doc).filter(
+            ([k]) => !['name', 'nodes', 'connections', 'settings'].includes(k),
+          ),
+        ),
+      };
+      setName(doc.name);
+      setNodes(f.nodes);
+      setEdges(f.edges);
+      window.setTimeout(() => void flow.fitView({ padding: 0.2 }), 50);
+    },
+    [flow],
+  );
+
+  // Load the workflow (and the execution, on the version it ran on).
+  useEffect(() => {
+    if (props.id === null || props.id === createdId.current) return;
+    let live = true;
+    void (async () => {
+      try {
+        const wf = await api<{
+          id: number;
+          currentVersion: number;
+          active: boolean;
+          definition: WorkflowDoc;
+        }>(`/api/v1/workflows/${props.id}`);
+        let doc = wf.definition;
+        let ex: ExecutionWithSteps | null = null;
+        let version = wf.currentVersion;
+        if (props.executionId) {
+          ex = await api<ExecutionWithSteps>(
+            `/api/v1/executions/${encodeURIComponent(props.executionId)}`,
+          );
+          if (ex.workflowVersion !== wf.currentVersion) {
+            const v = await api<{ definition: WorkflowDoc }>(
+              `/api/v1/workflows/${wf.id}/versions/${ex.workflowVersion}`,
+            );
+            doc = v.definition;
+            version = ex.workflowVersion;
+          }
+        }
+        if (!live) return;
+        setLoaded({
+          id: wf.id,
+          version,
+          active: wf.active,
+          doc,
+          historic:
+            version !== wf.currentVersion ? { currentVersion: wf.currentVersion } : undefined,
+        });
+        show(doc);
+        setExecution(ex);
+      } catch (err) {
+        if (live) setLoadError(err);
+      }
+    })();
+    return () => {
+      live = false;
+    };
+  }, [props.id, props.executionId, show]);
+
+  // Validate with the server's save rules while typing (positions do not matter).
+  const validationKey = useMemo(
+    () =>
+      JSON.stringify({
+        name,
+        nodes: nodes.map((n) => n.data.doc),
+        edges: edges.map((e) => [e.source, e.sourceHandle, e.target, e.targetHandle]),
+      }),
+    [name, nodes, edges],
+  );
+  const latestDoc = useRef(docNow);
+  latestDoc.current = docNow;
+  useEffect(() => {
+    if (nodes.length === 0) return setProblems([]);
+    const t = window.setTimeout(() => {
+      void api<{ problems: Problem[] }>('/api/v1/workflows/validate', {
+        method: 'POST',
+        body: latestDoc.current(),
+      }).then(
+        (r) => setProblems(r.problems),
+        () => {},
+      );
+    }, 350);
+    return () => window.clearTimeout(t);
+    // validationKey stands for the document's content.
+  }, [validationKey, nodes.length]);
+
+  // Decorate nodes with their problems and last run, keeping unchanged nodes as they are.
+  const stepByName = useMemo(
+    () => new Map((execution?.steps ?? []).map((s) => [s.nodeName, s])),
+    [execution],
+  );
+  useEffect(() => {
+    setNodes((ns) =>
+      ns.map((n) => {
+        const count = problems.filter((p) => p.node === n.data.doc.name).length || undefined;
+        const step = stepByName.get(n.data.doc.name);
+        const run = step
+          ? {
+              status: step.status,
+              items: Array.isArray(step.output)
+                ? (step.output as unknown[]).map((o) => (Array.isArray(o) ? o.length : 0))
+                : [],
+            }
+          : undefined;
+        if (n.data.problems === count && JSON.stringify(n.data.run) === JSON.stringify(run))
+          return n;
+        return { ...n, data: { ...n.data, problems: count, run } };
+      }),
+    );
+  }, [problems, stepByName]);
+
+  const selected = nodes.filter((n) => n.selected);
+  const one = selected.length === 1 ? selected[0]! : null;
+
+  const addNode = (info: NodeTypeInfo, at?: { x: number; y: number }) => {
+    if (readOnly) return;
+    commit();
+    const taken = new Set(nodes.map((n) => n.data.doc.name));
+    const nodeName = uniqueName(info.displayName, taken);
+    const id = `${info.type}-${Math.random().toString(36).slice(2, 8)}`;
+    const from = !at && one ? one : null;
+    const box = document.querySelector('.react-flow')?.getBoundingClientRect();
+    const position =
+      at ??
+      (from
+        ? { x: from.position.x + 260, y: from.position.y }
+        : flow.screenToFlowPosition({
+            x: (box?.left ?? 0) + (box?.width ?? 600) / 2 - 80,
+            y: (box?.top ?? 0) + (box?.height ?? 400) / 2 - 30,
+          }));
+    const node: FlowNode = {
+      id,
+      type: 'warden',
+      position,
+      selected: true,
+      data: { doc: { id, name: nodeName, type: info.type, parameters: {} } },
+    };
+    setNodes((ns) => [...ns.map((n) => (n.selected ? { ...n, selected: false } : n)), node]);
+    // With a node selected, the new one follows it (keyboard building, as in n8n).
+    if (from && info.inputs > 0)
+      setEdges((es) => [
+        ...es,
+        {
+          id: `${from.id}:out-0->${id}:0`,
+          source: from.id,
+          target: id,
+          sourceHandle: 'out-0',
+          targetHandle: 'in-0',
+          data: { kind: 'main', typed: false },
+        },
+      ]);
+  };
+
+  const onNodesChange = useCallback(
+    (changes: NodeChange<FlowNode>[]) => {
+      if (readOnly && changes.some((c) => c.type === 'remove')) return;
+      if (changes.some((c) => c.type === 'remove')) commit();
+      setNodes((ns) => applyNodeChanges(changes, ns));
+    },
+    [commit, readOnly],
+  );
+  const onEdgesChange = useCallback(
+    (changes: EdgeChange<FlowEdge>[]) => {
+      if (readOnly && changes.some((c) => c.type === 'remove')) return;
+      if (changes.some((c) => c.type === 'remove')) commit();
+      setEdges((es) => applyEdgeChanges(changes, es));
+    },
+    [commit, readOnly],
+  );
+  const onConnect = useCallback(
+    (c: Connection) => {
+      commit();
+      setEdges((es) =>
+        addEdge(
+          {
+            ...c,
+            id: `${c.source}:${c.sourceHandle}->${c.target}:${(c.targetHandle ?? 'in-0').slice(3)}`,
+            data: { kind: c.sourceHandle === 'error' ? 'error' : 'main', typed: false },
+          },
+          es,
+        ),
+      );
+    },
+    [commit],
+  );
+
+  const save = async (): Promise<number | null> => {
+    setBusy(true);
+    setConflict(null);
+    try {
+      const doc = docNow();
+      if (loaded && !historic) {
+        const wf = await api<{ currentVersion: number; active: boolean }>(
+          `/api/v1/workflows/${loaded.id}`,
+          { method: 'PUT', body: { ...doc, expectedVersion: loaded.version } },
+        );
+        setLoaded({ ...loaded, version: wf.currentVersion, active: wf.active, doc });
+        setStatus(`Saved as version ${wf.currentVersion}.`);
+        setDirty(false);
+        return loaded.id;
+      }
+      const wf = await api<{ id: number; currentVersion: number; active: boolean }>(
+        '/api/v1/workflows',
+        { method: 'POST', body: doc },
+      );
+      createdId.current = wf.id;
+      setLoaded({ id: wf.id, version: wf.currentVersion, active: wf.active, doc });
+      setStatus(`Saved as version ${wf.currentVersion}.`);
+      setDirty(false);
+      navigate(`/workflows/${wf.id}/edit`, { replace: true });
+      return wf.id;
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 409 && err.code === 'version_conflict')
+        setConflict(err.message);
+      else setStatus(`Not saved: ${err instanceof Error ? err.message : String(err)}`);
+      return null;
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const run = async () => {
+    let items: unknown;
+    try {
+      items = JSON.parse(testInput);
+      if (!Array.isArray(items)) throw new Error('the test input must be a JSON array of items');
+    } catch (err) {
+      setStatus(`Not run: ${(err as Error).message}`);
+      return;
+    }
+    const id = dirty || !loaded ? await save() : loaded.id;
+    if (id === null) return;
+    const trigger = nodes.find((n) => typeMap.get(n.data.doc.type)?.group === 'trigger');
+    setBusy(true);
+    try {
+      const started = await api<{ executionId: string }>(`/api/v1/workflows/${id}/run`, {
+        method: 'POST',
+        body: { items: items as Record<string, unknown>[], triggerNode: trigger?.data.doc.name },
+      });
+      setStatus('Running…');
+      for (let i = 0; i < 600; i++) {
+        const ex = await api<ExecutionWithSteps>(`/api/v1/executions/${started.executionId}`);
+        setExecution(ex);
+        if (finished.includes(ex.status)) {
+          setStatus(`Execution ${ex.id.slice(0, 8)} ${ex.status}.`);
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    } catch (err) {
+      setStatus(`Not run: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const setActive = async (active: boolean) => {
+    if (!loaded) return;
+    try {
+      const wf = await api<{ active: boolean }>(
+        `/api/v1/workflows/${loaded.id}/${active ? 'activate' : 'deactivate'}`,
+        { method: 'POST' },
+      );
+      setLoaded({ ...loaded, active: wf.active });
+      setStatus(wf.active ? 'Active: triggers are live.' : 'Inactive.');
+    } catch (err) {
+      setStatus(`Not changed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+
+  const tidy = () => {
+    commit();
+    setNodes(layout(nodes, edges));
+    window.setTimeout(() => void flow.fitView({ padding: 0.2 }), 50);
+  };
+
+  // Keyboard: undo/redo, save; copy/paste selected nodes as workflow JSON (works across tabs).
+  const keys = useRef({ history, save, readOnly, nodes, edges, name, commit });
+  keys.current = { history, save, readOnly, nodes, edges, name, commit };
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const k = keys.current;
+      const mod = e.ctrlKey || e.metaKey;
+      if (mod && e.key.toLowerCase() === 's') {
+        e.preventDefault();
+        if (!k.readOnly) void k.save();
+        return;
+      }
+      if (!mod || inField(e.target) || k.readOnly) return;
+      if (e.key.toLowerCase() === 'z' && !e.shiftKey) {
+        e.preventDefault();
+        k.history.undo();
+      } else if ((e.key.toLowerCase() === 'z' && e.shiftKey) || e.key.toLowerCase() === 'y') {
+        e.preventDefault();
+        k.history.redo();
+      }
+    };
+    const onCopy = (e: ClipboardEvent) => {
+      const k = keys.current;
+      if (inField(e.target)) return;
+      const picked = k.nodes.filter((n) => n.selected);
+      if (picked.length === 0) return;
+      const ids = new Set(picked.map((n) => n.id));
+      const part = toDoc(
+        { name: k.name, settings: {} },
+        picked,
+        k.edges.filter((x) => ids.has(x.source) && ids.has(x.target)),
+      );
+      e.clipboardData?.setData('text/plain', JSON.stringify(part, null, 2));
+      e.preventDefault();
+    };
+    const onPaste = (e: ClipboardEvent) => {
+      const k = keys.current;
+      if (inField(e.target) || k.readOnly) return;
+      const text = e.clipboardData?.getData('text/plain');
+      if (!text) return;
+      let part: WorkflowDoc;
+      try {
+        part = parseWorkflowJson(text);
+      } catch {
+        return; // Not a workflow: nothing to paste on the canvas.
+      }
+      e.preventDefault();
+      k.commit();
+      const taken = new Set(k.nodes.map((n) => n.data.doc.name));
+      const rename = new Map<string, string>();
+      for (const n of part.nodes) {
+        const fresh = uniqueName(n.name, taken);
+        taken.add(fresh);
+        rename.set(n.name, fresh);
+      }
+      const suffix = Math.random().toString(36).slice(2, 6);
+      const renamed: WorkflowDoc = {
+        ...part,
+        nodes: part.nodes.map((n) => ({
+          ...n,
+          id: `${n.id}-${suffix}`,
+          name: rename.get(n.name)!,
+          position: [(n.position?.[0] ?? 0) + 40, (n.position?.[1] ?? 0) + 40],
+        })),
+        connections: Object.fromEntries(
+          Object.entries(part.connections).map(([from, c]) => [
+            rename.get(from) ?? from,
+            {
+              ...c,
+              main: c.main?.map((l) =>
+                l.map((t) => ({ ...t, node: rename.get(t.node) ?? t.node })),
+              ),
+              error: c.error?.map((l) =>
+                l.map((t) => ({ ...t, node: rename.get(t.node) ?? t.node })),
+              ),
+            },
+          ]),
+        ),
+      };
+      const f = toFlow(renamed);
+      setNodes((ns) => [
+        ...ns.map((n) => ({ ...n, selected: false })),
+        ...f.nodes.map((n) => ({ ...n, selected: true })),
+      ]);
+      setEdges((es) => [...es, ...f.edges]);
+    };
+    window.addEventListener('keydown', onKey);
+    document.addEventListener('copy', onCopy);
+    document.addEventListener('paste', onPaste);
+    return () => {
+      window.removeEventListener('keydown', onKey);
+      document.removeEventListener('copy', onCopy);
+      document.removeEventListener('paste', onPaste);
+    };
+  }, []);
+
+  useEffect(() => {
+    if (!dirty) return;
+    const warn = (e: BeforeUnloadEvent) => e.preventDefault();
+    window.addEventListener('beforeunload', warn);
+    return () => window.removeEventListener('beforeunload', warn);
+  }, [dirty]);
+
+  const context: PreviewContext | null = useMemo(() => {
+    if (!execution) return null;
+    const nodesOut: Record<string, Record<string, unknown>[]> = {};
+    for (const s of execution.steps) {
+      const first = Array.isArray(s.output) ? (s.output as unknown[])[0] : null;
+      nodesOut[s.nodeName] = Array.isArray(first) ? (first as Record<string, unknown>[]) : [];
+    }
+    const step = one ? stepByName.get(one.data.doc.name) : undefined;
+    const input0 = Array.isArray(step?.input) ? (step.input as unknown[])[0] : null;
+    const input = Array.isArray(input0) ? (input0 as Record<string, unknown>[]) : [];
+    return { json: input[0] ?? {}, input, nodes: nodesOut };
+  }, [execution, one, stepByName]);
+
+  if (loadError) return <p role="alert">Could not open the workflow: {String(loadError)}</p>;
+  if (!types.data) return <p role="status">Loading node types…</p>;
+  const step = one ? stepByName.get(one.data.doc.name) : undefined;
+  const groups = ['trigger', 'action', 'flow'] as const;
+  const outputs = Array.isArray(step?.output) ? (step.output as unknown[]) : [];
+
+  return (
+    <NodeTypesContext.Provider value={typeMap}>
+      <div className="wf-editor">
+        <div className="wf-toolbar" role="toolbar" aria-label="Workflow">
+          <label htmlFor="wf-name" className="sr-only">
+            Workflow name
+          </label>
+          <input
+            id="wf-name"
+            className="wf-name"
+            value={name}
+            disabled={readOnly}
+            onChange={(e) => {
+              setName(e.target.value);
+              setDirty(true);
+            }}
+          />
+          {loaded ? (
+            <span className="wf-muted">
+              version {loaded.version}
+              {loaded.active ? ' · active' : ''}
+              {dirty ? ' · unsaved changes' : ''}
+            </span>
+          ) : (
+            <span className="wf-muted">not saved yet</span>
+          )}
+          {!readOnly ? (
+            <>
+              <button type="button" onClick={() => void save()} disabled={busy}>
+                Save
+              </button>
+              <button type="button" onClick={() => history.undo()} disabled={!history.canUndo}>
+                Undo
+              </button>
+              <button type="button" onClick={() => history.redo()} disabled={!history.canRedo}>
+                Redo
+              </button>
+              <button type="button" onClick={tidy}>
+                Auto-layout
+              </button>
+              <button type="button" onClick={() => void run()} disabled={busy}>
+                Run
+              </button>
+              {loaded ? (
+                <button type="button" onClick={() => void setActive(!loaded.active)}>
+                  {loaded.active ? 'Deactivate' : 'Activate'}
+                </button>
+              ) : null}
+              <button type="button" onClick={() => setDialog('import')}>
+                Import
+              </button>
+            </>
+          ) : null}
+          <button type="button" onClick={() => void flow.fitView({ padding: 0.2 })}>
+            Zoom to fit
+          </button>
+          <button type="button" onClick={() => setDialog('export')}>
+            Export
+          </button>
+          <span role="status" aria-live="polite" className="wf-status">
+            {status}
+          </span>
+        </div>
+        {conflict ? (
+          <div className="wf-banner bad" role="alert">
+            <strong>Not saved: someone else saved this workflow meanwhile.</strong> {conflict} Your
+            changes are still on the canvas; nothing was overwritten.{' '}
+            <button type="button" onClick={() => setDialog('export')}>
+              Export my copy
+            </button>{' '}
+            <button
+              type="button"
+              onClick={() => {
+                createdId.current = null;
+                setConflict(null);
+                setLoaded(null);
+                window.location.reload();
+              }}
+            >
+              Load the saved version (discards mine)
+            </button>
+          </div>
+        ) : null}
+        {readOnly ? (
+          <div className="wf-banner" role="note">
+            {historic
+              ? `Read-only: this execution ran on version ${loaded?.version}; the workflow is now at version ${loaded?.historic?.currentVersion}.`
+              : !canEdit
+                ? 'Read-only: your role may look but not change workflows.'
+                : 'Read-only: the auto-heal workflow is shown so you can see how healing runs.'}
+          </div>
+        ) : null}
+        {execution ? (
+          <div className="wf-banner" role="note">
+            Execution <Link to={`/executions/${execution.id}`}>{execution.id.slice(0, 8)}</Link>{' '}
+            {execution.status} (version {execution.workflowVersion}). Select a node to see its data.
+          </div>
+        ) : null}
+        <div className="wf-body">
+          {!readOnly ? (
+            <nav className="wf-palette" aria-label="Node palette">
+              {groups.map((g) => (
+                <div key={g}>
+                  <h2>{g === 'trigger' ? 'Triggers' : g === 'action' ? 'Actions' : 'Flow'}</h2>
+                  {types.data.nodeTypes
+                    .filter((t) => t.group === g)
+                    .map((t) => (
+                      <button
+                        key={t.type}
+                        type="button"
+                        title={t.description}
+                        draggable
+                        onDragStart={(e) =>
+                          e.dataTransfer.setData('application/x-warden-node', t.type)
+                        }
+                        onClick={() => addNode(t)}
+                      >
+                        {t.displayName}
+                      </button>
+                    ))}
+                </div>
+              ))}
+            </nav>
+          ) : null}
+          <div
+            className="wf-canvas"
+            onDragOver={(e) => e.preventDefault()}
+            onDrop={(e) => {
+              const info = typeMap.get(e.dataTransfer.getData('application/x-warden-node'));
+              if (info) addNode(info, flow.screenToFlowPosition({ x: e.clientX, y: e.clientY }));
+            }}
+          >
+            <ReactFlow<FlowNode, FlowEdge>
+              nodes={nodes}
+              edges={edges}
+              nodeTypes={nodeTypes}
+              onNodesChange={onNodesChange}
+              onEdgesChange={onEdgesChange}
+              onConnect={onConnect}
+              onNodeDragStart={() => commit()}
+              nodesDraggable={!readOnly}
+              nodesConnectable={!readOnly}
+              deleteKeyCode={readOnly ? null : ['Delete', 'Backspace']}
+              isValidConnection={(c) => c.source !== c.target}
+              fitView
+              minZoom={0.05}
+              aria-label="Workflow canvas"
+            >
+              <Background />
+              <Controls showInteractive={false} />
+              <MiniMap pannable zoomable ariaLabel="Overview" />
+            </ReactFlow>
+          </div>
+          <aside className="wf-side" aria-label="Selected node">
+            {one ? (
+              <ParamPanel
+                key={one.id}
+                node={one}
+                info={typeMap.get(one.data.doc.type)}
+                problems={problems.filter((p) => p.node === one.data.doc.name)}
+                context={context}
+                readOnly={readOnly}
+                nameTaken={(n) => nodes.some((x) => x.id !== one.id && x.data.doc.name === n)}
+                onChange={(doc, o) => {
+                  // Connections are by node id on the canvas, so a rename needs nothing more.
+                  commit({ coalesce: `${one.id}:${o.field}` });
+                  setNodes((ns) =>
+                    ns.map((n) => (n.id === one.id ? { ...n, data: { ...n.data, doc } } : n)),
+                  );
+                }}
+              />
+            ) : (
+              <p className="wf-muted">
+                Select a node to edit its parameters. Add nodes from the palette: with a node
+                selected, the new one is connected after it.
+              </p>
+            )}
+            {one && step ? (
+              <>
+                {step.error ? (
+                  <p className="wf-field-error" role="alert">
+                    {JSON.stringify(step.error)}
+                  </p>
+                ) : null}
+                <DataView
+                  key={`${one.id}-in`}
+                  label={`Input of ${one.data.doc.name}`}
+                  value={Array.isArray(step.input) ? (step.input as unknown[])[0] : step.input}
+                />
+                {outputs.length <= 1 ? (
+                  <DataView
+                    key={`${one.id}-out`}
+                    label={`Output of ${one.data.doc.name}`}
+                    value={outputs[0] ?? null}
+                  />
+                ) : (
+                  outputs.map((o, i) => (
+                    <DataView
+                      key={`${one.id}-out-${i}`}
+                      label={`Output ${i} of ${one.data.doc.name}`}
+                      value={o}
+                    />
+                  ))
+                )}
+              </>
+            ) : null}
+            {!readOnly ? (
+              <div className="wf-field">
+                <label htmlFor="wf-test-input">Test input (JSON array of trigger items)</label>
+                <textarea
+                  id="wf-test-input"
+                  rows={3}
+                  spellCheck={false}
+                  value={testInput}
+                  onChange={(e) => setTestInput(e.target.value)}
+                />
+              </div>
+            ) : null}
+            {problems.length ? (
+              <section aria-label="Problems">
+                <h2>Problems ({problems.length})</h2>
+                <ul className="wf-problems">
+                  {problems.map((p, i) => (
+                    <li key={i}>
+                      {p.node ? `${p.node}: ` : ''}
+                      {p.field}: {p.message}
+                    </li>
+                  ))}
+                </ul>
+              </section>
+            ) : null}
+          </aside>
+        </div>
+        {dialog === 'import' ? (
+          <ImportDialog
+            onClose={() => setDialog(null)}
+            onImport={(doc) => {
+              commit();
+              show(doc);
+              setDialog(null);
+              setStatus(`Imported ${doc.nodes.length} nodes.`);
+            }}
+          />
+        ) : null}
+        {dialog === 'export' ? (
+          <ExportDialog doc={docNow()} onClose={() => setDialog(null)} />
+        ) : null}
+      </div>
+    </NodeTypesContext.Provider>
+  );
+}
+
+export function EditorPage(props: { id: number | null; executionId: string | null }) {
+  return (
+    <ReactFlowProvider>
+      <Editor {...props} />
+    </ReactFlowProvider>
+  );
+}
