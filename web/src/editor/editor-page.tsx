@@ -46,6 +46,15 @@ type Loaded = {
 type ExecutionWithSteps = Execution & { steps: Step[] };
 
 const nodeTypes = { warden: NodeView };
+
+/**
+ * A new workflow's first save moves the address to /workflows/:id/edit; the
+ * page keeps the same React key for it, so the canvas, undo history and
+ * messages stay instead of reloading.
+ */
+const adopted = new Map<number, string>();
+export const editorKey = (id: number | null) =>
+  id === null ? 'new' : (adopted.get(id) ?? String(id));
 const finished = ['succeeded', 'failed', 'canceled', 'needs_attention'];
 const inField = (t: EventTarget | null) =>
   t instanceof HTMLElement && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
@@ -105,7 +114,7 @@ function Editor(props: { id: number | null; executionId: string | null }) {
       setName(doc.name);
       setNodes(f.nodes);
       setEdges(f.edges);
-      window.setTimeout(() => void flow.fitView({ padding: 0.2 }), 50);
+      window.setTimeout(() => void flow.fitView({ padding: 0.2, maxZoom: 1 }), 50);
     },
     [flow],
   );
@@ -220,14 +229,23 @@ function Editor(props: { id: number | null; executionId: string | null }) {
     const id = `${info.type}-${Math.random().toString(36).slice(2, 8)}`;
     const from = !at && one ? one : null;
     const box = document.querySelector('.react-flow')?.getBoundingClientRect();
-    const position =
-      at ??
-      (from
-        ? { x: from.position.x + 260, y: from.position.y }
-        : flow.screenToFlowPosition({
-            x: (box?.left ?? 0) + (box?.width ?? 600) / 2 - 80,
-            y: (box?.top ?? 0) + (box?.height ?? 400) / 2 - 30,
-          }));
+    const position = {
+      ...(at ??
+        (from
+          ? { x: from.position.x + 260, y: from.position.y }
+          : flow.screenToFlowPosition({
+              x: (box?.left ?? 0) + (box?.width ?? 600) / 2 - 80,
+              y: (box?.top ?? 0) + (box?.height ?? 400) / 2 - 30,
+            }))),
+    };
+    // Never drop a node exactly on another one: step down until the spot is free.
+    while (
+      nodes.some(
+        (n) =>
+          Math.abs(n.position.x - position.x) < 120 && Math.abs(n.position.y - position.y) < 60,
+      )
+    )
+      position.y += 110;
     const node: FlowNode = {
       id,
       type: 'warden',
@@ -236,6 +254,18 @@ function Editor(props: { id: number | null; executionId: string | null }) {
       data: { doc: { id, name: nodeName, type: info.type, parameters: {} } },
     };
     setNodes((ns) => [...ns.map((n) => (n.selected ? { ...n, selected: false } : n)), node]);
+    // Keep the new node in sight: zoom out to fit when it lands outside the view.
+    if (box) {
+      const tl = flow.screenToFlowPosition({ x: box.left, y: box.top });
+      const br = flow.screenToFlowPosition({ x: box.right, y: box.bottom });
+      if (
+        position.x < tl.x ||
+        position.y < tl.y ||
+        position.x + 180 > br.x ||
+        position.y + 70 > br.y
+      )
+        window.setTimeout(() => void flow.fitView({ padding: 0.2, maxZoom: 1 }), 30);
+    }
     // With a node selected, the new one follows it (keyboard building, as in n8n).
     if (from && info.inputs > 0)
       setEdges((es) => [
@@ -304,6 +334,7 @@ function Editor(props: { id: number | null; executionId: string | null }) {
         { method: 'POST', body: doc },
       );
       createdId.current = wf.id;
+      adopted.set(wf.id, 'new');
       setLoaded({ id: wf.id, version: wf.currentVersion, active: wf.active, doc });
       setStatus(`Saved as version ${wf.currentVersion}.`);
       setDirty(false);
@@ -371,7 +402,7 @@ function Editor(props: { id: number | null; executionId: string | null }) {
   const tidy = () => {
     commit();
     setNodes(layout(nodes, edges));
-    window.setTimeout(() => void flow.fitView({ padding: 0.2 }), 50);
+    window.setTimeout(() => void flow.fitView({ padding: 0.2, maxZoom: 1 }), 50);
   };
 
   // Keyboard: undo/redo, save; copy/paste selected nodes as workflow JSON (works across tabs).
@@ -549,7 +580,7 @@ function Editor(props: { id: number | null; executionId: string | null }) {
               </button>
             </>
           ) : null}
-          <button type="button" onClick={() => void flow.fitView({ padding: 0.2 })}>
+          <button type="button" onClick={() => void flow.fitView({ padding: 0.2, maxZoom: 1 })}>
             Zoom to fit
           </button>
           <button type="button" onClick={() => setDialog('export')}>
@@ -640,7 +671,6 @@ function Editor(props: { id: number | null; executionId: string | null }) {
               nodesConnectable={!readOnly}
               deleteKeyCode={readOnly ? null : ['Delete', 'Backspace']}
               isValidConnection={(c) => c.source !== c.target}
-              fitView
               minZoom={0.05}
               aria-label="Workflow canvas"
             >

@@ -6,7 +6,7 @@ import { api } from '../api.ts';
 import { Link, match } from '../router.tsx';
 import { useCan } from '../session.tsx';
 import { ErrorLine, Time } from '../ui.tsx';
-import { EditorPage } from './editor-page.tsx';
+import { EditorPage, editorKey } from './editor-page.tsx';
 
 type Summary = {
   id: number;
@@ -68,10 +68,17 @@ function WorkflowsPage() {
 export default function EditorRoutes(props: { path: string; search: URLSearchParams }) {
   const { path, search } = props;
   if (path === '/workflows') return <WorkflowsPage />;
-  if (path === '/workflows/new') return <EditorPage key="new" id={null} executionId={null} />;
+  if (path === '/workflows/new')
+    return <EditorPage key={`${editorKey(null)}:`} id={null} executionId={null} />;
   const m = match('/workflows/:id/edit', path);
   if (m && /^\d+$/.test(m.id!))
-    return <EditorPage key={m.id} id={Number(m.id)} executionId={search.get('execution')} />;
+    return (
+      <EditorPage
+        key={`${editorKey(Number(m.id))}:${search.get('execution') ?? ''}`}
+        id={Number(m.id)}
+        executionId={search.get('execution')}
+      />
+    );
   return (
     <>
       <h1>Not found</h1>

@@ -80,18 +80,23 @@ function Field(props: {
       setLocal(null);
       return props.onValue(undefined);
     }
-    if (isExpression(t)) {
-      setLocal(null);
-      return props.onValue(t);
-    }
     if (spec.type === 'json') {
+      // JSON first: an object whose values hold "{{ }}" is JSON, not one expression.
       try {
         props.onValue(JSON.parse(t));
         setLocal(null);
       } catch (err) {
+        if (isExpression(t) && !/^\s*[[{]/.test(t)) {
+          setLocal(null);
+          return props.onValue(t);
+        }
         setLocal(`not JSON yet: ${(err as Error).message}`);
       }
       return;
+    }
+    if (isExpression(t)) {
+      setLocal(null);
+      return props.onValue(t);
     }
     if (spec.type === 'number') {
       const n = Number(t);

@@ -40,6 +40,9 @@ export function useHistory(o: HistoryOptions) {
       return;
     }
     last.current = key ? { key, at } : null;
+    // One gesture may report several changes (a node and its edges removed): one step.
+    const top = past.current.at(-1);
+    if (top && top.nodes === now.current.nodes && top.edges === now.current.edges) return;
     past.current.push(now.current);
     if (past.current.length > limit) past.current.shift();
     future.current = [];
