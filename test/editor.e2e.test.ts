@@ -322,6 +322,37 @@ describe.skipIf(!chromiumPath)(
       await expect.poll(count).toBe(2);
     });
 
+    it("runs the workflow from the editor and shows each node's items, both If outputs apart", async () => {
+      await page.goto(`${warden.url}/workflows/new`);
+      await palette(page, 'Manual trigger').click();
+      await palette(page, 'If').click();
+      await page
+        .getByRole('region', { name: 'Parameters of If' })
+        .getByRole('button', { name: 'Expression' })
+        .click();
+      await page.getByLabel(/^condition/).fill('={{ n > 1 }}');
+      await palette(page, 'Set').click();
+      await page.getByLabel(/^values/).fill('{"big": true}');
+      await page.getByLabel('Test input').fill('[{"n": 1}, {"n": 2}, {"n": 3}]');
+      await page.getByLabel('Workflow name').fill('Run from the editor');
+      await page.getByRole('button', { name: 'Run', exact: true }).click();
+      await page.getByText(/Execution \w+ succeeded\./).waitFor({ timeout: 15_000 });
+      await expect
+        .poll(() => nodeOnCanvas(page, 'If').locator('.wf-node-badge.ok').textContent())
+        .toBe('✓ 2 / 1 items');
+      expect(await nodeOnCanvas(page, 'Set').locator('.wf-node-badge.ok').textContent()).toBe(
+        '✓ 2 items',
+      );
+      await nodeOnCanvas(page, 'If').click();
+      const yes = page.getByRole('region', { name: 'Output 0 of If' });
+      const no = page.getByRole('region', { name: 'Output 1 of If' });
+      expect(await yes.locator('tbody tr').count()).toBe(2);
+      expect(await no.locator('tbody tr').allTextContents()).toEqual(['01']);
+      // The preview evaluates the condition on the first input item of this run.
+      await page.locator('.wf-preview-ok').filter({ hasText: '→ false' }).waitFor();
+      await shoot(page, 'run');
+    });
+
     it('imports a workflow from a file and by pasting, and exports the same JSON', async () => {
       await page.goto(`${warden.url}/workflows/new`);
       await page.getByRole('button', { name: 'Import' }).click();
