@@ -6,7 +6,8 @@
 // overwritten); undo/redo; import and an identical export; the auto-heal
 // workflow read-only; and a 200-node canvas, timed and printed.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +30,24 @@ const chromiumPath = [
 ].find((p): p is string => !!p && existsSync(p));
 const skipReason = 'no Chromium binary (apt-get install chromium, or set CHROMIUM_PATH)';
 if (!chromiumPath) console.warn(`editor.e2e: skipped: ${skipReason}`);
+
+const axeSource = readFileSync(
+  createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
+  'utf8',
+);
+
+/** axe-core in the page; the serious and critical violations, in words. */
+async function axe(page: Page): Promise<string[]> {
+  await page.evaluate(axeSource);
+  const result = (await page.evaluate(`axe.run(document, { resultTypes: ['violations'] })`)) as {
+    violations: { id: string; impact: string | null; help: string; nodes: { target: unknown }[] }[];
+  };
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map(
+      (v) => `${v.id} (${v.impact}): ${v.help} at ${JSON.stringify(v.nodes.map((n) => n.target))}`,
+    );
+}
 
 /** A workflow in the normalised form the editor exports (ids, positions, connection lists). */
 const branching = {
@@ -292,8 +311,11 @@ describe.skipIf(!chromiumPath)(
           `/api/v1/workflows/${workflowId}`,
         );
         expect(now.body).toMatchObject({ name: 'Greeter (first)', currentVersion: before + 1 });
-        // The second editor keeps its edit on screen.
+        // The second editor keeps its edit on screen until it chooses to load the saved version.
         expect(await second.getByLabel('Workflow name').inputValue()).toBe('Greeter (second)');
+        await second.getByRole('button', { name: /Load the saved version/ }).click();
+        await second.getByText(`Loaded version ${before + 1}.`).waitFor();
+        expect(await second.getByLabel('Workflow name').inputValue()).toBe('Greeter (first)');
       } finally {
         await first.close();
         await second.close();
@@ -320,6 +342,14 @@ describe.skipIf(!chromiumPath)(
       await expect.poll(count).toBe(1);
       await page.getByRole('button', { name: 'Redo' }).click();
       await expect.poll(count).toBe(2);
+      // Copy and paste as workflow JSON: both nodes and the connection between them, renamed.
+      await page.locator('.react-flow__pane').click({ position: { x: 20, y: 20 } });
+      await page.keyboard.press('Control+a');
+      await page.keyboard.press('Control+c');
+      await page.keyboard.press('Control+v');
+      await expect.poll(async () => [await count(), await edges()]).toEqual([4, 2]);
+      expect(await nodeOnCanvas(page, 'Manual trigger 1').count()).toBe(1);
+      expect(await nodeOnCanvas(page, 'No operation 1').count()).toBe(1);
     });
 
     it("runs the workflow from the editor and shows each node's items, both If outputs apart", async () => {
@@ -351,6 +381,7 @@ describe.skipIf(!chromiumPath)(
       // The preview evaluates the condition on the first input item of this run.
       await page.locator('.wf-preview-ok').filter({ hasText: '→ false' }).waitFor();
       await shoot(page, 'run');
+      expect(await axe(page)).toEqual([]);
     });
 
     it('imports a workflow from a file and by pasting, and exports the same JSON', async () => {
@@ -401,6 +432,37 @@ describe.skipIf(!chromiumPath)(
       expect(await page.locator('.react-flow__node').count()).toBeGreaterThan(1);
       expect(await page.locator('.wf-panel input').first().isDisabled()).toBe(true);
       await shoot(page, 'auto-heal-read-only');
+    });
+
+    it('shows workflows read-only to a viewer, with nothing that changes them', async () => {
+      const created = await api('/api/v1/users', {
+        method: 'POST',
+        body: { username: 'watcher', password: 'a long enough password', role: 'viewer' },
+      });
+      expect(created.status).toBe(201);
+      const login = await fetch(`${warden.url}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'watcher', password: 'a long enough password' }),
+      });
+      const [name, ...value] = login.headers.getSetCookie()[0]!.split(';')[0]!.split('=');
+      const viewer = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+      viewer.setDefaultTimeout(8_000);
+      try {
+        await viewer.addCookies([{ name: name!, value: value.join('='), url: warden.url }]);
+        const p = await viewer.newPage();
+        await p.goto(`${warden.url}/workflows`);
+        await p.getByRole('link', { name: 'Greeter (first)' }).click();
+        await p.getByText('Read-only: your role may look but not change workflows.').waitFor();
+        await nodeOnCanvas(p, 'Set').click();
+        expect(await p.getByLabel(/^values/).isDisabled()).toBe(true);
+        for (const button of ['Save', 'Run', 'Import', 'Undo'])
+          expect(await p.getByRole('button', { name: button, exact: true }).count()).toBe(0);
+        expect(await p.getByRole('link', { name: 'New workflow' }).count()).toBe(0);
+        expect(await axe(p)).toEqual([]);
+      } finally {
+        await viewer.close();
+      }
     });
 
     it('keeps a 200-node canvas responsive (render and drag timed and printed)', async () => {

@@ -89,6 +89,8 @@ function Editor(props: { id: number | null; executionId: string | null }) {
   const [dialog, setDialog] = useState<'import' | 'export' | null>(null);
   const [testInput, setTestInput] = useState('[{}]');
   const createdId = useRef<number | null>(null);
+  /** Bumped to load the saved version again (after a conflict). */
+  const [reloads, setReloads] = useState(0);
 
   const historic = !!loaded?.historic;
   const readOnly = !canEdit || historic || isAutoHeal({ nodes: nodes.map((n) => n.data.doc) });
@@ -121,7 +123,8 @@ function Editor(props: { id: number | null; executionId: string | null }) {
 
   // Load the workflow (and the execution, on the version it ran on).
   useEffect(() => {
-    if (props.id === null || props.id === createdId.current) return;
+    const id = props.id ?? createdId.current;
+    if (id === null || (id === createdId.current && reloads === 0)) return;
     let live = true;
     void (async () => {
       try {
@@ -130,7 +133,7 @@ function Editor(props: { id: number | null; executionId: string | null }) {
           currentVersion: number;
           active: boolean;
           definition: WorkflowDoc;
-        }>(`/api/v1/workflows/${props.id}`);
+        }>(`/api/v1/workflows/${id}`);
         let doc = wf.definition;
         let ex: ExecutionWithSteps | null = null;
         let version = wf.currentVersion;
@@ -157,6 +160,7 @@ function Editor(props: { id: number | null; executionId: string | null }) {
         });
         show(doc);
         setExecution(ex);
+        if (reloads > 0) setStatus(`Loaded version ${version}.`);
       } catch (err) {
         if (live) setLoadError(err);
       }
@@ -164,7 +168,7 @@ function Editor(props: { id: number | null; executionId: string | null }) {
     return () => {
       live = false;
     };
-  }, [props.id, props.executionId, show]);
+  }, [props.id, props.executionId, show, reloads]);
 
   // Validate with the server's save rules while typing (positions do not matter).
   const validationKey = useMemo(
@@ -417,7 +421,13 @@ function Editor(props: { id: number | null; executionId: string | null }) {
         if (!k.readOnly) void k.save();
         return;
       }
-      if (!mod || inField(e.target) || k.readOnly) return;
+      if (!mod || inField(e.target)) return;
+      if (e.key.toLowerCase() === 'a') {
+        e.preventDefault();
+        setNodes((ns) => ns.map((n) => (n.selected ? n : { ...n, selected: true })));
+        return;
+      }
+      if (k.readOnly) return;
       if (e.key.toLowerCase() === 'z' && !e.shiftKey) {
         e.preventDefault();
         k.history.undo();
@@ -600,10 +610,9 @@ function Editor(props: { id: number | null; executionId: string | null }) {
             <button
               type="button"
               onClick={() => {
-                createdId.current = null;
                 setConflict(null);
-                setLoaded(null);
-                window.location.reload();
+                setDirty(false);
+                setReloads((n) => n + 1);
               }}
             >
               Load the saved version (discards mine)

@@ -36,7 +36,7 @@ function NodeViewInner(props: NodeProps<FlowNode>) {
           type="target"
           position={Position.Left}
           style={{ top: `${((i + 1) * 100) / (inputs + 1)}%` }}
-          aria-label={`${data.doc.name} input ${i}`}
+          title={`input ${i}`}
         />
       ))}
       <div className="wf-node-name">{data.doc.name}</div>
@@ -59,7 +59,7 @@ function NodeViewInner(props: NodeProps<FlowNode>) {
           type="source"
           position={Position.Right}
           style={{ top: `${((i + 1) * 100) / (outputs + 1)}%` }}
-          aria-label={`${data.doc.name} output ${outLabels[i] ?? i}`}
+          title={`output ${outLabels[i] ?? i}`}
         >
           {outLabels[i] ? <span className="wf-handle-label">{outLabels[i]}</span> : null}
         </Handle>
@@ -70,7 +70,7 @@ function NodeViewInner(props: NodeProps<FlowNode>) {
           type="source"
           position={Position.Bottom}
           className="wf-error-handle"
-          aria-label={`${data.doc.name} error output`}
+          title="error output"
         />
       ) : null}
     </div>
