@@ -285,6 +285,11 @@ describe.skipIf(!chromiumPath)(
         expect.objectContaining({ method: 'POST', body: { name: 'Ada' } }),
       ]);
       await shoot(page, 'execution-on-canvas');
+      expect(await axe(page)).toEqual([]);
+      await page.emulateMedia({ colorScheme: 'dark' });
+      expect(await axe(page)).toEqual([]);
+      await shoot(page, 'execution-on-canvas-dark');
+      await page.emulateMedia({ colorScheme: 'light' });
     });
 
     it('warns the second of two editors on one workflow and overwrites nothing', async () => {
@@ -316,6 +321,20 @@ describe.skipIf(!chromiumPath)(
         await second.getByRole('button', { name: /Load the saved version/ }).click();
         await second.getByText(`Loaded version ${before + 1}.`).waitFor();
         expect(await second.getByLabel('Workflow name').inputValue()).toBe('Greeter (first)');
+        // An execution of version 1 still opens on version 1, read-only, naming the current one.
+        const { executions } = (
+          await api<{ executions: { id: string; workflowVersion: number }[] }>(
+            `/api/v1/executions?workflowId=${workflowId}`,
+          )
+        ).body;
+        const old = executions.find((e) => e.workflowVersion === 1)!;
+        await second.goto(`${warden.url}/workflows/${workflowId}/edit?execution=${old.id}`);
+        await second
+          .getByText(
+            `Read-only: this execution ran on version 1; the workflow is now at version ${before + 1}.`,
+          )
+          .waitFor();
+        expect(await second.getByLabel('Workflow name').inputValue()).toBe('Greeter');
       } finally {
         await first.close();
         await second.close();
@@ -350,6 +369,22 @@ describe.skipIf(!chromiumPath)(
       await expect.poll(async () => [await count(), await edges()]).toEqual([4, 2]);
       expect(await nodeOnCanvas(page, 'Manual trigger 1').count()).toBe(1);
       expect(await nodeOnCanvas(page, 'No operation 1').count()).toBe(1);
+      // Nothing was saved; a reload offers the canvas back from this browser's draft.
+      await expect
+        .poll(() =>
+          page.evaluate(
+            // Runs in the page, where localStorage exists (the test's types are Node's).
+            `JSON.parse(localStorage.getItem('warden.editor.draft.new') ?? '{"doc":{"nodes":[]}}').doc.nodes.length`,
+          ),
+        )
+        .toBe(4);
+      await page.goto(`${warden.url}/workflows/new`);
+      await page.getByRole('alert').filter({ hasText: 'Unsaved changes from' }).waitFor();
+      expect(await count()).toBe(0);
+      await page.getByRole('button', { name: 'Restore them' }).click();
+      await expect.poll(async () => [await count(), await edges()]).toEqual([4, 2]);
+      await page.getByRole('button', { name: 'Undo' }).click();
+      await expect.poll(count).toBe(0);
     });
 
     it("runs the workflow from the editor and shows each node's items, both If outputs apart", async () => {

@@ -30,7 +30,7 @@ export function DataView(props: { label: string; value: unknown }) {
         ) : null}
       </div>
       {rows && mode === 'table' ? (
-        <div className="wf-table-wrap">
+        <div className="wf-table-wrap" tabIndex={0} role="region" aria-label={`${label}, table`}>
           <table>
             <caption className="sr-only">{label}</caption>
             <thead>
@@ -56,7 +56,9 @@ export function DataView(props: { label: string; value: unknown }) {
           </table>
         </div>
       ) : (
-        <pre className="wf-json">{JSON.stringify(value, null, 2)}</pre>
+        <pre className="wf-json" tabIndex={0}>
+          {JSON.stringify(value, null, 2)}
+        </pre>
       )}
     </section>
   );

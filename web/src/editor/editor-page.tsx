@@ -27,7 +27,9 @@ import { Link, navigate } from '../router.tsx';
 import { useCan } from '../session.tsx';
 import type { Execution, Step } from '../types.ts';
 import { DataView } from './data-view.tsx';
-import { ImportDialog, ExportDialog } from './dialogs.tsx';
+import { ExportDialog, ImportDialog } from './dialogs.tsx';
+import type { Draft } from './drafts.ts';
+import { clearDraft, readDraft, writeDraft } from './drafts.ts';
 import type { PreviewContext } from './expressions.ts';
 import type { FlowEdge, FlowNode, NodeTypeInfo, Problem, WorkflowDoc } from './model.ts';
 import { isAutoHeal, layout, parseWorkflowJson, toDoc, toFlow, uniqueName } from './model.ts';
@@ -88,6 +90,8 @@ function Editor(props: { id: number | null; executionId: string | null }) {
   const [busy, setBusy] = useState(false);
   const [dialog, setDialog] = useState<'import' | 'export' | null>(null);
   const [testInput, setTestInput] = useState('[{}]');
+  const [draftOffer, setDraftOffer] = useState<Draft | null>(null);
+  const draftKey = props.id === null ? 'new' : String(props.id);
   const createdId = useRef<number | null>(null);
   /** Bumped to load the saved version again (after a conflict). */
   const [reloads, setReloads] = useState(0);
@@ -161,6 +165,8 @@ function Editor(props: { id: number | null; executionId: string | null }) {
         show(doc);
         setExecution(ex);
         if (reloads > 0) setStatus(`Loaded version ${version}.`);
+        const draft = ex || reloads > 0 ? null : readDraft(String(id));
+        if (draft && JSON.stringify(draft.doc) !== JSON.stringify(doc)) setDraftOffer(draft);
       } catch (err) {
         if (live) setLoadError(err);
       }
@@ -203,8 +209,9 @@ function Editor(props: { id: number | null; executionId: string | null }) {
     [execution],
   );
   useEffect(() => {
-    setNodes((ns) =>
-      ns.map((n) => {
+    setNodes((ns) => {
+      let changed = false;
+      const next = ns.map((n) => {
         const count = problems.filter((p) => p.node === n.data.doc.name).length || undefined;
         const step = stepByName.get(n.data.doc.name);
         const run = step
@@ -217,9 +224,12 @@ function Editor(props: { id: number | null; executionId: string | null }) {
           : undefined;
         if (n.data.problems === count && JSON.stringify(n.data.run) === JSON.stringify(run))
           return n;
+        changed = true;
         return { ...n, data: { ...n.data, problems: count, run } };
-      }),
-    );
+      });
+      // The same array when nothing changed, so a check's answer does not count as an edit.
+      return changed ? next : ns;
+    });
   }, [problems, stepByName]);
 
   const selected = nodes.filter((n) => n.selected);
@@ -331,6 +341,7 @@ function Editor(props: { id: number | null; executionId: string | null }) {
         setLoaded({ ...loaded, version: wf.currentVersion, active: wf.active, doc });
         setStatus(`Saved as version ${wf.currentVersion}.`);
         setDirty(false);
+        clearDraft(String(loaded.id));
         return loaded.id;
       }
       const wf = await api<{ id: number; currentVersion: number; active: boolean }>(
@@ -342,6 +353,7 @@ function Editor(props: { id: number | null; executionId: string | null }) {
       setLoaded({ id: wf.id, version: wf.currentVersion, active: wf.active, doc });
       setStatus(`Saved as version ${wf.currentVersion}.`);
       setDirty(false);
+      clearDraft('new');
       navigate(`/workflows/${wf.id}/edit`, { replace: true });
       return wf.id;
     } catch (err) {
@@ -511,6 +523,26 @@ function Editor(props: { id: number | null; executionId: string | null }) {
     };
   }, []);
 
+  // A new canvas offers the draft left on it, if any.
+  useEffect(() => {
+    if (props.id === null) setDraftOffer(readDraft('new'));
+  }, [props.id]);
+
+  // Keep a draft while the canvas differs from what was saved.
+  useEffect(() => {
+    if (!dirty || readOnly) return;
+    const t = window.setTimeout(
+      () =>
+        writeDraft(createdId.current === null ? draftKey : String(createdId.current), {
+          savedAt: new Date().toISOString(),
+          baseVersion: loaded?.version ?? null,
+          doc: latestDoc.current(),
+        }),
+      500,
+    );
+    return () => window.clearTimeout(t);
+  }, [dirty, readOnly, nodes, edges, name, draftKey, loaded]);
+
   useEffect(() => {
     if (!dirty) return;
     const warn = (e: BeforeUnloadEvent) => e.preventDefault();
@@ -616,6 +648,36 @@ function Editor(props: { id: number | null; executionId: string | null }) {
               }}
             >
               Load the saved version (discards mine)
+            </button>
+          </div>
+        ) : null}
+        {draftOffer && !readOnly ? (
+          <div className="wf-banner" role="alert">
+            Unsaved changes from {new Date(draftOffer.savedAt).toLocaleString()}
+            {draftOffer.baseVersion ? ` (made on version ${draftOffer.baseVersion})` : ''} were kept
+            in this browser.{' '}
+            <button
+              type="button"
+              onClick={() => {
+                commit();
+                show(draftOffer.doc);
+                // Saving it is checked against the version it was made on.
+                if (loaded && draftOffer.baseVersion)
+                  setLoaded({ ...loaded, version: draftOffer.baseVersion });
+                setDraftOffer(null);
+                setStatus('Draft restored; not saved yet.');
+              }}
+            >
+              Restore them
+            </button>{' '}
+            <button
+              type="button"
+              onClick={() => {
+                clearDraft(draftKey);
+                setDraftOffer(null);
+              }}
+            >
+              Discard them
             </button>
           </div>
         ) : null}
