@@ -544,5 +544,36 @@ describe.skipIf(!chromiumPath)(
       );
       await shoot(page, 'two-hundred-nodes');
     });
+
+    it('shows what changed between versions and restores an old one as a new version', async () => {
+      const before = (await api<{ currentVersion: number }>(`/api/v1/workflows/${workflowId}`)).body
+        .currentVersion;
+      await page.goto(`${warden.url}/workflows/${workflowId}/edit`);
+      await nodeOnCanvas(page, 'Set').waitFor();
+      await page.getByRole('button', { name: 'Versions' }).click();
+      await page.getByLabel('From version').selectOption('1');
+      const diff = page.getByRole('list', { name: 'Differences' });
+      await diff.getByText('changed name: Greeter → Greeter (first)').waitFor();
+      await page.getByLabel('to', { exact: true }).selectOption('2');
+      await diff.getByText('changed name: Greeter → Greeter (first)').waitFor();
+      await page.getByLabel('to', { exact: true }).selectOption('canvas');
+      await page.getByRole('button', { name: 'Restore version 1 onto the canvas' }).click();
+      expect(await page.getByLabel('Workflow name').inputValue()).toBe('Greeter');
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
+      await page.getByText(`Saved as version ${before + 1}.`).waitFor();
+      const now = await api<{ name: string; currentVersion: number }>(
+        `/api/v1/workflows/${workflowId}`,
+      );
+      expect(now.body).toMatchObject({ name: 'Greeter', currentVersion: before + 1 });
+      // Version 1 itself is untouched.
+      const v1 = await api<{ definition: { name: string } }>(
+        `/api/v1/workflows/${workflowId}/versions/1`,
+      );
+      expect(v1.body.definition.name).toBe('Greeter');
+      await page.getByRole('button', { name: 'Versions' }).click();
+      await page.getByRole('dialog').waitFor();
+      expect(await axe(page)).toEqual([]);
+      await shoot(page, 'versions');
+    });
   },
 );

@@ -114,7 +114,7 @@ describe('workflow editor API', () => {
     expect(missing.statusCode).toBe(404);
   });
 
-  it('reads the immutable version an execution ran on', async () => {
+  it('lists the versions and reads the immutable one an execution ran on', async () => {
     const created = await app.inject({
       method: 'POST',
       url: '/api/v1/workflows',
@@ -136,6 +136,14 @@ describe('workflow editor API', () => {
     ).toEqual({ values: { v: '={{ 10 }}' } });
     expect(
       (await app.inject({ url: `/api/v1/workflows/${id}/versions/9`, headers: viewer })).statusCode,
+    ).toBe(404);
+    const list = await app.inject({ url: `/api/v1/workflows/${id}/versions`, headers: viewer });
+    expect(list.json<{ versions: { version: number; nodes: number }[] }>().versions).toEqual([
+      expect.objectContaining({ version: 2, name: 'editor wf', nodes: 2 }),
+      expect.objectContaining({ version: 1, name: 'editor wf', nodes: 2 }),
+    ]);
+    expect(
+      (await app.inject({ url: '/api/v1/workflows/99999/versions', headers: viewer })).statusCode,
     ).toBe(404);
   });
 });

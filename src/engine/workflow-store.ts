@@ -141,6 +141,31 @@ export class WorkflowStore {
     this.routeCache.clear();
   }
 
+  /** The saved versions of a workflow, newest first (for the editor's history). */
+  async listVersions(
+    id: number,
+    limit = 200,
+  ): Promise<{ version: number; name: string; nodes: number; createdAt: Date }[]> {
+    const { rows } = await this.db.query<{
+      version: number;
+      name: string;
+      nodes: number;
+      created_at: Date;
+    }>(
+      `SELECT version, definition->>'name' AS name,
+         jsonb_array_length(definition->'nodes') AS nodes, created_at
+       FROM workflow_versions WHERE workflow_id = $1 ORDER BY version DESC LIMIT $2`,
+      [id, limit],
+    );
+    if (rows.length === 0) throw notFound('workflow', id);
+    return rows.map((r) => ({
+      version: r.version,
+      name: r.name,
+      nodes: Number(r.nodes),
+      createdAt: r.created_at,
+    }));
+  }
+
   /** One version's definition (immutable, cached). */
   async version(id: number, version: number): Promise<WorkflowDefinition> {
     const key = `${id}:${version}`;

@@ -1,11 +1,12 @@
 // What the workflow editor needs beyond CRUD: checking a draft with exactly
 // the rules a save applies (so errors show while typing, not on save), and
-// reading the immutable version an execution ran on (so an execution opens
-// on the canvas it actually used, even after later saves).
+// reading the saved versions (the list, and the immutable version an
+// execution ran on, so an execution opens on the canvas it actually used).
 import type { FastifyInstance } from 'fastify';
 
 import type { Services } from '../../app.ts';
 import { WorkflowInvalidError } from '../../engine/workflow-model.ts';
+import { idParams } from '../schemas.ts';
 import { workflowBody } from './workflows.ts';
 
 const problemSchema = {
@@ -50,6 +51,35 @@ export default async function workflowEditorPlugin(
         throw err;
       }
     },
+  );
+
+  app.get<{ Params: { id: number } }>(
+    '/api/v1/workflows/:id/versions',
+    {
+      schema: {
+        params: idParams,
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              versions: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    version: { type: 'integer' },
+                    name: { type: 'string' },
+                    nodes: { type: 'integer' },
+                    createdAt: { type: 'string', format: 'date-time' },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    async (request) => ({ versions: await engine.workflows.listVersions(request.params.id) }),
   );
 
   app.get<{ Params: { id: number; version: number } }>(

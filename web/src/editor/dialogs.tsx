@@ -1,10 +1,12 @@
-// Import a workflow (a file or pasted JSON) and export the canvas as JSON
-// (download or copy). Export writes the document the API stores, so an
-// imported workflow exports as the same JSON.
-import { useState } from 'react';
+// Import a workflow (a file or pasted JSON), export the canvas as JSON
+// (download or copy), and the versions: what changed, and restore. Export
+// writes the document the API stores, so an imported workflow exports as
+// the same JSON.
+import { useEffect, useState } from 'react';
 
+import { api } from '../api.ts';
 import type { WorkflowDoc } from './model.ts';
-import { parseWorkflowJson } from './model.ts';
+import { diffWorkflows, parseWorkflowJson } from './model.ts';
 
 export function ImportDialog(props: { onClose(): void; onImport(doc: WorkflowDoc): void }) {
   const [text, setText] = useState('');
@@ -79,6 +81,106 @@ export function ExportDialog(props: { doc: WorkflowDoc; onClose(): void }) {
         <button type="button" onClick={() => void navigator.clipboard?.writeText(json)}>
           Copy
         </button>
+        <button type="button" onClick={props.onClose}>
+          Close
+        </button>
+      </div>
+    </div>
+  );
+}
+
+type VersionRow = { version: number; name: string; nodes: number; createdAt: string };
+
+/** The saved versions: what changed between two of them (or one and the canvas), and restore. */
+export function VersionsDialog(props: {
+  workflowId: number;
+  canvas: WorkflowDoc;
+  readOnly: boolean;
+  onRestore(doc: WorkflowDoc, version: number): void;
+  onClose(): void;
+}) {
+  const [versions, setVersions] = useState<VersionRow[] | null>(null);
+  const [from, setFrom] = useState<number | null>(null);
+  const [to, setTo] = useState<number | 'canvas'>('canvas');
+  const [docs, setDocs] = useState<Record<number, WorkflowDoc>>({});
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    void api<{ versions: VersionRow[] }>(`/api/v1/workflows/${props.workflowId}/versions`).then(
+      (r) => {
+        setVersions(r.versions);
+        setFrom(r.versions[0]?.version ?? null);
+      },
+      (err: unknown) => setError(String(err)),
+    );
+  }, [props.workflowId]);
+  useEffect(() => {
+    for (const v of [from, to])
+      if (typeof v === 'number' && !docs[v])
+        void api<{ definition: WorkflowDoc }>(
+          `/api/v1/workflows/${props.workflowId}/versions/${v}`,
+        ).then(
+          (r) => setDocs((d) => ({ ...d, [v]: r.definition })),
+          (err: unknown) => setError(String(err)),
+        );
+  }, [from, to, docs, props.workflowId]);
+  const a = from === null ? undefined : docs[from];
+  const b = to === 'canvas' ? props.canvas : docs[to];
+  const changes = a && b ? diffWorkflows(a, b) : null;
+  return (
+    <div className="wf-dialog" role="dialog" aria-modal="true" aria-labelledby="wf-versions-title">
+      <h2 id="wf-versions-title">Versions</h2>
+      {error ? <p role="alert">{error}</p> : null}
+      {versions ? (
+        <div className="wf-dialog-actions">
+          <label htmlFor="wf-diff-from">From version</label>
+          <select
+            id="wf-diff-from"
+            value={from ?? ''}
+            onChange={(e) => setFrom(Number(e.target.value))}
+          >
+            {versions.map((v) => (
+              <option key={v.version} value={v.version}>
+                {v.version} · {new Date(v.createdAt).toLocaleString()} · {v.nodes} nodes
+              </option>
+            ))}
+          </select>
+          <label htmlFor="wf-diff-to">to</label>
+          <select
+            id="wf-diff-to"
+            value={String(to)}
+            onChange={(e) => setTo(e.target.value === 'canvas' ? 'canvas' : Number(e.target.value))}
+          >
+            <option value="canvas">the canvas</option>
+            {versions.map((v) => (
+              <option key={v.version} value={v.version}>
+                version {v.version}
+              </option>
+            ))}
+          </select>
+        </div>
+      ) : (
+        <p role="status">Loading…</p>
+      )}
+      {changes ? (
+        changes.length === 0 ? (
+          <p>No differences.</p>
+        ) : (
+          <ul className="wf-diff" aria-label="Differences">
+            {changes.map((c, i) => (
+              <li key={i} className={`wf-diff-${c.kind}`}>
+                <strong>{c.kind}</strong> {c.what}
+                {c.detail ? `: ${c.detail}` : ''}
+              </li>
+            ))}
+          </ul>
+        )
+      ) : null}
+      <div className="wf-dialog-actions">
+        {!props.readOnly && a && from !== null ? (
+          <button type="button" onClick={() => props.onRestore(a, from)}>
+            Restore version {from} onto the canvas
+          </button>
+        ) : null}
         <button type="button" onClick={props.onClose}>
           Close
         </button>

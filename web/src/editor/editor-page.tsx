@@ -27,7 +27,7 @@ import { Link, navigate } from '../router.tsx';
 import { useCan } from '../session.tsx';
 import type { Execution, Step } from '../types.ts';
 import { DataView } from './data-view.tsx';
-import { ExportDialog, ImportDialog } from './dialogs.tsx';
+import { ExportDialog, ImportDialog, VersionsDialog } from './dialogs.tsx';
 import type { Draft } from './drafts.ts';
 import { clearDraft, readDraft, writeDraft } from './drafts.ts';
 import type { PreviewContext } from './expressions.ts';
@@ -88,7 +88,7 @@ function Editor(props: { id: number | null; executionId: string | null }) {
   const [conflict, setConflict] = useState<string | null>(null);
   const [status, setStatus] = useState('');
   const [busy, setBusy] = useState(false);
-  const [dialog, setDialog] = useState<'import' | 'export' | null>(null);
+  const [dialog, setDialog] = useState<'import' | 'export' | 'versions' | null>(null);
   const [testInput, setTestInput] = useState('[{}]');
   const [draftOffer, setDraftOffer] = useState<Draft | null>(null);
   const draftKey = props.id === null ? 'new' : String(props.id);
@@ -628,6 +628,11 @@ function Editor(props: { id: number | null; executionId: string | null }) {
           <button type="button" onClick={() => setDialog('export')}>
             Export
           </button>
+          {loaded ? (
+            <button type="button" onClick={() => setDialog('versions')}>
+              Versions
+            </button>
+          ) : null}
           <span role="status" aria-live="polite" className="wf-status">
             {status}
           </span>
@@ -838,6 +843,20 @@ function Editor(props: { id: number | null; executionId: string | null }) {
               show(doc);
               setDialog(null);
               setStatus(`Imported ${doc.nodes.length} nodes.`);
+            }}
+          />
+        ) : null}
+        {dialog === 'versions' && loaded ? (
+          <VersionsDialog
+            workflowId={loaded.id}
+            canvas={docNow()}
+            readOnly={readOnly}
+            onClose={() => setDialog(null)}
+            onRestore={(doc, version) => {
+              commit();
+              show(doc);
+              setDialog(null);
+              setStatus(`Version ${version} is on the canvas; saving makes it a new version.`);
             }}
           />
         ) : null}

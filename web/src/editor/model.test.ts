@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 
 import type { WorkflowDoc } from './model.ts';
-import { layout, parseWorkflowJson, toDoc, toFlow, uniqueName } from './model.ts';
+import { diffWorkflows, layout, parseWorkflowJson, toDoc, toFlow, uniqueName } from './model.ts';
 
 const doc: WorkflowDoc = {
   name: 'Branches',
@@ -75,5 +75,36 @@ describe('editor model', () => {
       id: 'A',
       parameters: {},
     });
+  });
+});
+
+describe('diffWorkflows', () => {
+  it('names what changed between two versions, in words', () => {
+    const next: WorkflowDoc = {
+      ...doc,
+      name: 'Branches 2',
+      nodes: [
+        { ...doc.nodes[0]!, position: [50, 50] },
+        { ...doc.nodes[1]!, parameters: { condition: '={{ false }}' } },
+        doc.nodes[2]!,
+        { id: 'e', name: 'New', type: 'set', parameters: { values: {} } },
+      ],
+      connections: { ...doc.connections, No: { main: [[{ node: 'New', index: 0 }]] }, Fail: {} },
+    };
+    expect(diffWorkflows(doc, next)).toEqual([
+      { kind: 'changed', what: 'name', detail: 'Branches → Branches 2' },
+      { kind: 'changed', what: 'node Hook', detail: 'moved' },
+      {
+        kind: 'changed',
+        what: 'node If',
+        detail: 'condition: "={{ true }}" → "={{ false }}"',
+      },
+      { kind: 'added', what: 'node New', detail: 'set' },
+      { kind: 'removed', what: 'node Fail', detail: 'noOp' },
+      { kind: 'added', what: 'connection No output 0 -> New input 0' },
+      { kind: 'removed', what: 'connection No output 0 -> Fail input 0' },
+      { kind: 'removed', what: 'connection Fail error -> No input 0' },
+    ]);
+    expect(diffWorkflows(doc, doc)).toEqual([]);
   });
 });

@@ -211,3 +211,73 @@ export function isExpression(value: unknown): value is string {
 export function isAutoHeal(doc: { nodes: { type: string }[] }): boolean {
   return doc.nodes.some((n) => n.type === 'warden.incidentTrigger');
 }
+
+export type Change = { kind: 'added' | 'removed' | 'changed'; what: string; detail?: string };
+
+const connectionsOf = (doc: WorkflowDoc) =>
+  Object.entries(doc.connections ?? {}).flatMap(([from, c]) =>
+    (['main', 'error'] as const).flatMap((kind) =>
+      (c[kind] ?? []).flatMap((targets, output) =>
+        targets.map(
+          (t) =>
+            `${from} ${kind === 'error' ? 'error' : `output ${output}`} -> ${t.node} input ${t.index ?? 0}`,
+        ),
+      ),
+    ),
+  );
+
+/**
+ * What changed from one version to another, in words: nodes added, removed
+ * or changed (each changed field named; a move alone is "moved"),
+ * connections added or removed, the name and the settings.
+ */
+export function diffWorkflows(from: WorkflowDoc, to: WorkflowDoc): Change[] {
+  const changes: Change[] = [];
+  if (from.name !== to.name)
+    changes.push({ kind: 'changed', what: 'name', detail: `${from.name} → ${to.name}` });
+  if (JSON.stringify(from.settings ?? {}) !== JSON.stringify(to.settings ?? {}))
+    changes.push({
+      kind: 'changed',
+      what: 'settings',
+      detail: `${JSON.stringify(from.settings)} → ${JSON.stringify(to.settings)}`,
+    });
+  const before = new Map(from.nodes.map((n) => [n.name, n]));
+  const after = new Map(to.nodes.map((n) => [n.name, n]));
+  for (const [name, n] of after) {
+    const old = before.get(name);
+    if (!old) {
+      changes.push({ kind: 'added', what: `node ${name}`, detail: n.type });
+      continue;
+    }
+    const fields = [...new Set([...Object.keys(old), ...Object.keys(n)])].filter(
+      (k) => k !== 'position' && JSON.stringify(old[k]) !== JSON.stringify(n[k]),
+    );
+    const params = fields.includes('parameters')
+      ? [...new Set([...Object.keys(old.parameters), ...Object.keys(n.parameters)])]
+          .filter((k) => JSON.stringify(old.parameters[k]) !== JSON.stringify(n.parameters[k]))
+          .map(
+            (k) =>
+              `${k}: ${JSON.stringify(old.parameters[k])} → ${JSON.stringify(n.parameters[k])}`,
+          )
+      : [];
+    const other = fields.filter((k) => k !== 'parameters');
+    if (params.length || other.length)
+      changes.push({
+        kind: 'changed',
+        what: `node ${name}`,
+        detail: [
+          ...params,
+          ...other.map((k) => `${k}: ${JSON.stringify(old[k])} → ${JSON.stringify(n[k])}`),
+        ].join('; '),
+      });
+    else if (JSON.stringify(old.position) !== JSON.stringify(n.position))
+      changes.push({ kind: 'changed', what: `node ${name}`, detail: 'moved' });
+  }
+  for (const [name, n] of before)
+    if (!after.has(name)) changes.push({ kind: 'removed', what: `node ${name}`, detail: n.type });
+  const ca = new Set(connectionsOf(from));
+  const cb = new Set(connectionsOf(to));
+  for (const c of cb) if (!ca.has(c)) changes.push({ kind: 'added', what: `connection ${c}` });
+  for (const c of ca) if (!cb.has(c)) changes.push({ kind: 'removed', what: `connection ${c}` });
+  return changes;
+}
