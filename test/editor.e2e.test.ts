@@ -417,6 +417,15 @@ describe.skipIf(!chromiumPath)(
       await page.locator('.wf-preview-ok').filter({ hasText: '→ false' }).waitFor();
       await shoot(page, 'run');
       expect(await axe(page)).toEqual([]);
+      // The last run's fields are offered for the expression; one replaces the selection.
+      const condition = page.getByLabel(/^condition/);
+      await condition.selectText();
+      await page
+        .getByRole('group', { name: 'Insert a field from the last run' })
+        .getByRole('button', { name: '$json.n', exact: true })
+        .click();
+      expect(await condition.inputValue()).toBe('{{ $json.n }}');
+      await page.locator('.wf-preview-ok').filter({ hasText: '→ 1' }).waitFor();
     });
 
     it('imports a workflow from a file and by pasting, and exports the same JSON', async () => {

@@ -2,12 +2,50 @@
 // field per parameter with the widget its type calls for, the problems the
 // server's validator reports for it (checked as you type), and a live
 // preview of every expression in it on the last run's data.
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 
 import type { PreviewContext } from './expressions.ts';
 import { findExpressions, preview } from './expressions.ts';
 import type { FlowNode, NodeTypeInfo, ParamSpec, Problem, WorkflowNodeDoc } from './model.ts';
-import { isExpression } from './model.ts';
+import { isExpression, isObject } from './model.ts';
+
+/** Paths of the fields in an item, two levels deep, for the field suggestions. */
+export function fieldPaths(item: Record<string, unknown>, max = 24): string[] {
+  const out: string[] = [];
+  const safe = (k: string) => (/^[A-Za-z_$][\w$]*$/.test(k) ? k : `\`${k.replace(/`/g, '')}\``);
+  for (const [k, v] of Object.entries(item)) {
+    out.push(safe(k));
+    if (isObject(v))
+      for (const k2 of Object.keys(v).slice(0, 8)) out.push(`${safe(k)}.${safe(k2)}`);
+  }
+  return out.slice(0, max);
+}
+
+/** Buttons that insert the last run's fields into an expression at the cursor. */
+function Suggestions(props: { context: PreviewContext | null; onInsert(text: string): void }) {
+  if (!props.context) return null;
+  const paths = fieldPaths(props.context.json);
+  const nodes = Object.keys(props.context.nodes).slice(0, 8);
+  if (paths.length === 0 && nodes.length === 0) return null;
+  return (
+    <div className="wf-suggest" role="group" aria-label="Insert a field from the last run">
+      {paths.map((p) => (
+        <button key={p} type="button" onClick={() => props.onInsert(`{{ $json.${p} }}`)}>
+          $json.{p}
+        </button>
+      ))}
+      {nodes.map((n) => (
+        <button
+          key={`node:${n}`}
+          type="button"
+          onClick={() => props.onInsert(`{{ $node."${n.replace(/"/g, '\\"')}".json }}`)}
+        >
+          $node."{n}"
+        </button>
+      ))}
+    </div>
+  );
+}
 
 export type PanelProps = {
   node: FlowNode;
@@ -72,6 +110,7 @@ function Field(props: {
 }) {
   const { spec, value, id, readOnly } = props;
   const [text, setText] = useState(textOf(spec, value));
+  const box = useRef<HTMLTextAreaElement>(null);
   const [local, setLocal] = useState<string | null>(null);
   const [exprMode, setExprMode] = useState(isExpression(value));
   const set = (t: string) => {
@@ -126,6 +165,7 @@ function Field(props: {
     input = (
       <textarea
         {...common}
+        ref={box}
         rows={spec.type === 'json' ? 4 : 2}
         spellCheck={false}
         value={text}
@@ -187,6 +227,20 @@ function Field(props: {
         <div id={`${id}-err`} className="wf-field-error" role="alert">
           {errors.join('; ')}
         </div>
+      ) : null}
+      {(spec.type === 'json' || exprMode) && !readOnly ? (
+        <Suggestions
+          context={props.context}
+          onInsert={(snippet) => {
+            const el = box.current;
+            const at = el ? el.selectionStart : text.length;
+            const end = el ? el.selectionEnd : text.length;
+            // A fresh expression field gets the "=" that makes it one.
+            const prefix = spec.type !== 'json' && text === '' ? '=' : '';
+            set(text.slice(0, at) + prefix + snippet + text.slice(end));
+            el?.focus();
+          }}
+        />
       ) : null}
       <Preview value={value} context={props.context} />
     </div>
