@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
@@ -583,6 +583,47 @@ describe.skipIf(!chromiumPath)(
       await page.getByRole('dialog').waitFor();
       expect(await axe(page)).toEqual([]);
       await shoot(page, 'versions');
+    });
+
+    it("offers stored credentials by name for a webhook's auth and says what the URL requires", async () => {
+      const stored = await api('/api/v1/credentials/hook-token', {
+        method: 'PUT',
+        body: { kind: 'token', value: 'never-shown-to-the-browser' },
+      });
+      expect(stored.status).toBe(200);
+      // Every API answer the page reads is checked for the stored value.
+      const bodies: Promise<string>[] = [];
+      const seen: string[] = [];
+      const onResponse = (r: Response) => {
+        // The live-events stream never ends; everything else is read whole.
+        if (!r.url().includes('/api/') || r.url().includes('/api/v1/events')) return;
+        seen.push(r.url());
+        bodies.push(r.text().catch(() => ''));
+      };
+      page.on('response', onResponse);
+      await page.goto(`${warden.url}/workflows/new`);
+      await palette(page, 'Webhook').click();
+      await page.getByLabel(/^path/).fill('guarded');
+      await page.getByLabel(/^auth/).selectOption('headerToken');
+      const credential = page.getByLabel(/^credential/);
+      const listId = await credential.getAttribute('list');
+      await expect
+        .poll(() =>
+          page
+            .locator(`datalist[id="${listId}"] option`)
+            .evaluateAll((o) => o.map((x) => x.getAttribute('value'))),
+        )
+        .toEqual(['hook-token']);
+      await credential.fill('hook-token');
+      await page
+        .getByText(
+          'Requires a token header (x-warden-token) checked against credential "hook-token".',
+        )
+        .waitFor();
+      expect(await page.locator('.wf-field-error').count()).toBe(0);
+      page.off('response', onResponse);
+      expect(seen.some((u) => u.endsWith('/api/v1/credentials'))).toBe(true);
+      expect((await Promise.all(bodies)).filter((b) => b.includes('never-shown'))).toEqual([]);
     });
   },
 );

@@ -73,6 +73,13 @@ function Editor(props: { id: number | null; executionId: string | null }) {
     () => new Map((types.data?.nodeTypes ?? []).map((t) => [t.type, t])),
     [types.data],
   );
+  // Credential names for the panel's list: only admins may list them (names, never values).
+  const isAdmin = useCan('admin');
+  const credentials = useQuery({
+    queryKey: ['credential-names'],
+    queryFn: () => api<{ credentials: { name: string }[] }>('/api/v1/credentials'),
+    enabled: isAdmin,
+  });
   const [loaded, setLoaded] = useState<Loaded | null>(null);
   const [loadError, setLoadError] = useState<unknown>(null);
   const [name, setName] = useState('My workflow');
@@ -764,6 +771,7 @@ function Editor(props: { id: number | null; executionId: string | null }) {
                 problems={problems.filter((p) => p.node === one.data.doc.name)}
                 context={context}
                 readOnly={readOnly}
+                credentials={credentials.data?.credentials.map((c) => c.name)}
                 nameTaken={(n) => nodes.some((x) => x.id !== one.id && x.data.doc.name === n)}
                 onChange={(doc, o) => {
                   // Connections are by node id on the canvas, so a rename needs nothing more.

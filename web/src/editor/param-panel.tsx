@@ -48,6 +48,8 @@ function Suggestions(props: { context: PreviewContext | null; onInsert(text: str
 }
 
 export type PanelProps = {
+  /** Names of stored credentials, offered for a `credential` parameter. */
+  credentials?: string[];
   node: FlowNode;
   info: NodeTypeInfo | undefined;
   problems: Problem[];
@@ -106,6 +108,8 @@ function Field(props: {
   problems: Problem[];
   context: PreviewContext | null;
   readOnly: boolean;
+  /** Names of stored credentials (admins only; values are never sent). */
+  credentials?: string[];
   onValue(v: unknown): void;
 }) {
   const { spec, value, id, readOnly } = props;
@@ -188,15 +192,26 @@ function Field(props: {
       </select>
     );
   } else {
+    const names = spec.name === 'credential' ? props.credentials : undefined;
     input = (
-      <input
-        {...common}
-        type="text"
-        inputMode={spec.type === 'number' ? 'decimal' : undefined}
-        value={text}
-        placeholder={spec.default !== undefined ? String(spec.default) : ''}
-        onChange={(e) => set(e.target.value)}
-      />
+      <>
+        <input
+          {...common}
+          type="text"
+          inputMode={spec.type === 'number' ? 'decimal' : undefined}
+          list={names ? `${id}-names` : undefined}
+          value={text}
+          placeholder={spec.default !== undefined ? String(spec.default) : ''}
+          onChange={(e) => set(e.target.value)}
+        />
+        {names ? (
+          <datalist id={`${id}-names`}>
+            {names.map((n) => (
+              <option key={n} value={n} />
+            ))}
+          </datalist>
+        ) : null}
+      </>
     );
   }
   return (
@@ -335,6 +350,7 @@ export function ParamPanel(props: PanelProps) {
           problems={fieldProblems(`parameters.${spec.name}`)}
           context={props.context}
           readOnly={readOnly}
+          credentials={props.credentials}
           onValue={(v) => {
             const parameters = { ...doc.parameters };
             if (v === undefined) delete parameters[spec.name];
