@@ -26,15 +26,15 @@ import { api, ApiError } from '../api.ts';
 import { Link, navigate } from '../router.tsx';
 import { useCan } from '../session.tsx';
 import type { Execution, Step } from '../types.ts';
-import { DataView } from './data-view.tsx';
 import { ExportDialog, ImportDialog, VersionsDialog } from './dialogs.tsx';
 import type { Draft } from './drafts.ts';
 import { clearDraft, readDraft, writeDraft } from './drafts.ts';
 import type { PreviewContext } from './expressions.ts';
 import type { FlowEdge, FlowNode, NodeTypeInfo, Problem, WorkflowDoc } from './model.ts';
-import { isAutoHeal, layout, parseWorkflowJson, toDoc, toFlow, uniqueName } from './model.ts';
+import { isAutoHeal, layout, toDoc, toFlow, uniqueName } from './model.ts';
 import { NodeTypesContext, NodeView } from './node-view.tsx';
-import { ParamPanel } from './param-panel.tsx';
+import { SidePanel } from './side-panel.tsx';
+import { useCanvasKeys } from './use-canvas-keys.ts';
 import { useHistory } from './use-history.ts';
 
 type Loaded = {
@@ -58,8 +58,6 @@ const adopted = new Map<number, string>();
 export const editorKey = (id: number | null) =>
   id === null ? 'new' : (adopted.get(id) ?? String(id));
 const finished = ['succeeded', 'failed', 'canceled', 'needs_attention'];
-const inField = (t: EventTarget | null) =>
-  t instanceof HTMLElement && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
 
 function Editor(props: { id: number | null; executionId: string | null }) {
   const flow = useReactFlow<FlowNode, FlowEdge>();
@@ -428,107 +426,7 @@ function Editor(props: { id: number | null; executionId: string | null }) {
     window.setTimeout(() => void flow.fitView({ padding: 0.2, maxZoom: 1 }), 50);
   };
 
-  // Keyboard: undo/redo, save; copy/paste selected nodes as workflow JSON (works across tabs).
-  const keys = useRef({ history, save, readOnly, nodes, edges, name, commit });
-  keys.current = { history, save, readOnly, nodes, edges, name, commit };
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      const k = keys.current;
-      const mod = e.ctrlKey || e.metaKey;
-      if (mod && e.key.toLowerCase() === 's') {
-        e.preventDefault();
-        if (!k.readOnly) void k.save();
-        return;
-      }
-      if (!mod || inField(e.target)) return;
-      if (e.key.toLowerCase() === 'a') {
-        e.preventDefault();
-        setNodes((ns) => ns.map((n) => (n.selected ? n : { ...n, selected: true })));
-        return;
-      }
-      if (k.readOnly) return;
-      if (e.key.toLowerCase() === 'z' && !e.shiftKey) {
-        e.preventDefault();
-        k.history.undo();
-      } else if ((e.key.toLowerCase() === 'z' && e.shiftKey) || e.key.toLowerCase() === 'y') {
-        e.preventDefault();
-        k.history.redo();
-      }
-    };
-    const onCopy = (e: ClipboardEvent) => {
-      const k = keys.current;
-      if (inField(e.target)) return;
-      const picked = k.nodes.filter((n) => n.selected);
-      if (picked.length === 0) return;
-      const ids = new Set(picked.map((n) => n.id));
-      const part = toDoc(
-        { name: k.name, settings: {} },
-        picked,
-        k.edges.filter((x) => ids.has(x.source) && ids.has(x.target)),
-      );
-      e.clipboardData?.setData('text/plain', JSON.stringify(part, null, 2));
-      e.preventDefault();
-    };
-    const onPaste = (e: ClipboardEvent) => {
-      const k = keys.current;
-      if (inField(e.target) || k.readOnly) return;
-      const text = e.clipboardData?.getData('text/plain');
-      if (!text) return;
-      let part: WorkflowDoc;
-      try {
-        part = parseWorkflowJson(text);
-      } catch {
-        return; // Not a workflow: nothing to paste on the canvas.
-      }
-      e.preventDefault();
-      k.commit();
-      const taken = new Set(k.nodes.map((n) => n.data.doc.name));
-      const rename = new Map<string, string>();
-      for (const n of part.nodes) {
-        const fresh = uniqueName(n.name, taken);
-        taken.add(fresh);
-        rename.set(n.name, fresh);
-      }
-      const suffix = Math.random().toString(36).slice(2, 6);
-      const renamed: WorkflowDoc = {
-        ...part,
-        nodes: part.nodes.map((n) => ({
-          ...n,
-          id: `${n.id}-${suffix}`,
-          name: rename.get(n.name)!,
-          position: [(n.position?.[0] ?? 0) + 40, (n.position?.[1] ?? 0) + 40],
-        })),
-        connections: Object.fromEntries(
-          Object.entries(part.connections).map(([from, c]) => [
-            rename.get(from) ?? from,
-            {
-              ...c,
-              main: c.main?.map((l) =>
-                l.map((t) => ({ ...t, node: rename.get(t.node) ?? t.node })),
-              ),
-              error: c.error?.map((l) =>
-                l.map((t) => ({ ...t, node: rename.get(t.node) ?? t.node })),
-              ),
-            },
-          ]),
-        ),
-      };
-      const f = toFlow(renamed);
-      setNodes((ns) => [
-        ...ns.map((n) => ({ ...n, selected: false })),
-        ...f.nodes.map((n) => ({ ...n, selected: true })),
-      ]);
-      setEdges((es) => [...es, ...f.edges]);
-    };
-    window.addEventListener('keydown', onKey);
-    document.addEventListener('copy', onCopy);
-    document.addEventListener('paste', onPaste);
-    return () => {
-      window.removeEventListener('keydown', onKey);
-      document.removeEventListener('copy', onCopy);
-      document.removeEventListener('paste', onPaste);
-    };
-  }, []);
+  useCanvasKeys({ history, save, readOnly, nodes, edges, name, commit, setNodes, setEdges });
 
   // A new canvas offers the draft left on it, if any.
   useEffect(() => {
@@ -574,7 +472,6 @@ function Editor(props: { id: number | null; executionId: string | null }) {
   if (!types.data) return <p role="status">Loading node types…</p>;
   const step = one ? stepByName.get(one.data.doc.name) : undefined;
   const groups = ['trigger', 'action', 'flow'] as const;
-  const outputs = Array.isArray(step?.output) ? (step.output as unknown[]) : [];
 
   return (
     <NodeTypesContext.Provider value={typeMap}>
@@ -762,86 +659,26 @@ function Editor(props: { id: number | null; executionId: string | null }) {
               <MiniMap pannable zoomable ariaLabel="Overview" />
             </ReactFlow>
           </div>
-          <aside className="wf-side" aria-label="Selected node">
-            {one ? (
-              <ParamPanel
-                key={one.id}
-                node={one}
-                info={typeMap.get(one.data.doc.type)}
-                problems={problems.filter((p) => p.node === one.data.doc.name)}
-                context={context}
-                readOnly={readOnly}
-                credentials={credentials.data?.credentials.map((c) => c.name)}
-                nameTaken={(n) => nodes.some((x) => x.id !== one.id && x.data.doc.name === n)}
-                onChange={(doc, o) => {
-                  // Connections are by node id on the canvas, so a rename needs nothing more.
-                  commit({ coalesce: `${one.id}:${o.field}` });
-                  setNodes((ns) =>
-                    ns.map((n) => (n.id === one.id ? { ...n, data: { ...n.data, doc } } : n)),
-                  );
-                }}
-              />
-            ) : (
-              <p className="wf-muted">
-                Select a node to edit its parameters. Add nodes from the palette: with a node
-                selected, the new one is connected after it.
-              </p>
-            )}
-            {one && step ? (
-              <>
-                {step.error ? (
-                  <p className="wf-field-error" role="alert">
-                    {JSON.stringify(step.error)}
-                  </p>
-                ) : null}
-                <DataView
-                  key={`${one.id}-in`}
-                  label={`Input of ${one.data.doc.name}`}
-                  value={Array.isArray(step.input) ? (step.input as unknown[])[0] : step.input}
-                />
-                {outputs.length <= 1 ? (
-                  <DataView
-                    key={`${one.id}-out`}
-                    label={`Output of ${one.data.doc.name}`}
-                    value={outputs[0] ?? null}
-                  />
-                ) : (
-                  outputs.map((o, i) => (
-                    <DataView
-                      key={`${one.id}-out-${i}`}
-                      label={`Output ${i} of ${one.data.doc.name}`}
-                      value={o}
-                    />
-                  ))
-                )}
-              </>
-            ) : null}
-            {!readOnly ? (
-              <div className="wf-field">
-                <label htmlFor="wf-test-input">Test input (JSON array of trigger items)</label>
-                <textarea
-                  id="wf-test-input"
-                  rows={3}
-                  spellCheck={false}
-                  value={testInput}
-                  onChange={(e) => setTestInput(e.target.value)}
-                />
-              </div>
-            ) : null}
-            {problems.length ? (
-              <section aria-label="Problems">
-                <h2>Problems ({problems.length})</h2>
-                <ul className="wf-problems">
-                  {problems.map((p, i) => (
-                    <li key={i}>
-                      {p.node ? `${p.node}: ` : ''}
-                      {p.field}: {p.message}
-                    </li>
-                  ))}
-                </ul>
-              </section>
-            ) : null}
-          </aside>
+          <SidePanel
+            node={one}
+            info={one ? typeMap.get(one.data.doc.type) : undefined}
+            problems={problems}
+            context={context}
+            readOnly={readOnly}
+            credentials={credentials.data?.credentials.map((c) => c.name)}
+            nameTaken={(n) => nodes.some((x) => x.id !== one?.id && x.data.doc.name === n)}
+            onChange={(doc, o) => {
+              if (!one) return;
+              // Connections are by node id on the canvas, so a rename needs nothing more.
+              commit({ coalesce: `${one.id}:${o.field}` });
+              setNodes((ns) =>
+                ns.map((n) => (n.id === one.id ? { ...n, data: { ...n.data, doc } } : n)),
+              );
+            }}
+            step={step}
+            testInput={testInput}
+            onTestInput={setTestInput}
+          />
         </div>
         {dialog === 'import' ? (
           <ImportDialog
