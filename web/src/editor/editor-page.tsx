@@ -23,16 +23,17 @@ import { useQuery } from '@tanstack/react-query';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 
 import { api, ApiError } from '../api.ts';
-import { Link, navigate } from '../router.tsx';
+import { navigate } from '../router.tsx';
 import { useCan } from '../session.tsx';
 import type { Execution, Step } from '../types.ts';
+import { Banners } from './banners.tsx';
 import { ExportDialog, ImportDialog, VersionsDialog } from './dialogs.tsx';
 import type { Draft } from './drafts.ts';
 import { clearDraft, readDraft, writeDraft } from './drafts.ts';
 import type { PreviewContext } from './expressions.ts';
 import type { FlowEdge, FlowNode, NodeTypeInfo, Problem, WorkflowDoc } from './model.ts';
 import { isAutoHeal, layout, toDoc, toFlow, uniqueName } from './model.ts';
-import { NodeTypesContext, NodeView } from './node-view.tsx';
+import { NodeTypesContext, NodeView, Palette } from './node-view.tsx';
 import { SidePanel } from './side-panel.tsx';
 import { useCanvasKeys } from './use-canvas-keys.ts';
 import { useHistory } from './use-history.ts';
@@ -471,7 +472,6 @@ function Editor(props: { id: number | null; executionId: string | null }) {
   if (loadError) return <p role="alert">Could not open the workflow: {String(loadError)}</p>;
   if (!types.data) return <p role="status">Loading node types…</p>;
   const step = one ? stepByName.get(one.data.doc.name) : undefined;
-  const groups = ['trigger', 'action', 'flow'] as const;
 
   return (
     <NodeTypesContext.Provider value={typeMap}>
@@ -541,95 +541,41 @@ function Editor(props: { id: number | null; executionId: string | null }) {
             {status}
           </span>
         </div>
-        {conflict ? (
-          <div className="wf-banner bad" role="alert">
-            <strong>Not saved: someone else saved this workflow meanwhile.</strong> {conflict} Your
-            changes are still on the canvas; nothing was overwritten.{' '}
-            <button type="button" onClick={() => setDialog('export')}>
-              Export my copy
-            </button>{' '}
-            <button
-              type="button"
-              onClick={() => {
-                setConflict(null);
-                setDirty(false);
-                setReloads((n) => n + 1);
-              }}
-            >
-              Load the saved version (discards mine)
-            </button>
-          </div>
-        ) : null}
-        {draftOffer && !readOnly ? (
-          <div className="wf-banner" role="alert">
-            Unsaved changes from {new Date(draftOffer.savedAt).toLocaleString()}
-            {draftOffer.baseVersion ? ` (made on version ${draftOffer.baseVersion})` : ''} were kept
-            in this browser.{' '}
-            <button
-              type="button"
-              onClick={() => {
-                commit();
-                show(draftOffer.doc);
-                // Saving it is checked against the version it was made on.
-                if (loaded && draftOffer.baseVersion)
-                  setLoaded({ ...loaded, version: draftOffer.baseVersion });
-                setDraftOffer(null);
-                setStatus('Draft restored; not saved yet.');
-              }}
-            >
-              Restore them
-            </button>{' '}
-            <button
-              type="button"
-              onClick={() => {
-                clearDraft(draftKey);
-                setDraftOffer(null);
-              }}
-            >
-              Discard them
-            </button>
-          </div>
-        ) : null}
-        {readOnly ? (
-          <div className="wf-banner" role="note">
-            {historic
-              ? `Read-only: this execution ran on version ${loaded?.version}; the workflow is now at version ${loaded?.historic?.currentVersion}.`
-              : !canEdit
-                ? 'Read-only: your role may look but not change workflows.'
-                : 'Read-only: the auto-heal workflow is shown so you can see how healing runs.'}
-          </div>
-        ) : null}
-        {execution ? (
-          <div className="wf-banner" role="note">
-            Execution <Link to={`/executions/${execution.id}`}>{execution.id.slice(0, 8)}</Link>{' '}
-            {execution.status} (version {execution.workflowVersion}). Select a node to see its data.
-          </div>
-        ) : null}
+        <Banners
+          conflict={conflict}
+          onExportMine={() => setDialog('export')}
+          onLoadSaved={() => {
+            setConflict(null);
+            setDirty(false);
+            setReloads((n) => n + 1);
+          }}
+          draft={readOnly ? null : draftOffer}
+          onRestoreDraft={(draft) => {
+            commit();
+            show(draft.doc);
+            // Saving it is checked against the version it was made on.
+            if (loaded && draft.baseVersion) setLoaded({ ...loaded, version: draft.baseVersion });
+            setDraftOffer(null);
+            setStatus('Draft restored; not saved yet.');
+          }}
+          onDiscardDraft={() => {
+            clearDraft(draftKey);
+            setDraftOffer(null);
+          }}
+          readOnly={
+            !readOnly
+              ? null
+              : historic
+                ? `Read-only: this execution ran on version ${loaded?.version}; the workflow is now at version ${loaded?.historic?.currentVersion}.`
+                : !canEdit
+                  ? 'Read-only: your role may look but not change workflows.'
+                  : 'Read-only: the auto-heal workflow is shown so you can see how healing runs.'
+          }
+          execution={execution}
+        />
         <div className="wf-body">
           {!readOnly ? (
-            <nav className="wf-palette" aria-label="Node palette">
-              {groups.map((g) => (
-                <div key={g}>
-                  <h2>{g === 'trigger' ? 'Triggers' : g === 'action' ? 'Actions' : 'Flow'}</h2>
-                  {types.data.nodeTypes
-                    .filter((t) => t.group === g)
-                    .map((t) => (
-                      <button
-                        key={t.type}
-                        type="button"
-                        title={t.description}
-                        draggable
-                        onDragStart={(e) =>
-                          e.dataTransfer.setData('application/x-warden-node', t.type)
-                        }
-                        onClick={() => addNode(t)}
-                      >
-                        {t.displayName}
-                      </button>
-                    ))}
-                </div>
-              ))}
-            </nav>
+            <Palette nodeTypes={types.data.nodeTypes} onAdd={(t) => addNode(t)} />
           ) : null}
           <div
             className="wf-canvas"

@@ -1,7 +1,8 @@
 // One node on the canvas: its name and type, an input handle per input, an
 // output handle per output (If has two, Switch one per case plus the
 // fallback), an error output when onError is errorBranch, and badges for
-// problems and the last run's item counts.
+// problems and the last run's item counts. Also the palette new nodes come
+// from, one button per node type the server reports.
 import type { NodeProps } from '@xyflow/react';
 import { Handle, Position } from '@xyflow/react';
 import { createContext, memo, useContext } from 'react';
@@ -78,3 +79,36 @@ function NodeViewInner(props: NodeProps<FlowNode>) {
 }
 
 export const NodeView = memo(NodeViewInner);
+
+const groups = [
+  ['trigger', 'Triggers'],
+  ['action', 'Actions'],
+  ['flow', 'Flow'],
+] as const;
+
+/** Click adds the node (after the selected one); the buttons can also be dragged onto the canvas. */
+export function Palette(props: { nodeTypes: NodeTypeInfo[]; onAdd(t: NodeTypeInfo): void }) {
+  return (
+    <nav className="wf-palette" aria-label="Node palette">
+      {groups.map(([g, title]) => (
+        <div key={g}>
+          <h2>{title}</h2>
+          {props.nodeTypes
+            .filter((t) => t.group === g)
+            .map((t) => (
+              <button
+                key={t.type}
+                type="button"
+                title={t.description}
+                draggable
+                onDragStart={(e) => e.dataTransfer.setData('application/x-warden-node', t.type)}
+                onClick={() => props.onAdd(t)}
+              >
+                {t.displayName}
+              </button>
+            ))}
+        </div>
+      ))}
+    </nav>
+  );
+}
