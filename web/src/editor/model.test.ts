@@ -4,7 +4,16 @@
 import { describe, expect, it } from 'vitest';
 
 import type { WorkflowDoc } from './model.ts';
-import { diffWorkflows, layout, parseWorkflowJson, toDoc, toFlow, uniqueName } from './model.ts';
+import type { NodeTypeInfo } from './model.ts';
+import {
+  diffWorkflows,
+  layout,
+  outputsOf,
+  parseWorkflowJson,
+  toDoc,
+  toFlow,
+  uniqueName,
+} from './model.ts';
 
 const doc: WorkflowDoc = {
   name: 'Branches',
@@ -106,5 +115,23 @@ describe('diffWorkflows', () => {
       { kind: 'removed', what: 'connection Fail error -> No input 0' },
     ]);
     expect(diffWorkflows(doc, doc)).toEqual([]);
+  });
+});
+
+describe('outputsOf', () => {
+  const info = (outputs: number | null): NodeTypeInfo => ({
+    type: 't',
+    displayName: 'T',
+    description: '',
+    group: 'flow',
+    inputs: 1,
+    outputs,
+    parameters: [],
+  });
+  it('gives If its fixed two outputs and Switch one per case plus the fallback', () => {
+    expect(outputsOf(info(2), {})).toBe(2);
+    expect(outputsOf(info(null), { cases: ['a', 'b'] })).toBe(3);
+    expect(outputsOf(info(null), { cases: '={{ [1] }}' })).toBe(1);
+    expect(outputsOf(undefined, {})).toBe(1);
   });
 });
