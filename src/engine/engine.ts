@@ -167,8 +167,12 @@ export class Engine {
     return this.workflows.create(this.validate(doc));
   }
 
-  async updateWorkflow(id: number, doc: unknown): Promise<Workflow> {
-    const wf = await this.workflows.update(id, this.validate(doc));
+  async updateWorkflow(
+    id: number,
+    doc: unknown,
+    options: { expectedVersion?: number } = {},
+  ): Promise<Workflow> {
+    const wf = await this.workflows.update(id, this.validate(doc), options);
     this.scheduler.invalidate();
     return wf;
   }

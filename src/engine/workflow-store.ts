@@ -74,16 +74,39 @@ export class WorkflowStore {
     });
   }
 
-  /** Saves a new version; an active workflow moves to it (and its routes with it). */
-  async update(id: number, def: WorkflowDefinition): Promise<Workflow> {
+  /**
+   * Saves a new version; an active workflow moves to it (and its routes with it).
+   * With expectedVersion, refuses (409) when someone saved another version since.
+   */
+  async update(
+    id: number,
+    def: WorkflowDefinition,
+    options: { expectedVersion?: number } = {},
+  ): Promise<Workflow> {
+    const expected = options.expectedVersion ?? null;
     const wf = await this.db.transaction(async (tx) => {
       const { rows } = await tx.query<Row>(
         `UPDATE workflows SET name = $2, current_version = current_version + 1, updated_at = now(),
            active_version = CASE WHEN active THEN current_version + 1 ELSE active_version END
-         WHERE id = $1 RETURNING *`,
-        [id, def.name],
+         WHERE id = $1 AND ($3::int IS NULL OR current_version = $3) RETURNING *`,
+        [id, def.name, expected],
       );
       const row = rows[0];
+      if (!row && expected !== null) {
+        const { rows: now } = await tx.query<{ current_version: number }>(
+          'SELECT current_version FROM workflows WHERE id = $1',
+          [id],
+        );
+        if (now[0])
+          throw new UserError(
+            'version_conflict',
+            `workflow ${id} was saved as version ${now[0].current_version} after you loaded version ${expected}; reload it (or export your copy) before saving`,
+            {
+              status: 409,
+              details: { currentVersion: now[0].current_version, expectedVersion: expected },
+            },
+          );
+      }
       if (!row) throw notFound('workflow', id);
       await tx.query(
         'INSERT INTO workflow_versions (workflow_id, version, definition) VALUES ($1, $2, $3::jsonb)',
@@ -116,6 +139,31 @@ export class WorkflowStore {
     const { rowCount } = await this.db.query('DELETE FROM workflows WHERE id = $1', [id]);
     if (rowCount === 0) throw notFound('workflow', id);
     this.routeCache.clear();
+  }
+
+  /** The saved versions of a workflow, newest first (for the editor's history). */
+  async listVersions(
+    id: number,
+    limit = 200,
+  ): Promise<{ version: number; name: string; nodes: number; createdAt: Date }[]> {
+    const { rows } = await this.db.query<{
+      version: number;
+      name: string;
+      nodes: number;
+      created_at: Date;
+    }>(
+      `SELECT version, definition->>'name' AS name,
+         jsonb_array_length(definition->'nodes') AS nodes, created_at
+       FROM workflow_versions WHERE workflow_id = $1 ORDER BY version DESC LIMIT $2`,
+      [id, limit],
+    );
+    if (rows.length === 0) throw notFound('workflow', id);
+    return rows.map((r) => ({
+      version: r.version,
+      name: r.name,
+      nodes: Number(r.nodes),
+      createdAt: r.created_at,
+    }));
   }
 
   /** One version's definition (immutable, cached). */

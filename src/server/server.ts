@@ -30,6 +30,7 @@ import sessionPlugin from './plugins/session.ts';
 import setupPlugin from './plugins/setup.ts';
 import usersPlugin from './plugins/users.ts';
 import webhooksPlugin from './plugins/webhooks.ts';
+import workflowEditorPlugin from './plugins/workflow-editor.ts';
 import workflowsPlugin from './plugins/workflows.ts';
 
 export type ServerPlugin = (app: FastifyInstance, opts: { services: Services }) => Promise<void>;
@@ -82,6 +83,7 @@ export async function buildServer(
     memoryPlugin,
     metricsPlugin,
     alertsPlugin,
+    workflowEditorPlugin,
     workflowsPlugin,
     executionsPlugin,
     webhooksPlugin,

@@ -2,7 +2,7 @@
 import './styles.css';
 
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { StrictMode, useEffect, useRef } from 'react';
+import { lazy, StrictMode, Suspense, useEffect, useRef } from 'react';
 import { createRoot } from 'react-dom/client';
 
 import { ApiError } from './api.ts';
@@ -30,15 +30,19 @@ const client = new QueryClient({
   },
 });
 
+// The workflow editor (React Flow, JSONata) loads only when a workflow page is opened.
+const EditorRoutes = lazy(() => import('./editor/index.tsx'));
+
 const nav = [
   { to: '/', label: 'Dashboard' },
   { to: '/incidents', label: 'Incidents' },
   { to: '/executions', label: 'Executions' },
+  { to: '/workflows', label: 'Workflows' },
   { to: '/memory', label: 'Memory' },
   { to: '/catalogue', label: 'Catalogue' },
 ];
 
-function Page(props: { path: string }) {
+function Page(props: { path: string; search: URLSearchParams }) {
   const { path } = props;
   let m: Record<string, string> | null;
   if (path === '/') return <DashboardPage />;
@@ -51,6 +55,12 @@ function Page(props: { path: string }) {
   if (path === '/catalogue') return <CataloguePage />;
   if (path === '/audit') return <AuditPage />;
   if (path === '/admin') return <AdminPage />;
+  if (path === '/workflows' || path.startsWith('/workflows/'))
+    return (
+      <Suspense fallback={<p role="status">Loading the editor…</p>}>
+        <EditorRoutes path={path} search={props.search} />
+      </Suspense>
+    );
   return (
     <>
       <h1>Not found</h1>
@@ -63,7 +73,7 @@ function Page(props: { path: string }) {
 
 function Shell() {
   const { session, logout, expire } = useSession();
-  const { path } = useLocation();
+  const { path, search } = useLocation();
   const live = useLiveUpdates({ enabled: !!session, onExpired: expire });
   const main = useRef<HTMLElement>(null);
   const isAdmin = useCan('admin');
@@ -115,7 +125,7 @@ function Shell() {
         </button>
       </header>
       <main id="main" ref={main} tabIndex={-1}>
-        <Page path={path} />
+        <Page path={path} search={search} />
       </main>
     </>
   );

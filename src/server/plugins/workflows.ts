@@ -60,6 +60,8 @@ export const workflowBody = {
     nodes: { type: 'array', maxItems: 500, items: { type: 'object', additionalProperties: true } },
     connections: { type: 'object', additionalProperties: true },
     settings: { type: 'object', additionalProperties: true },
+    /** On update: the version the client loaded; a newer saved version answers 409. */
+    expectedVersion: { type: 'integer', minimum: 1 },
   },
   additionalProperties: true,
 } as const;
@@ -121,7 +123,14 @@ export default async function workflowsPlugin(app: FastifyInstance, opts: { serv
   app.put<Id & { Body: unknown }>(
     '/api/v1/workflows/:id',
     { schema: { params: idParams, body: workflowBody, response: { 200: workflowSchema } } },
-    async (request) => view(await engine.updateWorkflow(request.params.id, request.body)),
+    async (request) => {
+      const body = request.body as { expectedVersion?: number };
+      return view(
+        await engine.updateWorkflow(request.params.id, request.body, {
+          expectedVersion: body.expectedVersion,
+        }),
+      );
+    },
   );
 
   app.delete<Id>(

@@ -120,6 +120,9 @@ export function ExecutionPage(props: { id: string }) {
         <Link to="/executions">← Executions</Link>
       </p>
       <h1>Execution {e.id.slice(0, 8)}</h1>
+      <p>
+        <Link to={`/workflows/${e.workflowId}/edit?execution=${e.id}`}>Open in editor</Link>
+      </p>
       <Facts
         label="Execution facts"
         items={[
