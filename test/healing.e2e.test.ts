@@ -133,9 +133,9 @@ describeUnless(needs, 'auto-healing a supervisord service', () => {
     ]) {
       expect(types, t).toContain(t);
     }
-    // One diagnosis by the orchestrator, one verdict by the validator.
+    // One diagnosis by the reasoning model, one verdict by the validator.
     const models = r.ollama.requestsTo('/api/chat').map((q) => q.body.model);
-    expect(models).toEqual(['qwen2.5-coder:3b-instruct', 'phi3:mini']);
+    expect(models).toEqual(['mistral:7b', 'phi3:mini']);
     const [remembered] = await r.s.memory.similar(first.summary, { topK: 1 });
     expect(remembered!.incident.fix).toEqual({
       action: 'supervisor.restart',

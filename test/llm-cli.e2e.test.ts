@@ -47,6 +47,8 @@ function warden(args: string[], env: Record<string, string> = {}) {
 
 beforeAll(async () => {
   ollama = await OllamaTestServer.start();
+  // A server where the reasoning model has not been pulled yet.
+  ollama.models.delete('mistral:7b');
   db = await createTestDatabase();
   cwd = mkdtempSync(join(tmpdir(), 'warden-cli-'));
 });

@@ -269,7 +269,7 @@ export class HealingService {
     return { ...state, evidence: await this.collect(state.incidentId) };
   }
 
-  /** Asks the orchestrator model for a diagnosis and one catalogue action. Never guesses without it. */
+  /** Asks the reasoning model for a diagnosis and one catalogue action. Never guesses without it. */
   async diagnose(state: HealingState): Promise<{ ok: boolean; state: HealingState }> {
     const incident = await this.d.incidents.get(state.incidentId);
     const actions = await this.d.catalogue.list();
@@ -292,7 +292,7 @@ export class HealingService {
       )
       .join('\n');
     try {
-      const model = this.d.llm.modelFor('orchestrator');
+      const model = this.d.llm.modelFor('reasoning');
       const { value, repairs } = await chatStructured({
         llm: this.d.llm,
         model,

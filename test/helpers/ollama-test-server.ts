@@ -40,6 +40,7 @@ const defaultModels: TestModel[] = [
     family: 'qwen2',
     parameterSize: '3.1B',
   },
+  { name: 'mistral:7b', size: 4_113_301_824, family: 'llama', parameterSize: '7.2B' },
   { name: 'phi3:mini', size: 2_176_178_913, family: 'phi3', parameterSize: '3.8B' },
   {
     name: 'nomic-embed-text:latest',
