@@ -31,16 +31,35 @@ export default async function auditPlugin(app: FastifyInstance, opts: { services
     async () => opts.services.exec.audit.verify(),
   );
 
-  app.get('/api/v1/audit', { config: { role: 'admin' } }, async (request) => {
-    const parsed = auditQuerySchema.safeParse(request.query);
-    if (!parsed.success)
-      throw new UserError(
-        'invalid_request',
-        `querystring ${parsed.error.issues
-          .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message))
-          .join('; ')}`,
-        { details: { issues: parsed.error.issues } },
-      );
-    return listAudit(opts.services.db, parsed.data);
-  });
+  app.get(
+    '/api/v1/audit',
+    {
+      config: { role: 'admin' },
+      // The query is checked by auditQuerySchema (zod), which names the bad filter.
+      schema: {
+        response: {
+          200: {
+            type: 'object',
+            required: ['records', 'nextCursor'],
+            properties: {
+              records: { type: 'array', items: { type: 'object', additionalProperties: true } },
+              nextCursor: { type: ['integer', 'null'] },
+            },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const parsed = auditQuerySchema.safeParse(request.query);
+      if (!parsed.success)
+        throw new UserError(
+          'invalid_request',
+          `querystring ${parsed.error.issues
+            .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message))
+            .join('; ')}`,
+          { details: { issues: parsed.error.issues } },
+        );
+      return listAudit(opts.services.db, parsed.data);
+    },
+  );
 }
