@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+// Runs the scripts of one folder through tsx, one after another, with their
+// output as it comes. None is part of CI:
+//   bench  bench/*.bench.ts: speed and memory; arguments pick files by name
+//   eval   eval/*.eval.ts: quality on fixed sets; arguments pick files by name
+//   chaos  chaos/*.chaos.ts: fault injection on real processes (slow and
+//          heavy); arguments go to the suite, which picks scenarios by name
+//          (e.g. `npm run chaos -- storm-12 postgres-5s`)
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const suites = { bench: 'benchmarks', eval: 'evaluations', chaos: 'chaos scripts' };
+const [suite, ...args] = process.argv.slice(2);
+if (!suite || !(suite in suites)) {
+  console.error(`usage: run-suite.js ${Object.keys(suites).join('|')} [name ...]`);
+  process.exit(2);
+}
+const dir = fileURLToPath(new URL(`../${suite}/`, import.meta.url));
+const filters = suite === 'chaos' ? [] : args;
+const passed = suite === 'chaos' ? args : [];
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith(`.${suite}.ts`))
+  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+  .sort();
+if (files.length === 0) {
+  console.error(`no ${suites[suite]} match ${filters.join(' ')}`);
+  process.exit(2);
+}
+let failed = 0;
+for (const f of files) {
+  console.log(`\n== ${f}`);
+  const res = spawnSync(process.execPath, ['--import', 'tsx', `${dir}${f}`, ...passed], {
+    stdio: 'inherit',
+  });
+  if (res.status !== 0) failed++;
+}
+process.exit(failed > 0 ? 1 : 0);
