@@ -4,14 +4,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { registerIncidentCommands } from '../src/cli/incident-commands.ts';
 import { registerMaintenanceCommands } from '../src/cli/maintenance-commands.ts';
 import { withServices } from '../src/cli/context.ts';
 import type { TestDatabase } from './helpers/servers.ts';
 import { createTestDatabase } from './helpers/servers.ts';
+import { runJson } from './helpers/in-process-cli.ts';
 
 let db: TestDatabase;
 const dataDir = mkdtempSync(join(tmpdir(), 'warden-cli-'));
@@ -29,22 +29,8 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function run(...args: string[]): Promise<unknown> {
-  const program = new Command('warden').exitOverride();
-  registerIncidentCommands(program);
-  registerMaintenanceCommands(program);
-  let out = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    out += String(chunk);
-    return true;
-  });
-  try {
-    await program.parseAsync(['node', 'warden', ...args, '--json']);
-  } finally {
-    spy.mockRestore();
-  }
-  return JSON.parse(out);
-}
+const run = (...args: string[]) =>
+  runJson([registerIncidentCommands, registerMaintenanceCommands], ...args);
 
 describe('incident CLI', () => {
   it('adds, lists and removes maintenance windows', async () => {

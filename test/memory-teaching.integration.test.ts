@@ -6,8 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { registerIncidentCommands } from '../src/cli/incident-commands.ts';
 import { registerMemoryCommands } from '../src/cli/memory-commands.ts';
@@ -16,6 +15,7 @@ import type { TestApp } from './helpers/app.ts';
 import { makeTestApp } from './helpers/app.ts';
 import type { TestDatabase } from './helpers/servers.ts';
 import { createTestDatabase } from './helpers/servers.ts';
+import { runJson } from './helpers/in-process-cli.ts';
 
 let n = 0;
 const alert = (summary: string, logs: string): NormalizedAlert => ({
@@ -212,22 +212,8 @@ describe('teaching from the command line', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  async function run(...args: string[]): Promise<unknown> {
-    const program = new Command('warden').exitOverride();
-    registerIncidentCommands(program);
-    registerMemoryCommands(program);
-    let out = '';
-    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-      out += String(chunk);
-      return true;
-    });
-    try {
-      await program.parseAsync(['node', 'warden', ...args, '--json']);
-    } finally {
-      spy.mockRestore();
-    }
-    return JSON.parse(out);
-  }
+  const run = (...args: string[]) =>
+    runJson([registerIncidentCommands, registerMemoryCommands], ...args);
 
   it('resolves by hand, imports a runbook, disables a fix and searches', async () => {
     const file = join(dataDir, 'runbooks.yaml');
