@@ -93,6 +93,8 @@ describe.skipIf(!chromiumPath)(
         WARDEN_SWEEP_INTERVAL_MS: '200',
       };
       warden = await startWarden({ cwd, waitMs: 90_000, env });
+      // The link may be printed a moment after /healthz first answers.
+      await waitFor(() => /setup\?token=\S+/.test(warden.output()), 'the setup link is printed');
       const token = /setup\?token=(\S+)/.exec(warden.output())?.[1];
       expect(token, 'the setup link is printed').toBeTruthy();
       const setup = await fetch(`${warden.url}/api/v1/setup`, {
