@@ -515,6 +515,37 @@ export class ExecutionStore {
   }
 
   /**
+   * "Mark as done": a person checked that the interrupted side effect of a
+   * needs_attention execution happened. The execution ends as succeeded with
+   * the decision (who, why, when, and the error it replaces) as its result,
+   * and the interrupted node's step records the same decision as its output.
+   * Nothing runs again; the nodes after the interrupted one stay unrun.
+   */
+  async markDone(id: string, decision: { by: string; reason: string }): Promise<Execution> {
+    const { rows } = await this.db.query<ExecutionRow>(
+      `WITH ex AS (
+         UPDATE executions SET status = 'succeeded', finished_at = now(), error = NULL,
+           result = jsonb_build_object('markedDone', jsonb_build_object(
+             'by', $2::text, 'reason', $3::text, 'at', now(), 'error', error))
+         WHERE id = $1 AND status = 'needs_attention' RETURNING *),
+       st AS (
+         UPDATE execution_steps s SET status = 'succeeded', finished_at = now(),
+           output = jsonb_build_object('markedDone', ex.result -> 'markedDone')
+         FROM ex WHERE s.execution_id = ex.id AND s.status = 'started'
+         RETURNING s.node_name)
+       SELECT ex.* FROM ex`,
+      [id, decision.by, decision.reason],
+    );
+    if (rows[0]) return toExecution(rows[0]);
+    const existing = await this.get(id);
+    throw new UserError(
+      'not_needs_attention',
+      `execution ${id} is ${existing.status}; only a needs_attention execution can be marked as done`,
+      { status: 409 },
+    );
+  }
+
+  /**
    * What the sweep re-enqueues: running executions whose lease expired,
    * waits that are due, and queued ones no worker took for requeueAfterMs
    * (the queue lost them). Marks them so the next sweep skips them for a while.

@@ -484,7 +484,7 @@ class ExecutionRun {
               ),
             );
           } else if (verified.status === 'unknown') {
-            const message = `node "${name}" has side effects and was interrupted; whether it took effect is unknown (${verified.detail}). Check, then retry or cancel.`;
+            const message = `node "${name}" has side effects and was interrupted; whether it took effect is unknown (${verified.detail}). Check, then mark it as done or retry.`;
             return this.end(
               def,
               'needs_attention',

@@ -34,7 +34,7 @@ export async function reportNeedsAttention(
     text: [
       error.message,
       ...(error.node ? [`Node: ${error.node}`] : []),
-      'Check whether the step took effect, then retry or cancel the execution.',
+      'Check whether the step took effect, then mark the execution as done or retry it.',
     ].join('\n'),
     dedupKey: `execution:${ex.id}:needs_attention`,
     ...(incidentId !== undefined ? { incidentId } : {}),

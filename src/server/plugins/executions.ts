@@ -1,9 +1,11 @@
-// Executions API: list with filters, one with its steps, cancel, retry.
+// Executions API: list with filters, one with its steps, cancel, retry, and
+// mark a needs_attention execution as done (a person checked its side effect).
 import type { FastifyInstance } from 'fastify';
 
 import type { Services } from '../../app.ts';
 import type { ExecutionStatus } from '../../engine/execution-store.ts';
 import { executionStatuses } from '../../engine/execution-store.ts';
+import { principalName } from './auth.ts';
 
 const errorSchema = {
   type: ['object', 'null'],
@@ -150,5 +152,28 @@ export default async function executionsPlugin(app: FastifyInstance, opts: { ser
       reply
         .status(202)
         .send({ executionId: await engine.retry(request.params.id), status: 'queued' }),
+  );
+
+  app.post<Id & { Body: { reason: string } }>(
+    '/api/v1/executions/:id/mark-done',
+    {
+      schema: {
+        params: executionParams,
+        body: {
+          type: 'object',
+          required: ['reason'],
+          properties: { reason: { type: 'string', minLength: 1, maxLength: 2000, pattern: '\\S' } },
+          additionalProperties: false,
+        },
+        response: {
+          200: { type: 'object', properties: { ...executionSchema.properties, result: anyJson } },
+        },
+      },
+    },
+    async (request) =>
+      engine.executions.markDone(request.params.id, {
+        by: principalName(request.principal),
+        reason: request.body.reason.trim(),
+      }),
   );
 }

@@ -1,7 +1,8 @@
 // Executions: the list with a status filter, refreshed live; one execution
 // with each node's step, its input and output (large data collapsed), its
-// error, timing and attempts.
+// error, timing and attempts; for needs_attention, mark as done or retry.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
 
 import { api, qs } from '../api.ts';
 import { Link, navigate, useLocation } from '../router.tsx';
@@ -136,6 +137,7 @@ export function ExecutionPage(props: { id: string }) {
         ]}
       />
       <ExecutionActions execution={e} />
+      <MarkedDone result={e.result} />
       {e.error && (
         <p role="alert" className="error">
           {e.error.node ? `${e.error.node}: ` : ''}
@@ -177,18 +179,56 @@ export function ExecutionPage(props: { id: string }) {
   );
 }
 
-/** Cancel while it runs; retry once it failed, was canceled or needs attention. Operators only. */
+/** Who marked a needs_attention execution as done, and why. */
+function MarkedDone(props: { result: unknown }) {
+  const r = props.result;
+  if (typeof r !== 'object' || r === null || !('markedDone' in r)) return null;
+  const m = r.markedDone as { by?: string; reason?: string; at?: string };
+  return (
+    <p role="status" className="notice">
+      Marked as done by {m.by ?? 'someone'}
+      {m.at ? (
+        <>
+          {' '}
+          (<Time at={m.at} />)
+        </>
+      ) : null}
+      : {m.reason}
+    </p>
+  );
+}
+
+/**
+ * Cancel while it runs; retry once it failed, was canceled or needs attention;
+ * mark a needs_attention execution as done (the person checked that its side
+ * effect happened). Operators only.
+ */
 function ExecutionActions(props: { execution: Execution }) {
   const { execution: e } = props;
   const canAct = useCan('operator');
   const client = useQueryClient();
+  const [reason, setReason] = useState('');
+  const refresh = () => {
+    void client.invalidateQueries({ queryKey: ['execution', e.id] });
+    void client.invalidateQueries({ queryKey: ['executions'] });
+  };
   const act = useMutation({
     mutationFn: (what: 'cancel' | 'retry') =>
       api<{ executionId?: string }>(`/api/v1/executions/${e.id}/${what}`, { method: 'POST' }),
     onSuccess: (r) => {
-      void client.invalidateQueries({ queryKey: ['execution', e.id] });
-      void client.invalidateQueries({ queryKey: ['executions'] });
+      refresh();
       if (r?.executionId) navigate(`/executions/${r.executionId}`);
+    },
+  });
+  const markDone = useMutation({
+    mutationFn: () =>
+      api(`/api/v1/executions/${e.id}/mark-done`, {
+        method: 'POST',
+        body: { reason: reason.trim() },
+      }),
+    onSuccess: () => {
+      setReason('');
+      refresh();
     },
   });
   if (!canAct) return null;
@@ -200,11 +240,35 @@ function ExecutionActions(props: { execution: Execution }) {
       {retryable && (
         <>
           {e.status === 'needs_attention' && (
-            <p className="notice">
-              This execution stopped in the middle of a step that may have had side effects (a
-              command, a request). Check what happened before retrying: a retry runs every node
-              again from the start.
-            </p>
+            <>
+              <p className="notice">
+                This execution stopped in the middle of a step that may have had side effects (a
+                command, a request). Check what happened first. If it took effect, mark the
+                execution as done: nothing runs again and the nodes after it stay unrun. If it did
+                not, retry: a retry runs every node again from the start.
+              </p>
+              <form
+                aria-label="Mark as done"
+                onSubmit={(ev) => {
+                  ev.preventDefault();
+                  markDone.mutate();
+                }}
+              >
+                <label>
+                  What you checked
+                  <input
+                    value={reason}
+                    required
+                    maxLength={2000}
+                    onChange={(ev) => setReason(ev.target.value)}
+                  />
+                </label>
+                <button type="submit" disabled={markDone.isPending || !reason.trim()}>
+                  Mark as done
+                </button>
+                <ErrorLine error={markDone.error} />
+              </form>
+            </>
           )}
           <button type="button" onClick={() => act.mutate('retry')} disabled={act.isPending}>
             Retry from the start
