@@ -6,7 +6,6 @@
 // name; a viewer sees none of those buttons and the API refuses them; the
 // catalogue lists the actions with their risk and parameters; the audit
 // page filters records and shows the chain intact. axe-core on each page.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +18,14 @@ import type { RunningWarden } from './helpers/cli.ts';
 import { startWarden } from './helpers/cli.ts';
 import type { HttpSink } from './helpers/http-sink.ts';
 import { startHttpSink } from './helpers/http-sink.ts';
-import { axe, findChromium, noChromium, repoRoot, shoot } from './helpers/console-browser.ts';
+import {
+  axe,
+  ensureConsoleBuilt,
+  findChromium,
+  noChromium,
+  repoRoot,
+  shoot,
+} from './helpers/console-browser.ts';
 import { OllamaTestServer } from './helpers/ollama-test-server.ts';
 
 const chromiumPath = findChromium();
@@ -75,19 +81,7 @@ describe.skipIf(!chromiumPath)(
     }
 
     beforeAll(async () => {
-      const built = spawnSync(
-        process.execPath,
-        [
-          join(repoRoot, 'node_modules/vite/bin/vite.js'),
-          'build',
-          '--config',
-          'web/vite.config.ts',
-          '--logLevel',
-          'warn',
-        ],
-        { cwd: repoRoot, encoding: 'utf8' },
-      );
-      expect(built.status, built.stderr).toBe(0);
+      ensureConsoleBuilt();
       ollama = await OllamaTestServer.start();
       sink = await startHttpSink();
       cwd = mkdtempSync(join(tmpdir(), 'warden-console-actions-'));

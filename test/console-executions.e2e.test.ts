@@ -4,7 +4,6 @@
 // and stops the execution as needs_attention. An operator reads the warning,
 // marks it as done with what they checked; the page shows who and why, and
 // nothing ran again. A viewer sees no such button and the API refuses it.
-import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +15,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import type { RunningWarden } from './helpers/cli.ts';
 import { startWarden } from './helpers/cli.ts';
-import { axe, findChromium, noChromium, repoRoot, shoot } from './helpers/console-browser.ts';
+import {
+  axe,
+  ensureConsoleBuilt,
+  findChromium,
+  noChromium,
+  shoot,
+} from './helpers/console-browser.ts';
 import type { HttpSink } from './helpers/effect-sink.ts';
 import { startHttpSink } from './helpers/effect-sink.ts';
 import { OllamaTestServer } from './helpers/ollama-test-server.ts';
@@ -65,19 +70,7 @@ describe.skipIf(!chromiumPath)(
     }
 
     beforeAll(async () => {
-      const built = spawnSync(
-        process.execPath,
-        [
-          join(repoRoot, 'node_modules/vite/bin/vite.js'),
-          'build',
-          '--config',
-          'web/vite.config.ts',
-          '--logLevel',
-          'warn',
-        ],
-        { cwd: repoRoot, encoding: 'utf8' },
-      );
-      expect(built.status, built.stderr).toBe(0);
+      ensureConsoleBuilt();
       ollama = await OllamaTestServer.start();
       sink = await startHttpSink();
       db = await createTestDatabase();

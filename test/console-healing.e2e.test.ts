@@ -7,7 +7,6 @@
 // arrives with the same log line: the remembered fix runs by itself, with no
 // model call, the service comes back, and the new incident's timeline shows
 // it live.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +17,13 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 
 import type { RunningWarden } from './helpers/cli.ts';
 import { startWarden } from './helpers/cli.ts';
-import { axe, findChromium, noChromium, repoRoot, shoot } from './helpers/console-browser.ts';
+import {
+  axe,
+  ensureConsoleBuilt,
+  findChromium,
+  noChromium,
+  shoot,
+} from './helpers/console-browser.ts';
 import { OllamaTestServer } from './helpers/ollama-test-server.ts';
 import { describeUnless, missingPrograms, programs } from './helpers/programs.ts';
 import type { TestDatabase } from './helpers/servers.ts';
@@ -101,19 +106,7 @@ describeUnless(needs, 'console: resolve by hand, then the recurrence is fixed fr
   }
 
   beforeAll(async () => {
-    const built = spawnSync(
-      process.execPath,
-      [
-        join(repoRoot, 'node_modules/vite/bin/vite.js'),
-        'build',
-        '--config',
-        'web/vite.config.ts',
-        '--logLevel',
-        'warn',
-      ],
-      { cwd: repoRoot, encoding: 'utf8' },
-    );
-    expect(built.status, built.stderr).toBe(0);
+    ensureConsoleBuilt();
     sup = await startSupervisor('demo');
     ollama = await OllamaTestServer.start();
     db = await createTestDatabase();

@@ -5,7 +5,6 @@
 // same page after login, and a viewer sees no button that changes anything
 // while the API refuses it anyway. axe-core checks every page. The only
 // stand-in is the model (the scripted Ollama test server).
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -19,6 +18,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningWarden } from './helpers/cli.ts';
 import { startWarden } from './helpers/cli.ts';
 import { OllamaTestServer } from './helpers/ollama-test-server.ts';
+import { ensureConsoleBuilt } from './helpers/console-browser.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const artefacts = join(root, 'test-artifacts', 'console');
@@ -110,19 +110,7 @@ describe.skipIf(!chromiumPath)(
     beforeAll(async () => {
       mkdirSync(artefacts, { recursive: true });
       // Test what the source builds today, not a stale bundle.
-      const built = spawnSync(
-        process.execPath,
-        [
-          join(root, 'node_modules/vite/bin/vite.js'),
-          'build',
-          '--config',
-          'web/vite.config.ts',
-          '--logLevel',
-          'warn',
-        ],
-        { cwd: root, encoding: 'utf8' },
-      );
-      expect(built.status, built.stderr).toBe(0);
+      ensureConsoleBuilt();
       ollama = await OllamaTestServer.start();
       cwd = mkdtempSync(join(tmpdir(), 'warden-console-'));
       warden = await startWarden({

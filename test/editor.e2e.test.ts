@@ -5,7 +5,6 @@
 // node's data; two editors on one workflow (the second is warned, nothing is
 // overwritten); undo/redo; import and an identical export; the auto-heal
 // workflow read-only; and a 200-node canvas, timed and printed.
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -18,6 +17,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import type { RunningWarden } from './helpers/cli.ts';
 import { startWarden } from './helpers/cli.ts';
+import { ensureConsoleBuilt } from './helpers/console-browser.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const artefacts = join(root, 'test-artifacts', 'editor');
@@ -127,19 +127,7 @@ describe.skipIf(!chromiumPath)(
 
     beforeAll(async () => {
       mkdirSync(artefacts, { recursive: true });
-      const built = spawnSync(
-        process.execPath,
-        [
-          join(root, 'node_modules/vite/bin/vite.js'),
-          'build',
-          '--config',
-          'web/vite.config.ts',
-          '--logLevel',
-          'warn',
-        ],
-        { cwd: root, encoding: 'utf8' },
-      );
-      expect(built.status, built.stderr).toBe(0);
+      ensureConsoleBuilt();
       cwd = mkdtempSync(join(tmpdir(), 'warden-editor-'));
       warden = await startWarden({
         cwd,

@@ -1,7 +1,9 @@
-// What the console's browser tests share: finding Debian's Chromium (or the
-// one CHROMIUM_PATH names), axe-core's serious and critical findings in a
-// page, and screenshots into test-artifacts/console/.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+// What the console's browser tests share: a console built from today's
+// source, finding Debian's Chromium (or the one CHROMIUM_PATH names),
+// axe-core's serious and critical findings in a page, and screenshots into
+// test-artifacts/console/.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +11,40 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+/** The newest modification time of a file under dir, leaving out dist and node_modules. */
+function newestUnder(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.name === 'dist' || e.name === 'node_modules') continue;
+    const path = join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestUnder(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * Builds the console unless web/dist is newer than every source file: the
+ * tests drive what the source builds today, not a stale bundle, without a
+ * build per test file (npm install's prepare script builds it once).
+ */
+export function ensureConsoleBuilt(): void {
+  const index = join(repoRoot, 'web/dist/index.html');
+  if (existsSync(index) && statSync(index).mtimeMs >= newestUnder(join(repoRoot, 'web'))) return;
+  const built = spawnSync(
+    process.execPath,
+    [
+      join(repoRoot, 'node_modules/vite/bin/vite.js'),
+      'build',
+      '--config',
+      'web/vite.config.ts',
+      '--logLevel',
+      'warn',
+    ],
+    { cwd: repoRoot, encoding: 'utf8' },
+  );
+  if (built.status !== 0) throw new Error(`the console does not build:\n${built.stderr}`);
+}
 export const artefacts = join(repoRoot, 'test-artifacts', 'console');
 
 export function findChromium(): string | undefined {
