@@ -19,6 +19,8 @@ import {
   axe,
   ensureConsoleBuilt,
   findChromium,
+  loginHeaders,
+  setUpUsers,
   noChromium,
   shoot,
 } from './helpers/console-browser.ts';
@@ -48,17 +50,7 @@ describe.skipIf(!chromiumPath)(
     const key = randomUUID();
     const password = 'a long enough password';
 
-    async function apiLogin(username: string) {
-      const res = await fetch(`${warden.url}/api/v1/auth/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ username, password }),
-      });
-      expect(res.status).toBe(200);
-      const cookie = res.headers.getSetCookie()[0]!.split(';')[0]!;
-      const { csrfToken } = (await res.json()) as { csrfToken: string };
-      return { 'content-type': 'application/json', cookie, 'x-csrf-token': csrfToken };
-    }
+    const apiLogin = (username: string) => loginHeaders(warden.url, username, password);
 
     async function logIn(c: BrowserContext, username: string, path: string): Promise<Page> {
       const p = await c.newPage();
@@ -86,28 +78,7 @@ describe.skipIf(!chromiumPath)(
         WARDEN_SWEEP_INTERVAL_MS: '200',
       };
       warden = await startWarden({ cwd, waitMs: 90_000, env });
-      // The link may be printed a moment after /healthz first answers.
-      await waitFor(() => /setup\?token=\S+/.test(warden.output()), 'the setup link is printed');
-      const token = /setup\?token=(\S+)/.exec(warden.output())?.[1];
-      expect(token, 'the setup link is printed').toBeTruthy();
-      const setup = await fetch(`${warden.url}/api/v1/setup`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ token, username: 'admin', password }),
-      });
-      expect(setup.status, await setup.clone().text()).toBeLessThan(300);
-      const admin = await apiLogin('admin');
-      for (const [username, role] of [
-        ['olga', 'operator'],
-        ['vera', 'viewer'],
-      ]) {
-        const res = await fetch(`${warden.url}/api/v1/users`, {
-          method: 'POST',
-          headers: admin,
-          body: JSON.stringify({ username, password, role }),
-        });
-        expect(res.status).toBe(201);
-      }
+      const admin = await setUpUsers(warden, password);
 
       // A workflow whose POST is held by the sink until the process dies.
       const created = await fetch(`${warden.url}/api/v1/workflows`, {

@@ -21,6 +21,7 @@ import {
   axe,
   ensureConsoleBuilt,
   findChromium,
+  loginHeaders,
   noChromium,
   shoot,
 } from './helpers/console-browser.ts';
@@ -53,17 +54,7 @@ describeUnless(needs, 'console: resolve by hand, then the recurrence is fixed fr
   let firstId: number;
   const password = 'a long enough password';
 
-  async function apiLogin(username: string) {
-    const res = await fetch(`${warden.url}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username, password }),
-    });
-    expect(res.status).toBe(200);
-    const cookie = res.headers.getSetCookie()[0]!.split(';')[0]!;
-    const { csrfToken } = (await res.json()) as { csrfToken: string };
-    return { 'content-type': 'application/json', cookie, 'x-csrf-token': csrfToken };
-  }
+  const apiLogin = (username: string) => loginHeaders(warden.url, username, password);
 
   /** The demo service is down: Alertmanager says so, with the proxy's log line. */
   async function alert(

@@ -9,6 +9,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import type { Page } from 'playwright-core';
+import { expect } from 'vitest';
+
+import { waitFor } from './wait.ts';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -86,4 +89,56 @@ export async function shoot(page: Page, name: string): Promise<void> {
   mkdirSync(artefacts, { recursive: true });
   await page.screenshot({ path: join(artefacts, `${name}.png`), fullPage: true });
   await page.screenshot({ path: join(artefacts, `${name}-window.png`) });
+}
+
+export type SessionHeaders = { 'content-type': string; cookie: string; 'x-csrf-token': string };
+
+/** Logs in through the API: the session cookie and CSRF token as request headers. */
+export async function loginHeaders(
+  url: string,
+  username: string,
+  password: string,
+): Promise<SessionHeaders> {
+  const res = await fetch(`${url}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  expect(res.status).toBe(200);
+  const cookie = res.headers.getSetCookie()[0]!.split(';')[0]!;
+  const { csrfToken } = (await res.json()) as { csrfToken: string };
+  return { 'content-type': 'application/json', cookie, 'x-csrf-token': csrfToken };
+}
+
+/**
+ * Creates the admin from the setup link the fresh Warden printed, then the
+ * operator olga and the viewer vera, all with one password; returns the
+ * admin's request headers.
+ */
+export async function setUpUsers(
+  warden: { url: string; output(): string },
+  password: string,
+): Promise<SessionHeaders> {
+  // The link may be printed a moment after /healthz first answers.
+  await waitFor(() => /setup\?token=\S+/.test(warden.output()), 'the setup link is printed');
+  const token = /setup\?token=(\S+)/.exec(warden.output())?.[1];
+  const setup = await fetch(`${warden.url}/api/v1/setup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token, username: 'admin', password }),
+  });
+  expect(setup.status, await setup.clone().text()).toBeLessThan(300);
+  const admin = await loginHeaders(warden.url, 'admin', password);
+  for (const [username, role] of [
+    ['olga', 'operator'],
+    ['vera', 'viewer'],
+  ]) {
+    const res = await fetch(`${warden.url}/api/v1/users`, {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify({ username, password, role }),
+    });
+    expect(res.status).toBe(201);
+  }
+  return admin;
 }
