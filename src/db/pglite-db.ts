@@ -10,6 +10,13 @@ import { KeyedMutex } from './keyed-mutex.ts';
 export type PgliteDbOptions = {
   /** Directory for the database files; undefined keeps it in memory (tests). */
   dataDir?: string;
+  /**
+   * PostgreSQL's shared_buffers, in MB. PGlite's own default (128 MB) lives
+   * in the WebAssembly heap and is touched as pages are read, so it ends up
+   * in the process's resident memory; Warden's tables are far smaller.
+   * @default 128 (PostgreSQL's, when unset)
+   */
+  sharedBuffersMb?: number;
 };
 
 function toResult<R extends Row>(res: { rows: R[]; affectedRows?: number }): QueryResult<R> {
@@ -24,7 +31,13 @@ export class PgliteDb implements Db {
   private constructor(readonly pg: PGlite) {}
 
   static async open(options: PgliteDbOptions = {}): Promise<PgliteDb> {
-    const pg = await PGlite.create(options.dataDir ?? 'memory://', { extensions: { vector } });
+    const startParams = options.sharedBuffersMb
+      ? [...PGlite.defaultStartParams, '-c', `shared_buffers=${options.sharedBuffersMb}MB`]
+      : undefined;
+    const pg = await PGlite.create(options.dataDir ?? 'memory://', {
+      extensions: { vector },
+      ...(startParams ? { startParams } : {}),
+    });
     return new PgliteDb(pg);
   }
 
