@@ -53,6 +53,7 @@ export async function openDb(
     const db = await PgliteDb.open({
       dataDir: pgDir,
       sharedBuffersMb: config.database.pgliteSharedBuffersMb,
+      wasmTierUp: config.database.pgliteWasmTierUp,
     });
     return {
       db,
