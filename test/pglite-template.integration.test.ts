@@ -3,7 +3,8 @@
 // fit the build (an edited migration, another PGlite, a damaged archive) is
 // ignored and initdb makes the database instead; a template older than the
 // build gets the newer migrations; and a data directory made the old way
-// (initdb, no template) still opens with its data.
+// (initdb, no template) still opens with its data. The page cache is sized
+// from the setting.
 import {
   cpSync,
   existsSync,
@@ -32,7 +33,10 @@ const all = loadMigrations();
 const olderCount = Math.max(1, all.length - 2);
 
 function config(dataDir: string) {
-  return loadConfig({ env: { WARDEN_DATA_DIR: dataDir }, cwd: root });
+  return loadConfig({
+    env: { WARDEN_DATA_DIR: dataDir, WARDEN_PGLITE_SHARED_BUFFERS_MB: '24' },
+    cwd: root,
+  });
 }
 
 async function dump(db: PgliteDb): Promise<Uint8Array> {
@@ -93,6 +97,9 @@ describe('a new data directory seeded from the template', () => {
         "SELECT ('[1,0,0]'::vector <=> '[0,1,0]'::vector)::float8 AS d",
       );
       expect(d.rows[0]!.d).toBeCloseTo(1);
+      // The page cache is the one configured, not PGlite's 128 MB.
+      const sb = await opened.db.query<{ shared_buffers: string }>('SHOW shared_buffers');
+      expect(sb.rows[0]!.shared_buffers).toBe('24MB');
       await opened.db.query("INSERT INTO workflows (name, current_version) VALUES ('seeded', 1)");
     } finally {
       await opened.close();
