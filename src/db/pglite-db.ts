@@ -21,9 +21,9 @@ export type PgliteDbOptions = {
   sharedBuffersMb?: number;
   /**
    * Let V8 optimise PGlite's WebAssembly (TurboFan) as it runs hot. Off, it
-   * stays on the baseline compiler: queries cost some 10-25% more CPU, and
-   * the process saves about a second of CPU at start and 50-100 MB of
-   * memory. The flag is process-wide and cannot be undone once off.
+   * stays on the baseline compiler: a webhook execution costs about a third
+   * more CPU, and the process saves about a second of CPU at start and
+   * 80-100 MB of memory. The flag is process-wide and cannot be undone once off.
    * @default true
    */
   wasmTierUp?: boolean;
