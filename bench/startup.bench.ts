@@ -4,7 +4,10 @@
 // `warden workflows list --json` with no Warden running (opens the database)
 // and beside a running one (through its API). Targets: cold start under 3 s,
 // each CLI command under 0.5 s, on a quiet machine; the load average is
-// printed with the figures because a busy machine moves them.
+// printed with the figures because a busy machine moves them. A fresh data
+// directory is seeded from the prepared template (dist/pglite-template, made
+// by the build); the RSS right after the cold start is printed too (the
+// figure after a load is bench/memory-footprint.bench.ts).
 // Environment: BENCH_RUNS (default 3).
 import type { ChildProcess } from 'node:child_process';
 import { spawn, spawnSync } from 'node:child_process';
@@ -27,6 +30,16 @@ const env = (dataDir: string, port: number) => ({
   OLLAMA_URL: 'http://127.0.0.1:9',
 });
 
+/** Resident memory of a live process in MB, from /proc; NaN elsewhere. */
+function rssMb(pid: number | undefined): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) / 1024;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** CPU seconds (user + system) a live process has used, from /proc; NaN elsewhere. */
 function cpuMs(pid: number | undefined): number {
   try {
@@ -43,7 +56,7 @@ const ms = (n: number) => `${Math.round(n)} ms`;
 
 async function startTimed(
   dataDir: string,
-): Promise<{ child: ChildProcess; ms: number; cpu: number; port: number }> {
+): Promise<{ child: ChildProcess; ms: number; cpu: number; rss: number; port: number }> {
   const port = await freePort();
   const t0 = performance.now();
   const child = spawn(process.execPath, [bin, 'start'], {
@@ -60,7 +73,7 @@ async function startTimed(
     }
     await new Promise((r) => setTimeout(r, 20));
   }
-  return { child, ms: performance.now() - t0, cpu: cpuMs(child.pid), port };
+  return { child, ms: performance.now() - t0, cpu: cpuMs(child.pid), rss: rssMb(child.pid), port };
 }
 
 async function stop(child: ChildProcess): Promise<void> {
@@ -98,17 +111,21 @@ try {
   const load = loadavg().map((l) => l.toFixed(2));
   const cold: number[] = [];
   const coldCpu: number[] = [];
+  const coldRss: number[] = [];
   let dataDir = '';
   for (let i = 0; i < runs; i++) {
     dataDir = fresh();
     const s = await startTimed(dataDir);
     cold.push(s.ms);
     coldCpu.push(s.cpu);
+    coldRss.push(s.rss);
     await stop(s.child);
   }
   record('cold start to /healthz 200', median(cold), 3000);
   // CPU time moves less than wall time on a busy machine (USER_HZ 100 assumed).
-  console.log(`  (CPU used by the process until then: ${ms(median(coldCpu))})`);
+  console.log(
+    `  (CPU used by the process until then: ${ms(median(coldCpu))}; RSS then: ${Math.round(median(coldRss))} MB)`,
+  );
 
   const version = Array.from({ length: runs }, () => cliTimed(['--version'], dataDir, 9));
   record('warden --version', median(version), 500);

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm install` and `npm ci` run this (the prepare script): builds dist/ so
 // `warden` starts from compiled JavaScript, and the console into web/dist so
-// `npm start` serves it with no separate step. Skips, saying why, where there is
+// `npm start` serves it with no separate step, and the prepared embedded
+// database a first start unpacks (bin/build-pglite-template.js). Skips, saying why, where there is
 // nothing to build with: no src/ (a Docker layer that installs first) or no
 // TypeScript (an install without dev dependencies). A failing build fails.
 import { spawnSync } from 'node:child_process';
@@ -20,7 +21,11 @@ if (!existsSync(`${root}src/cli/main.ts`) || !tsc) {
   console.log(`prepare: nothing to build (${tsc ? 'no src/' : 'TypeScript is not installed'})`);
   process.exit(0);
 }
-const steps = [[tsc, '-p', 'tsconfig.build.json'], ['bin/copy-assets.js']];
+const steps = [
+  [tsc, '-p', 'tsconfig.build.json'],
+  ['bin/copy-assets.js'],
+  ['bin/build-pglite-template.js'],
+];
 // Vite's package exports do not include its bin, so look for it in place.
 const vite = `${root}node_modules/vite/bin/vite.js`;
 if (existsSync(vite) && existsSync(`${root}web/vite.config.ts`))

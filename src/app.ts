@@ -15,7 +15,7 @@ import { buildExec } from './exec/build-exec.ts';
 import { outcomeText } from './exec/executor.ts';
 import { Engine } from './engine/engine.ts';
 import type { ResponseBus } from './engine/response-bus.ts';
-import { LocalResponseBus, RedisResponseBus } from './engine/response-bus.ts';
+import { LocalResponseBus } from './engine/response-bus.ts';
 import { needsAttentionCollector } from './engine/needs-attention.ts';
 import { WebhookService } from './engine/webhooks.ts';
 import { HealthChecks } from './health.ts';
@@ -60,10 +60,8 @@ import { LexicalEmbedder } from './memory/lexical-embedder.ts';
 import { OllamaEmbedder } from './memory/ollama-embedder.ts';
 import { pgvectorInstallHint, pgvectorStatus } from './memory/pg-collections.ts';
 import { PgvectorStore } from './memory/pgvector-store.ts';
-import { QdrantStore } from './memory/qdrant-store.ts';
 import type { VectorStore } from './memory/vector-store.ts';
 import { CredentialStore } from './secrets/credential-store.ts';
-import { BullmqQueue } from './queue/bullmq-queue.ts';
 import { EmbeddedQueue } from './queue/embedded-queue.ts';
 import type { JobQueue } from './queue/job-queue.ts';
 import { loadEncryptionKey } from './secrets/encryption-key.ts';
@@ -177,6 +175,8 @@ export async function openVectorStore(
   if (want === 'qdrant') {
     if (!m.qdrantUrl)
       throw new UserError('qdrant_url_missing', 'MEMORY_STORE=qdrant needs QDRANT_URL');
+    // Imported when chosen: its HTTP client costs start time and memory for nothing otherwise.
+    const { QdrantStore } = await import('./memory/qdrant-store.ts');
     return new QdrantStore({
       url: m.qdrantUrl,
       apiKey: m.qdrantApiKey,
@@ -207,7 +207,10 @@ export async function createServices(
   logger: Logger,
   options: CreateServicesOptions = {},
 ): Promise<Services> {
-  const opened = await openDb(config);
+  const opened = await openDb(config, {
+    onTemplateSkipped: (reason) =>
+      logger.info(`new embedded database made by initdb, not the prepared template: ${reason}`),
+  });
   const { db } = opened;
   try {
     if (options.migrate !== false) {
@@ -260,7 +263,7 @@ export async function createServices(
       dataDir: config.database.dataDir,
     });
     const credentials = new CredentialStore(db, key);
-    const { queue, responses } = openQueue(config, logger, db);
+    const { queue, responses } = await openQueue(config, logger, db);
     health.register({ name: 'queue', run: () => queue.check() });
     const engine = new Engine({
       db,
@@ -390,13 +393,18 @@ export async function createServices(
   }
 }
 
-function openQueue(
+/** The embedded queue, or BullMQ; BullMQ and ioredis are imported only in queue mode. */
+async function openQueue(
   config: Config,
   logger: Logger,
   db: Db,
-): { queue: JobQueue; responses: ResponseBus } {
+): Promise<{ queue: JobQueue; responses: ResponseBus }> {
   const { redisUrl, name, prefix } = config.queue;
   if (!redisUrl) return { queue: new EmbeddedQueue(logger), responses: new LocalResponseBus() };
+  const [{ BullmqQueue }, { RedisResponseBus }] = await Promise.all([
+    import('./queue/bullmq-queue.ts'),
+    import('./engine/redis-response-bus.ts'),
+  ]);
   return {
     queue: new BullmqQueue({
       url: redisUrl,

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { ExecutionStore } from '../src/engine/execution-store.ts';
-import { RedisResponseBus } from '../src/engine/response-bus.ts';
+import { RedisResponseBus } from '../src/engine/redis-response-bus.ts';
 import type { TestServices } from './helpers/services.ts';
 import { makeTestServices } from './helpers/services.ts';
 import { freePort, killAll, startPrivateRedis } from './helpers/processes.ts';

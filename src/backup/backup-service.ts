@@ -31,9 +31,6 @@ import { basename, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 
-import { PGlite } from '@electric-sql/pglite';
-import { vector } from '@electric-sql/pglite-pgvector';
-
 import type { Config } from '../config/load.ts';
 import { acquireDataLock } from '../db/data-lock.ts';
 import type { Db } from '../db/db.ts';
@@ -377,6 +374,11 @@ export class BackupService {
       await gunzipAsync(bytes).catch((err: unknown) => {
         throw damaged(`it does not decompress (${reason(err)})`);
       });
+      // Imported here: a worker (PostgreSQL only) never loads PGlite.
+      const [{ PGlite }, { vector }] = await Promise.all([
+        import('@electric-sql/pglite'),
+        import('@electric-sql/pglite-pgvector'),
+      ]);
       try {
         const pg = await PGlite.create(incoming, {
           loadDataDir: new Blob([bytes]),

@@ -19,6 +19,10 @@ export function cliLogger(config: Config, level?: string): Logger {
 
 export async function withServices<T>(fn: (services: Services) => Promise<T>): Promise<T> {
   const config = cliConfig();
+  // A one-shot command runs a few queries: the embedded database's WebAssembly
+  // stays on V8's baseline compiler whatever the setting. Optimising it (a 9 MB
+  // module) costs about a second of CPU for a command over before it pays off.
+  config.database.pgliteWasmTierUp = false;
   // Loaded here, not at the top: commands that answer through a running
   // Warden's API never need the database drivers and the engine.
   const { createServices } = await import('../app.ts');

@@ -14,7 +14,6 @@ import type { Logger } from '../log.ts';
 import { installProcessGuard } from '../process-guard.ts';
 import { createLogger } from '../log.ts';
 import { notifiersFromConfig } from '../notify/notifiers-from-config.ts';
-import { buildHealthServer, buildServer } from '../server/server.ts';
 import { loopbackUrl, newControlToken, removeControlFile, writeControlFile } from './api-client.ts';
 import { cliConfig } from './context.ts';
 
@@ -83,6 +82,7 @@ export async function startCommand(options: StartOptions): Promise<void> {
   const controlToken = newControlToken();
   let app;
   try {
+    const { buildServer } = await import('../server/server.ts');
     app = await buildServer(services, { controlToken });
     await app.listen({ host: config.server.host, port: config.server.port });
     if (role === 'all') await services.engine.startWorker(config.engine.concurrency);
@@ -142,6 +142,8 @@ export async function workerCommand(options: WorkerOptions): Promise<void> {
     await services.engine.startWorker(concurrency);
     services.engine.startSweeper();
     if (options.healthPort) {
+      // Fastify is loaded only for a health port: a plain worker never serves HTTP.
+      const { buildHealthServer } = await import('../server/server.ts');
       app = await buildHealthServer(services);
       await app.listen({ host: config.server.host, port: Number(options.healthPort) });
     }

@@ -11,7 +11,6 @@ import { lookup as dnsLookup } from 'node:dns';
 import type { LookupAddress, LookupOptions } from 'node:dns';
 import { isIP } from 'node:net';
 
-import { Agent, fetch as undiciFetch } from 'undici';
 import type { Response as UndiciResponse } from 'undici';
 
 import { UserError } from '../errors.ts';
@@ -96,6 +95,8 @@ export async function guardedFetch<T>(
   options: GuardedFetchOptions,
   read: (res: UndiciResponse, finalUrl: URL) => Promise<T>,
 ): Promise<T> {
+  // Loaded at the first request, not at start: a process that makes none never pays for it.
+  const { Agent, fetch: undiciFetch } = await import('undici');
   const max = options.maxRedirects ?? 10;
   let current = url;
   let { method, body } = init;
