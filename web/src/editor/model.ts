@@ -46,9 +46,15 @@ export type WorkflowDoc = {
 
 export type Problem = { node?: string; field: string; message: string };
 
+export type Item = Record<string, unknown>;
+
 /** What a canvas node carries; `doc` is the document node minus position. */
 export type NodeData = {
   doc: WorkflowNodeDoc;
+  /** Items pinned on the node's first output (the document's pinData), used by test runs. */
+  pin?: Item[];
+  /** Where toFlow put a node the document gave no position; exported without one until moved. */
+  origin?: { x: number; y: number };
   /** Set by the page: problems, run results. */
   problems?: number;
   run?: { status: string; items: number[] } | undefined;
@@ -72,13 +78,20 @@ export function outputsOf(info: NodeTypeInfo | undefined, parameters: Record<str
 
 export function toFlow(doc: WorkflowDoc): { nodes: FlowNode[]; edges: FlowEdge[] } {
   const idByName = new Map(doc.nodes.map((n) => [n.name, n.id || n.name]));
+  const pins = isObject(doc.pinData) ? doc.pinData : {};
   const nodes: FlowNode[] = doc.nodes.map((n, i) => {
     const { position, ...rest } = n;
+    const origin = { x: 260 * i, y: 0 };
+    const pin = pins[n.name];
     return {
       id: n.id || n.name,
       type: 'warden',
-      position: position ? { x: position[0], y: position[1] } : { x: 260 * i, y: 0 },
-      data: { doc: { ...rest, id: n.id || n.name } },
+      position: position ? { x: position[0], y: position[1] } : origin,
+      data: {
+        doc: { ...rest, id: n.id || n.name },
+        ...(position ? {} : { origin }),
+        ...(Array.isArray(pin) ? { pin: pin as Item[] } : {}),
+      },
     };
   });
   const edges: FlowEdge[] = [];
@@ -124,16 +137,98 @@ export function toDoc(
     while (lists.length <= output) lists.push([]);
     lists[output]!.push(e.data?.typed ? { node: to, type: 'main', index } : { node: to, index });
   }
+  const pinData: Record<string, Item[]> = {};
+  for (const n of nodes) if (n.data.pin) pinData[n.data.doc.name] = n.data.pin;
+  const extra = { ...meta.extra };
+  delete extra.pinData;
+  const unmoved = (n: FlowNode) =>
+    n.data.origin && n.data.origin.x === n.position.x && n.data.origin.y === n.position.y;
   return {
-    ...meta.extra,
+    ...extra,
     name: meta.name,
-    nodes: nodes.map((n) => ({
-      ...n.data.doc,
-      position: [Math.round(n.position.x), Math.round(n.position.y)],
-    })),
+    nodes: nodes.map((n) =>
+      unmoved(n)
+        ? { ...n.data.doc }
+        : { ...n.data.doc, position: [Math.round(n.position.x), Math.round(n.position.y)] },
+    ),
     connections,
     settings: meta.settings,
+    ...(Object.keys(pinData).length ? { pinData } : {}),
   };
+}
+
+const identifier = /^[A-Za-z_]\w*$/;
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** A node name as a JSONata string ("…" or '…') or a backtick name. */
+function quoted(name: string, q: '"' | "'" | '`'): string {
+  if (q === '`') return `\`${name}\``;
+  return q + name.replace(/\\/g, '\\\\').split(q).join(`\\${q}`) + q;
+}
+
+/**
+ * Rewrites the references to node `from` in one expression as references to
+ * `to`: `$node."from"`, `$node.'from'`, `` $node.`from` ``, `$node.from`,
+ * `$node["from"]` and `$lookup($node, "from")`, each keeping its form (a bare
+ * name that no longer fits becomes a backtick one).
+ */
+export function renameInExpression(source: string, from: string, to: string): string {
+  let out = source;
+  const node = String.raw`\$node\s*`;
+  for (const q of ['"', "'", '`'] as const) {
+    if (q === '`' && from.includes('`')) continue;
+    const old = escapeRe(quoted(from, q));
+    const next = q === '`' && to.includes('`') ? quoted(to, '"') : quoted(to, q);
+    const forms = [
+      new RegExp(String.raw`(${node}\.\s*)${old}()`, 'g'),
+      new RegExp(String.raw`(${node}\[\s*)${old}(\s*\])`, 'g'),
+      new RegExp(String.raw`(\$lookup\(\s*${node},\s*)${old}(\s*\))`, 'g'),
+    ];
+    for (const re of forms) out = out.replace(re, (_m, a: string, b: string) => a + next + b);
+  }
+  if (identifier.test(from)) {
+    const bare = identifier.test(to) ? to : quoted(to, to.includes('`') ? '"' : '`');
+    out = out.replace(
+      new RegExp(String.raw`(${node}\.\s*)${escapeRe(from)}(?![\w$])`, 'g'),
+      (_m, a: string) => a + bare,
+    );
+  }
+  return out;
+}
+
+function renameInValue(value: unknown, from: string, to: string): unknown {
+  if (isExpression(value)) return renameInExpression(value, from, to);
+  if (Array.isArray(value)) {
+    const next = value.map((v) => renameInValue(v, from, to));
+    return next.every((v, i) => v === value[i]) ? value : next;
+  }
+  if (isObject(value)) {
+    let changed = false;
+    const next: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      next[k] = renameInValue(v, from, to);
+      if (next[k] !== v) changed = true;
+    }
+    return changed ? next : value;
+  }
+  return value;
+}
+
+/**
+ * Renames node `id` and rewrites every reference to its old name in every
+ * node's parameters. Connections are by node id on the canvas and pinned
+ * items ride on their node, so both follow by themselves. Nodes that do not
+ * change are returned as they were.
+ */
+export function renameNode(nodes: FlowNode[], id: string, to: string): FlowNode[] {
+  const from = nodes.find((n) => n.id === id)?.data.doc.name;
+  if (from === undefined || from === to) return nodes;
+  return nodes.map((n) => {
+    const parameters = renameInValue(n.data.doc.parameters, from, to) as Record<string, unknown>;
+    const name = n.id === id ? to : n.data.doc.name;
+    if (parameters === n.data.doc.parameters && name === n.data.doc.name) return n;
+    return { ...n, data: { ...n.data, doc: { ...n.data.doc, name, parameters } } };
+  });
 }
 
 /** "Set", "Set 1", "Set 2"… whichever is free. */
@@ -207,9 +302,14 @@ export function isExpression(value: unknown): value is string {
   return typeof value === 'string' && (value.startsWith('=') || value.includes('{{'));
 }
 
-/** The auto-heal workflow opens read-only: it is how healing runs, shown, not edited here. */
+/**
+ * The auto-heal workflow opens read-only: it is how healing runs, shown, not
+ * edited here. It is told by its healing steps (Remediate and the others); an
+ * Incident trigger alone (a workflow that posts incidents to a chat) is
+ * edited like any other.
+ */
 export function isAutoHeal(doc: { nodes: { type: string }[] }): boolean {
-  return doc.nodes.some((n) => n.type === 'warden.incidentTrigger');
+  return doc.nodes.some((n) => n.type.startsWith('warden.') && n.type !== 'warden.incidentTrigger');
 }
 
 export type Change = { kind: 'added' | 'removed' | 'changed'; what: string; detail?: string };
@@ -241,6 +341,14 @@ export function diffWorkflows(from: WorkflowDoc, to: WorkflowDoc): Change[] {
       what: 'settings',
       detail: `${JSON.stringify(from.settings)} → ${JSON.stringify(to.settings)}`,
     });
+  const pinsA = isObject(from.pinData) ? from.pinData : {};
+  const pinsB = isObject(to.pinData) ? to.pinData : {};
+  for (const n of new Set([...Object.keys(pinsA), ...Object.keys(pinsB)]))
+    if (JSON.stringify(pinsA[n]) !== JSON.stringify(pinsB[n]))
+      changes.push({
+        kind: !(n in pinsA) ? 'added' : !(n in pinsB) ? 'removed' : 'changed',
+        what: `pinned data of ${n}`,
+      });
   const before = new Map(from.nodes.map((n) => [n.name, n]));
   const after = new Map(to.nodes.map((n) => [n.name, n]));
   for (const [name, n] of after) {
