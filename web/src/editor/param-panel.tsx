@@ -4,6 +4,8 @@
 // preview of every expression in it on the last run's data.
 import { useEffect, useRef, useState } from 'react';
 
+import type { Completion } from './autocomplete.ts';
+import { completionsAt } from './autocomplete.ts';
 import type { PreviewContext } from './expressions.ts';
 import { findExpressions, preview } from './expressions.ts';
 import type { FlowNode, NodeTypeInfo, ParamSpec, Problem, WorkflowNodeDoc } from './model.ts';
@@ -54,6 +56,8 @@ export type PanelProps = {
   info: NodeTypeInfo | undefined;
   problems: Problem[];
   context: PreviewContext | null;
+  /** Names of the nodes upstream of this one, offered as $node references. */
+  upstream?: string[];
   readOnly: boolean;
   nameTaken(name: string): boolean;
   onChange(doc: WorkflowNodeDoc, options: { field: string }): void;
@@ -107,6 +111,7 @@ function Field(props: {
   id: string;
   problems: Problem[];
   context: PreviewContext | null;
+  upstream: string[];
   readOnly: boolean;
   /** Names of stored credentials (admins only; values are never sent). */
   credentials?: string[];
@@ -164,18 +169,101 @@ function Field(props: {
     'aria-invalid': errors.length > 0,
     'aria-describedby': describedBy,
   };
+  const [ac, setAc] = useState<{ from: number; items: Completion[]; active: number } | null>(null);
+  const suggest = (t: string, caret: number, force = false) => {
+    const found = completionsAt(
+      t,
+      caret,
+      {
+        json: props.context?.json ?? {},
+        nodes: props.context?.nodes ?? {},
+        upstream: props.upstream,
+      },
+      { force },
+    );
+    setAc(found ? { ...found, active: 0 } : null);
+  };
+  const accept = (c: Completion) => {
+    const el = box.current;
+    if (!ac || !el) return;
+    const caret = el.selectionStart;
+    const next = text.slice(0, ac.from) + c.label + text.slice(caret);
+    const at = ac.from + c.label.length;
+    setAc(null);
+    set(next);
+    window.requestAnimationFrame(() => {
+      el.focus();
+      el.setSelectionRange(at, at);
+    });
+  };
+  const listId = `${id}-completions`;
   let input;
   if (spec.type === 'json' || exprMode) {
     input = (
-      <textarea
-        {...common}
-        ref={box}
-        rows={spec.type === 'json' ? 4 : 2}
-        spellCheck={false}
-        value={text}
-        placeholder={spec.type === 'json' ? '{"field": "={{ body.name }}"}' : '={{ $json.field }}'}
-        onChange={(e) => set(e.target.value)}
-      />
+      <div className="wf-complete">
+        <textarea
+          {...common}
+          ref={box}
+          rows={spec.type === 'json' ? 4 : 2}
+          spellCheck={false}
+          value={text}
+          placeholder={
+            spec.type === 'json' ? '{"field": "={{ body.name }}"}' : '={{ $json.field }}'
+          }
+          aria-autocomplete="list"
+          aria-controls={ac ? listId : undefined}
+          aria-activedescendant={ac ? `${listId}-${ac.active}` : undefined}
+          onChange={(e) => {
+            set(e.target.value);
+            suggest(e.target.value, e.target.selectionStart);
+          }}
+          onBlur={() => setAc(null)}
+          onKeyDown={(e) => {
+            if (e.key === ' ' && e.ctrlKey) {
+              e.preventDefault();
+              return suggest(text, e.currentTarget.selectionStart, true);
+            }
+            if (!ac) return;
+            const n = ac.items.length;
+            if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+              e.preventDefault();
+              setAc({ ...ac, active: (ac.active + (e.key === 'ArrowDown' ? 1 : n - 1)) % n });
+            } else if (e.key === 'Enter' || e.key === 'Tab') {
+              e.preventDefault();
+              accept(ac.items[ac.active]!);
+            } else if (e.key === 'Escape') {
+              // Closes the list only; the canvas does not see this Escape.
+              e.preventDefault();
+              e.stopPropagation();
+              setAc(null);
+            }
+          }}
+        />
+        {ac ? (
+          <ul
+            id={listId}
+            role="listbox"
+            aria-label="Expression completions"
+            className="wf-completions"
+          >
+            {ac.items.map((c, i) => (
+              <li
+                key={c.label}
+                id={`${listId}-${i}`}
+                role="option"
+                aria-selected={i === ac.active}
+                // Keep the focus in the field: a click picks without blurring it first.
+                onMouseDown={(e) => {
+                  e.preventDefault();
+                  accept(c);
+                }}
+              >
+                <code>{c.label}</code> <span className="wf-muted">{c.detail}</span>
+              </li>
+            ))}
+          </ul>
+        ) : null}
+      </div>
     );
   } else if (spec.type === 'options' || spec.type === 'boolean') {
     const options = spec.type === 'boolean' ? ['true', 'false'] : (spec.options ?? []);
@@ -349,6 +437,7 @@ export function ParamPanel(props: PanelProps) {
           value={doc.parameters[spec.name]}
           problems={fieldProblems(`parameters.${spec.name}`)}
           context={props.context}
+          upstream={props.upstream ?? []}
           readOnly={readOnly}
           credentials={props.credentials}
           onValue={(v) => {
