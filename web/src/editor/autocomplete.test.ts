@@ -46,6 +46,17 @@ describe('expression completions', () => {
     ]);
   });
 
+  it('writes node references with backticks where a double quote would need escaping (JSON)', () => {
+    const text = '{"a": "={{ $node.`Get';
+    expect(
+      completionsAt(text, text.length, ctx, { quote: '`' })?.items.map((c) => c.label)[0],
+    ).toBe('$node.`Get status`.json');
+    const typedQuote = '{"a": "={{ $node."Get';
+    expect(
+      completionsAt(typedQuote, typedQuote.length, ctx, { quote: '`' })?.items.length,
+    ).toBeGreaterThan(0);
+  });
+
   it('says where the replaced token starts, and offers nothing outside expressions', () => {
     const text = 'x {{ $json.b';
     expect(completionsAt(text, text.length, ctx)?.from).toBe(5);

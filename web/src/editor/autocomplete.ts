@@ -83,8 +83,17 @@ export function itemPaths(item: unknown, depth = 3, max = 200): string[] {
   return out;
 }
 
-export const nodeRef = (name: string) =>
-  `$node."${name.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+/**
+ * A reference to a node: `$node."Name"`, or `` $node.`Name` `` where a double
+ * quote would need escaping (inside a JSON parameter's string values).
+ */
+export const nodeRef = (name: string, quote: '"' | '`' = '"') =>
+  quote === '`' && !name.includes('`')
+    ? `$node.\`${name}\``
+    : `$node."${name.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+
+/** Quotes compared alike, so `$node."Na` and `` $node.`Na `` find the same node. */
+const loose = (s: string) => s.replace(/\\?"/g, '`').toLowerCase();
 
 /** Whether the caret sits inside an expression: after a leading "=", or inside {{ }}. */
 export function inExpression(before: string): boolean {
@@ -106,7 +115,7 @@ export function completionsAt(
   text: string,
   caret: number,
   ctx: CompletionContext,
-  options: { force?: boolean; max?: number } = {},
+  options: { force?: boolean; max?: number; quote?: '"' | '`' } = {},
 ): { from: number; items: Completion[] } | null {
   const before = text.slice(0, caret);
   if (!inExpression(before)) return null;
@@ -118,7 +127,7 @@ export function completionsAt(
   for (const p of jsonPaths) all.push({ label: p, detail: 'this item' });
   const names = [...new Set([...ctx.upstream, ...Object.keys(ctx.nodes)])];
   for (const name of names) {
-    const ref = nodeRef(name);
+    const ref = nodeRef(name, options.quote);
     all.push({ label: `${ref}.json`, detail: `first item of ${name}` });
     all.push({ label: `${ref}.items`, detail: `every item of ${name}` });
     for (const p of itemPaths(ctx.nodes[name]?.[0]))
@@ -133,12 +142,12 @@ export function completionsAt(
     { label: '$env.', detail: 'allowlisted environment' },
   );
   for (const f of jsonataFunctions) all.push({ label: `$${f}(`, detail: 'JSONata function' });
-  const lower = typed.toLowerCase();
+  const typedLoose = loose(typed);
   const seen = new Set<string>();
   const items = all.filter((c) => {
     if (seen.has(c.label) || c.label === typed) return false;
     seen.add(c.label);
-    return c.label.toLowerCase().startsWith(lower);
+    return loose(c.label).startsWith(typedLoose);
   });
   if (items.length === 0) return null;
   return { from: caret - typed.length, items: items.slice(0, options.max ?? 50) };

@@ -56,7 +56,7 @@ export function GalleryDialog(props: {
                 </p>
                 <button
                   type="button"
-                  aria-label={`Open "${e.name}" as a new workflow`}
+                  aria-label={`Open as a new workflow: ${e.name}`}
                   onClick={() =>
                     props.onOpen(parseWorkflowJson(JSON.stringify(e.definition)), e.name)
                   }

@@ -53,6 +53,25 @@ describe('editor model', () => {
     expect(toDoc({ name: doc.name, settings: doc.settings, extra }, nodes, edges)).toEqual(doc);
   });
 
+  it('keeps empty output lists after the used ones, and empty connections, as the document had them', () => {
+    const trailing: WorkflowDoc = {
+      name: 't',
+      nodes: [
+        { id: 'a', name: 'A', type: 'manual', parameters: {} },
+        { id: 'b', name: 'B', type: 'if', parameters: {} },
+        { id: 'c', name: 'C', type: 'noOp', parameters: {} },
+      ],
+      connections: {
+        A: { main: [[{ node: 'B', index: 0 }]] },
+        B: { main: [[{ node: 'C', index: 0 }], []] },
+        C: { main: [] },
+      },
+      settings: {},
+    };
+    const { nodes, edges } = toFlow(trailing);
+    expect(toDoc({ name: 't', settings: {} }, nodes, edges)).toEqual(trailing);
+  });
+
   it('keeps the empty output before a used one (If: only the false branch connected)', () => {
     const { nodes, edges } = toFlow(doc);
     const out = toDoc({ name: 'x', settings: {} }, nodes, edges);

@@ -55,6 +55,8 @@ export type NodeData = {
   pin?: Item[];
   /** Where toFlow put a node the document gave no position; exported without one until moved. */
   origin?: { x: number; y: number };
+  /** How many output lists the document had for the node (trailing empty ones are kept). */
+  lists?: { main?: number; error?: number };
   /** Set by the page: problems, run results. */
   problems?: number;
   run?: { status: string; items: number[] } | undefined;
@@ -83,6 +85,13 @@ export function toFlow(doc: WorkflowDoc): { nodes: FlowNode[]; edges: FlowEdge[]
     const { position, ...rest } = n;
     const origin = { x: 260 * i, y: 0 };
     const pin = pins[n.name];
+    const conn = doc.connections?.[n.name];
+    const lists = conn
+      ? {
+          ...(conn.main ? { main: conn.main.length } : {}),
+          ...(conn.error ? { error: conn.error.length } : {}),
+        }
+      : undefined;
     return {
       id: n.id || n.name,
       type: 'warden',
@@ -91,6 +100,7 @@ export function toFlow(doc: WorkflowDoc): { nodes: FlowNode[]; edges: FlowEdge[]
         doc: { ...rest, id: n.id || n.name },
         ...(position ? {} : { origin }),
         ...(Array.isArray(pin) ? { pin: pin as Item[] } : {}),
+        ...(lists ? { lists } : {}),
       },
     };
   });
@@ -136,6 +146,19 @@ export function toDoc(
     const lists = (conn[kind] ??= []);
     while (lists.length <= output) lists.push([]);
     lists[output]!.push(e.data?.typed ? { node: to, type: 'main', index } : { node: to, index });
+  }
+  // Output lists the document had and no edge uses now (an If with only its
+  // true branch wired: "main": [[...], []]) come back as they were.
+  for (const n of nodes) {
+    const had = n.data.lists;
+    if (!had) continue;
+    for (const kind of ['main', 'error'] as const) {
+      const want = had[kind];
+      if (want === undefined) continue;
+      const conn = (connections[n.data.doc.name] ??= {});
+      const lists = (conn[kind] ??= []);
+      while (lists.length < want) lists.push([]);
+    }
   }
   const pinData: Record<string, Item[]> = {};
   for (const n of nodes) if (n.data.pin) pinData[n.data.doc.name] = n.data.pin;

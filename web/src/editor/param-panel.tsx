@@ -179,7 +179,8 @@ function Field(props: {
         nodes: props.context?.nodes ?? {},
         upstream: props.upstream,
       },
-      { force },
+      // In a JSON parameter the expression sits in a JSON string: backticks need no escaping there.
+      { force, quote: spec.type === 'json' ? '`' : '"' },
     );
     setAc(found ? { ...found, active: 0 } : null);
   };
