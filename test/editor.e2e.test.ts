@@ -635,6 +635,18 @@ describe.skipIf(!chromiumPath)(
           async () => JSON.parse((await real.locator('pre').textContent()) ?? 'null') as unknown,
         )
         .toEqual([{ source: 'real' }]);
+      // That run's output pinned in one click.
+      await page
+        .getByRole('region', { name: 'Pinned data of Lookup' })
+        .getByRole('button', { name: 'Pin the last run’s output' })
+        .click();
+      await nodeOnCanvas(page, 'Lookup')
+        .locator('.wf-node-badge.pin')
+        .getByText('pinned 1 item', { exact: true })
+        .waitFor();
+      expect(
+        JSON.parse(await page.getByLabel('Pinned items of Lookup').inputValue()) as unknown,
+      ).toEqual([{ source: 'real' }]);
     });
 
     it('opens every example of the gallery as a new workflow, and exports it unchanged', async () => {

@@ -5,7 +5,7 @@
 import { useEffect, useRef, useState } from 'react';
 
 import type { Completion } from './autocomplete.ts';
-import { completionsAt } from './autocomplete.ts';
+import { completionsAt, nodeRef } from './autocomplete.ts';
 import type { PreviewContext } from './expressions.ts';
 import { findExpressions, preview } from './expressions.ts';
 import type { FlowNode, NodeTypeInfo, ParamSpec, Problem, WorkflowNodeDoc } from './model.ts';
@@ -24,7 +24,12 @@ export function fieldPaths(item: Record<string, unknown>, max = 24): string[] {
 }
 
 /** Buttons that insert the last run's fields into an expression at the cursor. */
-function Suggestions(props: { context: PreviewContext | null; onInsert(text: string): void }) {
+function Suggestions(props: {
+  context: PreviewContext | null;
+  /** '`' in a JSON parameter, where a double quote would end its string. */
+  quote: '"' | '`';
+  onInsert(text: string): void;
+}) {
   if (!props.context) return null;
   const paths = fieldPaths(props.context.json);
   const nodes = Object.keys(props.context.nodes).slice(0, 8);
@@ -40,7 +45,7 @@ function Suggestions(props: { context: PreviewContext | null; onInsert(text: str
         <button
           key={`node:${n}`}
           type="button"
-          onClick={() => props.onInsert(`{{ $node."${n.replace(/"/g, '\\"')}".json }}`)}
+          onClick={() => props.onInsert(`{{ ${nodeRef(n, props.quote)}.json }}`)}
         >
           $node."{n}"
         </button>
@@ -335,6 +340,7 @@ function Field(props: {
       {(spec.type === 'json' || exprMode) && !readOnly ? (
         <Suggestions
           context={props.context}
+          quote={spec.type === 'json' ? '`' : '"'}
           onInsert={(snippet) => {
             const el = box.current;
             const at = el ? el.selectionStart : text.length;
