@@ -158,6 +158,17 @@ describe('editor test runs and the examples gallery', () => {
     expect(stepOf(ex.steps, 'Notify')).toMatchObject({ status: 'failed' });
     expect(stepOf(ex.steps, 'Answer')).toBeUndefined();
     expect(sink.effects.get('guard') ?? 0).toBe(0);
+    // Retried, a test run stays a test run: the pins, and the refusal, hold again.
+    const retried = await app.inject({
+      method: 'POST',
+      url: `/api/v1/executions/${ex.id}/retry`,
+      headers: operator,
+    });
+    expect(retried.statusCode, retried.body).toBe(202);
+    const again = await finished(retried.json<{ executionId: string }>().executionId);
+    expect(again).toMatchObject({ status: 'failed', mode: 'test' });
+    expect(again.error).toMatchObject({ code: 'pinned_input_side_effect' });
+    expect(sink.effects.get('guard') ?? 0).toBe(0);
 
     // A pinned trigger is test input, as a manual run's items are: the POST runs once.
     const trig = await create(doc('trigger-pin', { Hook: [{ body: { host: 'pinned-trigger' } }] }));
@@ -227,6 +238,25 @@ describe('editor test runs and the examples gallery', () => {
     expect(unknown.statusCode).toBe(400);
     expect(unknown.json<{ error: { message: string } }>().error.message).toMatch(
       'no node named "Nowhere"',
+    );
+    const unreached = await app.inject({
+      method: 'POST',
+      url: '/api/v1/workflows',
+      headers: operator,
+      payload: {
+        ...doc('island'),
+        nodes: [...doc('island').nodes, { id: 'i', name: 'Island', type: 'noOp', parameters: {} }],
+      },
+    });
+    const island = await app.inject({
+      method: 'POST',
+      url: `/api/v1/workflows/${unreached.json<{ id: number }>().id}/test-run`,
+      headers: operator,
+      payload: { destinationNode: 'Island' },
+    });
+    expect(island.statusCode).toBe(400);
+    expect(island.json<{ error: { message: string } }>().error.message).toMatch(
+      'no trigger of workflow',
     );
   });
 
