@@ -692,6 +692,14 @@ describe.skipIf(!chromiumPath)(
       const id = Number(/workflows\/(\d+)\/edit/.exec(page.url())![1]);
       expect(id).not.toBe(workflowId);
       expect((await api<{ name: string }>(`/api/v1/workflows/${id}`)).body.name).toBe(last.name);
+      // The Workflows page opens the gallery on a new canvas too.
+      await page.goto(`${warden.url}/workflows`);
+      await page.getByRole('link', { name: 'New from an example' }).click();
+      await page
+        .getByRole('dialog', { name: 'Examples' })
+        .getByRole('button', { name: `Open as a new workflow: ${last.name}` })
+        .click();
+      await page.getByText(`Example "${last.name}" is on the canvas`).waitFor();
     });
 
     it('opens the auto-heal workflow read-only', async () => {

@@ -62,7 +62,7 @@ export const editorKey = (id: number | null) =>
   id === null ? 'new' : (adopted.get(id) ?? String(id));
 const finished = ['succeeded', 'failed', 'canceled', 'needs_attention'];
 
-function Editor(props: { id: number | null; executionId: string | null }) {
+function Editor(props: { id: number | null; executionId: string | null; gallery?: boolean }) {
   const flow = useReactFlow<FlowNode, FlowEdge>();
   const canEdit = useCan('operator');
   const types = useQuery({
@@ -96,7 +96,9 @@ function Editor(props: { id: number | null; executionId: string | null }) {
   const [conflict, setConflict] = useState<string | null>(null);
   const [status, setStatus] = useState('');
   const [busy, setBusy] = useState(false);
-  const [dialog, setDialog] = useState<'import' | 'export' | 'versions' | 'examples' | null>(null);
+  const [dialog, setDialog] = useState<'import' | 'export' | 'versions' | 'examples' | null>(
+    props.gallery ? 'examples' : null,
+  );
   const [testInput, setTestInput] = useState('[{}]');
   const [draftOffer, setDraftOffer] = useState<Draft | null>(null);
   const draftKey = props.id === null ? 'new' : String(props.id);
@@ -749,7 +751,12 @@ function Editor(props: { id: number | null; executionId: string | null }) {
   );
 }
 
-export function EditorPage(props: { id: number | null; executionId: string | null }) {
+export function EditorPage(props: {
+  id: number | null;
+  executionId: string | null;
+  /** Opens with the gallery of examples shown. */
+  gallery?: boolean;
+}) {
   return (
     <ReactFlowProvider>
       <Editor {...props} />
