@@ -50,7 +50,12 @@ export function GalleryDialog(props: {
             return (
               <li key={e.file}>
                 <h3>{e.name}</h3>
-                <p>{e.description}</p>
+                <p>
+                  {/* The README's line: `code` spans become code, the rest stays text. */}
+                  {e.description
+                    .split('`')
+                    .map((part, i) => (i % 2 ? <code key={i}>{part}</code> : part))}
+                </p>
                 <p className="wf-muted">
                   {nodes} nodes · <code>{e.file}</code>
                 </p>
