@@ -360,7 +360,8 @@ describe.skipIf(!chromiumPath)(
       const edges = () => page.locator('.react-flow__edge').count();
       await palette(page, 'Manual trigger').click();
       await palette(page, 'No operation').click();
-      expect([await count(), await edges()]).toEqual([2, 1]);
+      // Polled: React Flow draws an edge once both nodes are measured, a frame or more later.
+      await expect.poll(async () => [await count(), await edges()]).toEqual([2, 1]);
       await page.keyboard.press('Control+z');
       await expect.poll(async () => [await count(), await edges()]).toEqual([1, 0]);
       await page.keyboard.press('Control+Shift+z');
@@ -451,7 +452,7 @@ describe.skipIf(!chromiumPath)(
       expect(await nodeOnCanvas(page, 'Known?').locator('.react-flow__handle.source').count()).toBe(
         2,
       );
-      expect(await page.locator('.react-flow__edge').count()).toBe(5);
+      await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(5);
       await page.getByRole('button', { name: 'Export' }).click();
       const exported = JSON.parse(await page.getByLabel('Workflow JSON').inputValue()) as unknown;
       expect(exported).toEqual(branching);
