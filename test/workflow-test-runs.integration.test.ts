@@ -170,6 +170,36 @@ describe('editor test runs and the examples gallery', () => {
     expect(again.error).toMatchObject({ code: 'pinned_input_side_effect' });
     expect(sink.effects.get('guard') ?? 0).toBe(0);
 
+    // Nor does a child workflow start on it (it would run in production mode).
+    const child = await create({
+      ...doc('child'),
+      nodes: [{ id: 'm', name: 'Start', type: 'manual', parameters: {} }, doc('child').nodes[2]!],
+      connections: { Start: { main: [[{ node: 'Notify', index: 0 }]] } },
+    });
+    const parent = await create({
+      name: 'parent',
+      nodes: [
+        { id: 'm', name: 'Start', type: 'manual', parameters: {} },
+        { id: 'l', name: 'Lookup', type: 'set', parameters: { values: { a: 1 } } },
+        {
+          id: 'x',
+          name: 'Call child',
+          type: 'executeWorkflow',
+          parameters: { workflowId: child.id },
+        },
+      ],
+      connections: {
+        Start: { main: [[{ node: 'Lookup', index: 0 }]] },
+        Lookup: { main: [[{ node: 'Call child', index: 0 }]] },
+      },
+      settings: {},
+      pinData: { Lookup: [{ host: 'made-up' }] },
+    });
+    const handed = await finished(await testRun(parent.id, {}));
+    expect(handed.status).toBe('failed');
+    expect(handed.error).toMatchObject({ code: 'pinned_input_side_effect', node: 'Call child' });
+    expect(sink.effects.get('child') ?? 0).toBe(0);
+
     // A pinned trigger is test input, as a manual run's items are: the POST runs once.
     const trig = await create(doc('trigger-pin', { Hook: [{ body: { host: 'pinned-trigger' } }] }));
     const ran = await finished(await testRun(trig.id, {}));

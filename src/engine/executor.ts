@@ -477,7 +477,7 @@ class ExecutionRun {
         }
       }
       if (name !== ex.triggerNode && !arrived) continue;
-      const ctx = this.context(node, inputs, outputs);
+      const ctx = this.context(node, inputs, outputs, pinnedSource);
       const effects = hasSideEffects(type, node.parameters);
       const before = prior.get(name);
       let outcome: Outcome;
@@ -642,6 +642,8 @@ class ExecutionRun {
     node: WorkflowNode,
     inputs: Item[][],
     outputs: Map<string, { main: (Item[] | null)[]; error: Item[] | null }>,
+    /** Set when the node's input came through a pinned node (test runs). */
+    pinnedSource?: string,
   ): NodeContext {
     const items = inputs[0] ?? [];
     const { o } = this;
@@ -680,7 +682,18 @@ class ExecutionRun {
           this.responded = true;
           o.nodeEnv.respond(id, response);
         },
-        runSubWorkflow: (input) => this.executor.runSubWorkflow(input),
+        // A child workflow runs in production mode and may act on what it is
+        // given: it never starts on pinned data, for the same reason a side
+        // effect does not.
+        runSubWorkflow: (input) =>
+          pinnedSource
+            ? Promise.reject(
+                new UserError(
+                  'pinned_input_side_effect',
+                  `node "${node.name}" would start another workflow with the pinned data of "${pinnedSource}"; a test run never hands pinned data on. Unpin "${pinnedSource}", or run up to a node before "${node.name}".`,
+                ),
+              )
+            : this.executor.runSubWorkflow(input),
       },
     };
   }
