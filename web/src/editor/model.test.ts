@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 
 import type { WorkflowDoc } from './model.ts';
+import { renameInExpression, renameNode } from './rename.ts';
 import type { NodeTypeInfo } from './model.ts';
 import {
   diffWorkflows,
@@ -11,8 +12,6 @@ import {
   layout,
   outputsOf,
   parseWorkflowJson,
-  renameInExpression,
-  renameNode,
   toDoc,
   toFlow,
   uniqueName,

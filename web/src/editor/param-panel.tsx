@@ -1,11 +1,12 @@
 // The parameter panel, generated from the node type's parameter specs: one
 // field per parameter with the widget its type calls for, the problems the
-// server's validator reports for it (checked as you type), and a live
-// preview of every expression in it on the last run's data.
+// server's validator reports for it (checked as you type), completions
+// while typing an expression (expression-box.tsx), and a live preview of
+// every expression in it on the last run's data.
 import { useEffect, useRef, useState } from 'react';
 
-import type { Completion } from './autocomplete.ts';
-import { completionsAt, nodeRef } from './autocomplete.ts';
+import { nodeRef } from './autocomplete.ts';
+import { ExpressionBox } from './expression-box.tsx';
 import type { PreviewContext } from './expressions.ts';
 import { findExpressions, preview } from './expressions.ts';
 import type { FlowNode, NodeTypeInfo, ParamSpec, Problem, WorkflowNodeDoc } from './model.ts';
@@ -174,102 +175,22 @@ function Field(props: {
     'aria-invalid': errors.length > 0,
     'aria-describedby': describedBy,
   };
-  const [ac, setAc] = useState<{ from: number; items: Completion[]; active: number } | null>(null);
-  const suggest = (t: string, caret: number, force = false) => {
-    const found = completionsAt(
-      t,
-      caret,
-      {
-        json: props.context?.json ?? {},
-        nodes: props.context?.nodes ?? {},
-        upstream: props.upstream,
-      },
-      // In a JSON parameter the expression sits in a JSON string: backticks need no escaping there.
-      { force, quote: spec.type === 'json' ? '`' : '"' },
-    );
-    setAc(found ? { ...found, active: 0 } : null);
-  };
-  const accept = (c: Completion) => {
-    const el = box.current;
-    if (!ac || !el) return;
-    const caret = el.selectionStart;
-    const next = text.slice(0, ac.from) + c.label + text.slice(caret);
-    const at = ac.from + c.label.length;
-    setAc(null);
-    set(next);
-    window.requestAnimationFrame(() => {
-      el.focus();
-      el.setSelectionRange(at, at);
-    });
-  };
-  const listId = `${id}-completions`;
   let input;
   if (spec.type === 'json' || exprMode) {
     input = (
-      <div className="wf-complete">
-        <textarea
-          {...common}
-          ref={box}
-          rows={spec.type === 'json' ? 4 : 2}
-          spellCheck={false}
-          value={text}
-          placeholder={
-            spec.type === 'json' ? '{"field": "={{ body.name }}"}' : '={{ $json.field }}'
-          }
-          aria-autocomplete="list"
-          aria-controls={ac ? listId : undefined}
-          aria-activedescendant={ac ? `${listId}-${ac.active}` : undefined}
-          onChange={(e) => {
-            set(e.target.value);
-            suggest(e.target.value, e.target.selectionStart);
-          }}
-          onBlur={() => setAc(null)}
-          onKeyDown={(e) => {
-            if (e.key === ' ' && e.ctrlKey) {
-              e.preventDefault();
-              return suggest(text, e.currentTarget.selectionStart, true);
-            }
-            if (!ac) return;
-            const n = ac.items.length;
-            if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
-              e.preventDefault();
-              setAc({ ...ac, active: (ac.active + (e.key === 'ArrowDown' ? 1 : n - 1)) % n });
-            } else if (e.key === 'Enter' || e.key === 'Tab') {
-              e.preventDefault();
-              accept(ac.items[ac.active]!);
-            } else if (e.key === 'Escape') {
-              // Closes the list only; the canvas does not see this Escape.
-              e.preventDefault();
-              e.stopPropagation();
-              setAc(null);
-            }
-          }}
-        />
-        {ac ? (
-          <ul
-            id={listId}
-            role="listbox"
-            aria-label="Expression completions"
-            className="wf-completions"
-          >
-            {ac.items.map((c, i) => (
-              <li
-                key={c.label}
-                id={`${listId}-${i}`}
-                role="option"
-                aria-selected={i === ac.active}
-                // Keep the focus in the field: a click picks without blurring it first.
-                onMouseDown={(e) => {
-                  e.preventDefault();
-                  accept(c);
-                }}
-              >
-                <code>{c.label}</code> <span className="wf-muted">{c.detail}</span>
-              </li>
-            ))}
-          </ul>
-        ) : null}
-      </div>
+      <ExpressionBox
+        id={id}
+        common={common}
+        box={box}
+        rows={spec.type === 'json' ? 4 : 2}
+        placeholder={spec.type === 'json' ? '{"field": "={{ body.name }}"}' : '={{ $json.field }}'}
+        text={text}
+        set={set}
+        context={props.context}
+        upstream={props.upstream}
+        // In a JSON parameter the expression sits in a JSON string: backticks need no escaping there.
+        quote={spec.type === 'json' ? '`' : '"'}
+      />
     );
   } else if (spec.type === 'options' || spec.type === 'boolean') {
     const options = spec.type === 'boolean' ? ['true', 'false'] : (spec.options ?? []);
