@@ -1,11 +1,22 @@
 // The workflow editor in a real Chromium against a real `warden start`:
-// webhook -> set (with an expression) -> respond built from an empty canvas
+// webhook -> set (with an expression) -> if -> respond built from an empty canvas
 // with mouse and keyboard, a validation error shown before saving, save,
 // activate, call the webhook, the execution opened on the canvas with each
 // node's data; two editors on one workflow (the second is warned, nothing is
-// overwritten); undo/redo; import and an identical export; the auto-heal
-// workflow read-only; and a 200-node canvas, timed and printed.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// overwritten); undo/redo; import and an identical export; pinned data and
+// "run up to this node"; completions in the expression editor by keyboard; a
+// rename that rewrites references; every example of the gallery opened and
+// exported unchanged; the auto-heal workflow read-only; and a 200-node
+// canvas, timed and printed.
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -193,12 +204,21 @@ describe.skipIf(!chromiumPath)(
       await expect.poll(() => page.locator('.wf-field-error').count()).toBe(0);
       await page.locator('.wf-preview-ok').filter({ hasText: 'greeting' }).waitFor();
 
-      // Deselect, add Respond on its own, then connect Set -> Respond by dragging with the mouse.
+      // With Set selected, If follows it; its condition is an expression.
+      await palette(page, 'If').click();
+      await page
+        .getByRole('region', { name: 'Parameters of If' })
+        .getByRole('button', { name: 'Expression' })
+        .click();
+      await page.getByLabel(/^condition/).fill('={{ $exists(greeting) }}');
+      await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(2);
+
+      // Deselect, add Respond on its own, then connect If's true output -> Respond by dragging with the mouse.
       await page.keyboard.press('Escape');
       await page.locator('.react-flow__pane').click({ position: { x: 20, y: 20 } });
       await palette(page, 'Respond to webhook').click();
-      expect(await page.locator('.react-flow__edge').count()).toBe(1);
-      const out = nodeOnCanvas(page, 'Set').locator('.react-flow__handle[data-handleid="out-0"]');
+      expect(await page.locator('.react-flow__edge').count()).toBe(2);
+      const out = nodeOnCanvas(page, 'If').locator('.react-flow__handle[data-handleid="out-0"]');
       const into = nodeOnCanvas(page, 'Respond to webhook').locator(
         '.react-flow__handle[data-handleid="in-0"]',
       );
@@ -208,7 +228,7 @@ describe.skipIf(!chromiumPath)(
       await page.mouse.down();
       await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 8 });
       await page.mouse.up();
-      await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(2);
+      await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(3);
 
       await page.getByLabel('Workflow name').fill('Greeter');
       await page.locator('.react-flow__pane').click({ position: { x: 20, y: 20 } });
@@ -226,7 +246,8 @@ describe.skipIf(!chromiumPath)(
       );
       expect(saved.body.definition.connections).toEqual({
         Webhook: { main: [[{ node: 'Set', type: 'main', index: 0 }]] },
-        Set: { main: [[{ node: 'Respond to webhook', type: 'main', index: 0 }]] },
+        Set: { main: [[{ node: 'If', type: 'main', index: 0 }]] },
+        If: { main: [[{ node: 'Respond to webhook', type: 'main', index: 0 }]] },
       });
       const res = await fetch(`${warden.url}/webhook/greet`, {
         method: 'POST',
@@ -255,6 +276,10 @@ describe.skipIf(!chromiumPath)(
         await expect
           .poll(() => nodeOnCanvas(page, name).locator('.wf-node-badge.ok').textContent())
           .toBe('✓ 1 item');
+      // If sent its one item out of the true output and none out of the false one.
+      expect(await nodeOnCanvas(page, 'If').locator('.wf-node-badge.ok').textContent()).toBe(
+        '✓ 1 / 0 item',
+      );
       await nodeOnCanvas(page, 'Set').click();
       const output = page.getByRole('region', { name: 'Output of Set' });
       // Items are objects: the table view first, with a column per field.
@@ -335,7 +360,8 @@ describe.skipIf(!chromiumPath)(
       const edges = () => page.locator('.react-flow__edge').count();
       await palette(page, 'Manual trigger').click();
       await palette(page, 'No operation').click();
-      expect([await count(), await edges()]).toEqual([2, 1]);
+      // Polled: React Flow draws an edge once both nodes are measured, a frame or more later.
+      await expect.poll(async () => [await count(), await edges()]).toEqual([2, 1]);
       await page.keyboard.press('Control+z');
       await expect.poll(async () => [await count(), await edges()]).toEqual([1, 0]);
       await page.keyboard.press('Control+Shift+z');
@@ -426,7 +452,7 @@ describe.skipIf(!chromiumPath)(
       expect(await nodeOnCanvas(page, 'Known?').locator('.react-flow__handle.source').count()).toBe(
         2,
       );
-      expect(await page.locator('.react-flow__edge').count()).toBe(5);
+      await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(5);
       await page.getByRole('button', { name: 'Export' }).click();
       const exported = JSON.parse(await page.getByLabel('Workflow JSON').inputValue()) as unknown;
       expect(exported).toEqual(branching);
@@ -448,6 +474,233 @@ describe.skipIf(!chromiumPath)(
       await page.getByRole('button', { name: 'Cancel' }).click();
       expect(await page.locator('.react-flow__node').count()).toBe(5);
       await shoot(page, 'imported');
+    });
+
+    it('pins a node, runs up to a later node on the pinned items, and reads each output', async () => {
+      await page.goto(`${warden.url}/workflows/new`);
+      await palette(page, 'Manual trigger').click();
+      await palette(page, 'Set').click();
+      await page.getByLabel(/^values/).fill('{"source": "real"}');
+      await palette(page, 'No operation').click();
+      await palette(page, 'Set').click();
+      await page.getByLabel(/^values/).fill('{"done": true}');
+      await page.getByLabel('Workflow name').fill('Pinned');
+      await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(3);
+
+      // Pin typed items on Set: the canvas says so.
+      await nodeOnCanvas(page, 'Set').click();
+      const pins = page.getByRole('region', { name: 'Pinned data of Set' });
+      await pins
+        .getByLabel('Pinned items of Set')
+        .fill('[{"host": "pinned-1"}, {"host": "pinned-2"}]');
+      await pins.getByRole('button', { name: 'Pin these items' }).click();
+      await nodeOnCanvas(page, 'Set')
+        .locator('.wf-node-badge.pin')
+        .getByText('pinned 2 items')
+        .waitFor();
+      // Not an array of items: refused, saying why.
+      await pins.getByLabel('Pinned items of Set').fill('{"host": 1}');
+      await pins.getByRole('button', { name: 'Save pinned data' }).click();
+      await pins
+        .getByRole('alert')
+        .getByText(/JSON array of items/)
+        .waitFor();
+      await pins
+        .getByLabel('Pinned items of Set')
+        .fill('[{"host": "pinned-1"}, {"host": "pinned-2"}]');
+
+      // Run up to No operation: Set does not run (its pins stand in), Set 1 after it does not run.
+      await nodeOnCanvas(page, 'No operation').click();
+      await page.getByRole('button', { name: 'Run up to this node' }).click();
+      await page.getByText(/Execution \w+ succeeded\./).waitFor({ timeout: 15_000 });
+      await expect
+        .poll(() => nodeOnCanvas(page, 'No operation').locator('.wf-node-badge.ok').textContent())
+        .toBe('✓ 2 items');
+      expect(await nodeOnCanvas(page, 'Set').locator('.wf-node-badge.ok').textContent()).toBe(
+        '✓ 2 items',
+      );
+      expect(await nodeOnCanvas(page, 'Set 1').locator('.wf-node-badge.ok').count()).toBe(0);
+      const output = page.getByRole('region', { name: 'Output of No operation' });
+      expect(await output.getByRole('cell').allTextContents()).toEqual([
+        '0',
+        'pinned-1',
+        '1',
+        'pinned-2',
+      ]);
+      await shoot(page, 'pinned-run-up-to');
+      expect(await axe(page)).toEqual([]);
+
+      // The pins were saved with the workflow (the run saved it first).
+      const id = Number(/workflows\/(\d+)\/edit/.exec(page.url())![1]);
+      const saved = await api<{ definition: { pinData?: unknown } }>(`/api/v1/workflows/${id}`);
+      expect(saved.body.definition.pinData).toEqual({
+        Set: [{ host: 'pinned-1' }, { host: 'pinned-2' }],
+      });
+
+      // Completions while typing an expression in Set 1: paths of the pinned items, by keyboard.
+      await nodeOnCanvas(page, 'Set 1').click();
+      const values = page.getByLabel(/^values/);
+      await values.fill('');
+      await values.pressSequentially('{"upper": "={{ $uppercase($json.h');
+      const list = page.getByRole('listbox', { name: 'Expression completions' });
+      await list.waitFor();
+      expect(await list.getByRole('option').allTextContents()).toEqual([
+        expect.stringMatching(/^\$json\.host/),
+      ]);
+      await shoot(page, 'completions');
+      await values.press('Enter');
+      await expect.poll(() => list.count()).toBe(0);
+      await values.pressSequentially(') }}", "from": "={{ $node.');
+      await list.waitFor();
+      // In a JSON parameter, node references come with backticks (no escaping inside a JSON string).
+      expect(await list.getByRole('option').allTextContents()).toContainEqual(
+        expect.stringMatching(/^\$node\.`Set`\.json\.host/),
+      );
+      // Arrows move the choice (wrapping), Escape closes the list and keeps the node selected.
+      const choice = () => list.locator('[aria-selected="true"]').textContent();
+      const first = await choice();
+      await values.press('ArrowDown');
+      expect(await choice()).not.toBe(first);
+      await values.press('ArrowUp');
+      expect(await choice()).toBe(first);
+      await values.press('Escape');
+      await expect.poll(() => list.count()).toBe(0);
+      expect(await page.getByRole('region', { name: 'Parameters of Set 1' }).count()).toBe(1);
+      // Typed on: the list comes back; down to the host path, and Enter picks it.
+      await values.pressSequentially('`S');
+      await list.waitFor();
+      const options = await list.getByRole('option').allTextContents();
+      const index = options.findIndex((o) => o.startsWith('$node.`Set`.json.host'));
+      expect(index).toBeGreaterThan(-1);
+      for (let i = 0; i < index; i++) await values.press('ArrowDown');
+      await values.press('Enter');
+      await values.pressSequentially(' }}"}');
+      expect(await values.inputValue()).toBe(
+        '{"upper": "={{ $uppercase($json.host) }}", "from": "={{ $node.`Set`.json.host }}"}',
+      );
+      await expect.poll(() => page.locator('.wf-field-error').count()).toBe(0);
+
+      // Rename Set: the reference in Set 1 follows; undo and redo take it as one step.
+      await nodeOnCanvas(page, 'Set').click();
+      await page.getByLabel('Node name').fill('Lookup');
+      await nodeOnCanvas(page, 'Lookup').locator('.wf-node-badge.pin').waitFor();
+      await nodeOnCanvas(page, 'Set 1').click();
+      expect(await page.getByLabel(/^values/).inputValue()).toContain('$node.`Lookup`.json.host');
+      await page.getByRole('button', { name: 'Undo' }).click();
+      await nodeOnCanvas(page, 'Set').waitFor();
+      await nodeOnCanvas(page, 'Set 1').click();
+      expect(await page.getByLabel(/^values/).inputValue()).toContain('$node.`Set`.json.host');
+      await page.getByRole('button', { name: 'Redo' }).click();
+      await nodeOnCanvas(page, 'Lookup').waitFor();
+
+      // The run still works after the rename, on the pinned items, through to Set 1.
+      await nodeOnCanvas(page, 'Set 1').click();
+      await page.getByRole('button', { name: 'Run up to this node' }).click();
+      await expect
+        .poll(() => nodeOnCanvas(page, 'Set 1').locator('.wf-node-badge.ok').textContent(), {
+          timeout: 15_000,
+        })
+        .toBe('✓ 2 items');
+      const result = page.getByRole('region', { name: 'Output of Set 1' });
+      await result.getByRole('button', { name: 'JSON' }).click();
+      expect(JSON.parse((await result.locator('pre').textContent())!)).toEqual([
+        { host: 'pinned-1', upper: 'PINNED-1', from: 'pinned-1' },
+        { host: 'pinned-2', upper: 'PINNED-2', from: 'pinned-1' },
+      ]);
+      const renamed = await api<{
+        definition: { pinData?: unknown; nodes: { name: string; parameters: unknown }[] };
+      }>(`/api/v1/workflows/${id}`);
+      expect(renamed.body.definition.pinData).toEqual({
+        Lookup: [{ host: 'pinned-1' }, { host: 'pinned-2' }],
+      });
+      expect(renamed.body.definition.nodes.find((n) => n.name === 'Set 1')!.parameters).toEqual({
+        values: {
+          upper: '={{ $uppercase($json.host) }}',
+          from: '={{ $node.`Lookup`.json.host }}',
+        },
+      });
+
+      // Unpinned, the node runs for real again on the next run.
+      await nodeOnCanvas(page, 'Lookup').click();
+      await page
+        .getByRole('region', { name: 'Pinned data of Lookup' })
+        .getByRole('button', { name: 'Unpin' })
+        .click();
+      expect(await nodeOnCanvas(page, 'Lookup').locator('.wf-node-badge.pin').count()).toBe(0);
+      await page.getByRole('button', { name: 'Run up to this node' }).click();
+      await page.getByText(/Execution \w+ succeeded\./).waitFor({ timeout: 15_000 });
+      const real = page.getByRole('region', { name: 'Output of Lookup' });
+      await real.getByRole('button', { name: 'JSON' }).click();
+      await expect
+        .poll(
+          async () => JSON.parse((await real.locator('pre').textContent()) ?? 'null') as unknown,
+        )
+        .toEqual([{ source: 'real' }]);
+      // That run's output pinned in one click.
+      await page
+        .getByRole('region', { name: 'Pinned data of Lookup' })
+        .getByRole('button', { name: 'Pin the last run’s output' })
+        .click();
+      await nodeOnCanvas(page, 'Lookup')
+        .locator('.wf-node-badge.pin')
+        .getByText('pinned 1 item', { exact: true })
+        .waitFor();
+      expect(
+        JSON.parse(await page.getByLabel('Pinned items of Lookup').inputValue()) as unknown,
+      ).toEqual([{ source: 'real' }]);
+    });
+
+    it('opens every example of the gallery as a new workflow, and exports it unchanged', async () => {
+      const dir = join(root, 'examples', 'workflows');
+      const files = readdirSync(dir)
+        .filter((f) => f.endsWith('.json'))
+        .sort();
+      expect(files.length).toBeGreaterThan(0);
+      // From an existing workflow, the example opens on a new canvas.
+      await page.goto(`${warden.url}/workflows/${workflowId}/edit`);
+      await nodeOnCanvas(page, 'Set').waitFor();
+      for (const file of files) {
+        const example = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
+          name: string;
+          nodes: unknown[];
+        };
+        await page.getByRole('button', { name: 'Examples' }).click();
+        const gallery = page.getByRole('dialog', { name: 'Examples' });
+        await expect.poll(() => gallery.getByRole('listitem').count()).toBe(files.length);
+        if (file === files[0]) {
+          expect(await axe(page)).toEqual([]);
+          await shoot(page, 'gallery');
+        }
+        const checked = page.waitForResponse((r) => r.url().endsWith('/api/v1/workflows/validate'));
+        await gallery
+          .getByRole('button', { name: `Open as a new workflow: ${example.name}` })
+          .click();
+        await page.waitForURL(`${warden.url}/workflows/new`);
+        await page.getByText(`Example "${example.name}" is on the canvas`).waitFor();
+        expect(await page.locator('.react-flow__node').count()).toBe(example.nodes.length);
+        // The server's save rules accept it as it is, and it is editable (not read-only).
+        expect(await (await checked).json()).toEqual({ valid: true, problems: [] });
+        expect(await page.getByRole('button', { name: 'Save', exact: true }).count()).toBe(1);
+        await page.getByRole('button', { name: 'Export' }).click();
+        expect(JSON.parse(await page.getByLabel('Workflow JSON').inputValue())).toEqual(example);
+        await page.getByRole('button', { name: 'Close' }).click();
+      }
+      // Saved, the last one is a workflow of its own.
+      await page.locator('.react-flow__pane').click({ position: { x: 20, y: 20 } });
+      await page.keyboard.press('Control+s');
+      await page.waitForURL(/\/workflows\/\d+\/edit$/);
+      const last = JSON.parse(readFileSync(join(dir, files.at(-1)!), 'utf8')) as { name: string };
+      const id = Number(/workflows\/(\d+)\/edit/.exec(page.url())![1]);
+      expect(id).not.toBe(workflowId);
+      expect((await api<{ name: string }>(`/api/v1/workflows/${id}`)).body.name).toBe(last.name);
+      // The Workflows page opens the gallery on a new canvas too.
+      await page.goto(`${warden.url}/workflows`);
+      await page.getByRole('link', { name: 'New from an example' }).click();
+      await page
+        .getByRole('dialog', { name: 'Examples' })
+        .getByRole('button', { name: `Open as a new workflow: ${last.name}` })
+        .click();
+      await page.getByText(`Example "${last.name}" is on the canvas`).waitFor();
     });
 
     it('opens the auto-heal workflow read-only', async () => {

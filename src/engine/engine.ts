@@ -20,14 +20,14 @@ import type {
 import { ExecutionStore, terminalStatuses } from './execution-store.ts';
 import type { ExecutionObserver } from './executor.ts';
 import { Backoff } from './backoff.ts';
-import { Executor } from './executor.ts';
+import { Executor, testMode } from './executor.ts';
 import type { Item } from './expressions.ts';
 import type { NodeRegistry } from './node-types.ts';
 import type { ResponseBus } from './response-bus.ts';
 import { Scheduler } from './scheduler.ts';
 import { Sweeper } from './sweeper.ts';
 import type { WorkflowDefinition } from './workflow-model.ts';
-import { validateWorkflow } from './workflow-model.ts';
+import { edgesOf, validateWorkflow } from './workflow-model.ts';
 import type { Workflow } from './workflow-store.ts';
 import { WorkflowStore } from './workflow-store.ts';
 
@@ -69,6 +69,8 @@ export type StartInput = {
   triggerNode: string;
   items: Item[];
   retryOf?: string;
+  /** Test runs: stop after this node. */
+  destinationNode?: string;
   /** Runs after the row is committed and before the job is enqueued. */
   beforeEnqueue?(executionId: string): void;
 };
@@ -201,6 +203,7 @@ export class Engine {
       triggerItems: input.items,
       timeoutMs: def.settings.timeoutMs ?? this.o.settings.executionTimeoutMs,
       retryOf: input.retryOf,
+      destinationNode: input.destinationNode,
     });
     input.beforeEnqueue?.(id);
     await this.enqueue(id);
@@ -291,6 +294,63 @@ export class Engine {
     });
   }
 
+  /**
+   * A test run from the editor, on the latest saved version: like a manual
+   * run, but pinned data stands in for the nodes it is pinned on, and with
+   * `destinationNode` only that node and its ancestors run. Every node that
+   * does run passes the same checks (the catalogue, the gate, approvals) as
+   * in any other run.
+   */
+  async testRun(
+    workflowId: number,
+    items: Item[] = [{}],
+    options: { triggerNode?: string; destinationNode?: string } = {},
+  ): Promise<string> {
+    const wf = await this.workflows.get(workflowId);
+    const def = await this.workflows.version(workflowId, wf.currentVersion);
+    const isTrigger = (type: string) => this.registry.get(type)?.group === 'trigger';
+    const destination = options.destinationNode;
+    if (destination !== undefined && !def.nodes.some((n) => n.name === destination))
+      throw new UserError(
+        'unknown_node',
+        `workflow ${workflowId} has no node named "${destination}" to run up to`,
+      );
+    const edges = edgesOf(def);
+    const ancestors = new Set(destination ? [destination] : def.nodes.map((n) => n.name));
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const e of edges)
+        if (ancestors.has(e.to) && !ancestors.has(e.from)) {
+          ancestors.add(e.from);
+          grew = true;
+        }
+    }
+    const candidates = def.nodes.filter((n) => isTrigger(n.type) && ancestors.has(n.name));
+    const trigger = options.triggerNode
+      ? def.nodes.find((n) => n.name === options.triggerNode)
+      : (candidates.find((n) => n.type === 'manual') ?? candidates[0]);
+    if (!trigger || !isTrigger(trigger.type))
+      throw new UserError(
+        'no_trigger',
+        options.triggerNode
+          ? `workflow ${workflowId} has no trigger node named "${options.triggerNode}"`
+          : `no trigger of workflow ${workflowId} leads to "${destination}"`,
+      );
+    if (!ancestors.has(trigger.name))
+      throw new UserError(
+        'not_reached',
+        `"${destination}" is not reached from the trigger "${trigger.name}": connect it, or run up to another node`,
+      );
+    return this.start({
+      workflowId,
+      version: wf.currentVersion,
+      mode: testMode,
+      triggerNode: trigger.name,
+      items,
+      ...(destination ? { destinationNode: destination } : {}),
+    });
+  }
+
   /** Starts a new execution with the same version, trigger and data as an ended one. */
   async retry(executionId: string): Promise<string> {
     const ex = await this.executions.get(executionId);
@@ -303,10 +363,12 @@ export class Engine {
     return this.start({
       workflowId: ex.workflowId,
       version: ex.workflowVersion,
-      mode: 'retry',
+      // A test run retried stays a test run, up to the same node.
+      mode: ex.mode === testMode ? testMode : 'retry',
       triggerNode: ex.triggerNode,
       items: ex.triggerData,
       retryOf: ex.id,
+      ...(ex.destinationNode ? { destinationNode: ex.destinationNode } : {}),
     });
   }
 

@@ -40,6 +40,8 @@ export type Execution = {
   parentExecutionId: string | null;
   parentNode: string | null;
   retryOf: string | null;
+  /** A test run's last node: only it and its ancestors run. */
+  destinationNode: string | null;
   leaseOwner: string | null;
   attempts: number;
   cancelRequested: boolean;
@@ -95,6 +97,7 @@ type ExecutionRow = {
   parent_execution_id: string | null;
   parent_node: string | null;
   retry_of: string | null;
+  destination_node: string | null;
   lease_owner: string | null;
   attempts: number;
   cancel_requested: boolean;
@@ -118,6 +121,7 @@ const toExecution = (r: ExecutionRow): Execution => ({
   parentExecutionId: r.parent_execution_id,
   parentNode: r.parent_node,
   retryOf: r.retry_of,
+  destinationNode: r.destination_node ?? null,
   leaseOwner: r.lease_owner,
   attempts: r.attempts,
   cancelRequested: r.cancel_requested,
@@ -169,6 +173,8 @@ export type NewExecution = {
   parentExecutionId?: string;
   parentNode?: string;
   retryOf?: string;
+  /** Test runs only: stop after this node (it and its ancestors run). */
+  destinationNode?: string;
 };
 
 export type ExecutionFilter = {
@@ -223,12 +229,13 @@ export class ExecutionStore {
   private readonly creates = new MicroBatcher<Record<string, unknown>, void>(async (rows) => {
     await this.db.query(
       `INSERT INTO executions (id, workflow_id, workflow_version, status, mode, trigger_node,
-         trigger_data, timeout_ms, parent_execution_id, parent_node, retry_of)
+         trigger_data, timeout_ms, parent_execution_id, parent_node, retry_of, destination_node)
        SELECT x.id, x.workflow_id, x.workflow_version, 'queued', x.mode, x.trigger_node,
-         x.trigger_data, x.timeout_ms, x.parent_execution_id, x.parent_node, x.retry_of
+         x.trigger_data, x.timeout_ms, x.parent_execution_id, x.parent_node, x.retry_of,
+         x.destination_node
        FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, workflow_id bigint, workflow_version int,
          mode text, trigger_node text, trigger_data jsonb, timeout_ms int,
-         parent_execution_id uuid, parent_node text, retry_of uuid)`,
+         parent_execution_id uuid, parent_node text, retry_of uuid, destination_node text)`,
       [JSON.stringify(rows)],
     );
     return rows.map(() => undefined);
@@ -311,6 +318,7 @@ export class ExecutionStore {
       parent_execution_id: input.parentExecutionId ?? null,
       parent_node: input.parentNode ?? null,
       retry_of: input.retryOf ?? null,
+      destination_node: input.destinationNode ?? null,
     };
     if (!q) {
       await this.creates.submit(row);
@@ -318,8 +326,8 @@ export class ExecutionStore {
     }
     await q.query(
       `INSERT INTO executions (id, workflow_id, workflow_version, status, mode, trigger_node,
-         trigger_data, timeout_ms, parent_execution_id, parent_node, retry_of)
-       VALUES ($1, $2, $3, 'queued', $4, $5, $6::jsonb, $7, $8, $9, $10)`,
+         trigger_data, timeout_ms, parent_execution_id, parent_node, retry_of, destination_node)
+       VALUES ($1, $2, $3, 'queued', $4, $5, $6::jsonb, $7, $8, $9, $10, $11)`,
       [
         id,
         row.workflow_id,
@@ -331,6 +339,7 @@ export class ExecutionStore {
         row.parent_execution_id,
         row.parent_node,
         row.retry_of,
+        row.destination_node,
       ],
     );
     return id;

@@ -83,6 +83,9 @@ type Outcome =
 
 const maxDepth = 10;
 
+/** The mode of a test run from the editor: the one that uses pinned data. */
+export const testMode = 'test';
+
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
@@ -421,9 +424,22 @@ class ExecutionRun {
           grew = true;
         }
     }
+    // A test run up to a node runs only that node's ancestors (and itself).
+    if (ex.destinationNode) {
+      const wanted = new Set([ex.destinationNode]);
+      for (let grew = true; grew;) {
+        grew = false;
+        for (const e of edges)
+          if (wanted.has(e.to) && !wanted.has(e.from)) {
+            wanted.add(e.from);
+            grew = true;
+          }
+      }
+      for (const n of [...reachable]) if (!wanted.has(n)) reachable.delete(n);
+    }
     const order = topologicalOrder(
       [...reachable],
-      edges.filter((e) => reachable.has(e.from)),
+      edges.filter((e) => reachable.has(e.from) && reachable.has(e.to)),
     )!;
     order.forEach((n, i) => this.seq.set(n, i));
     const prior =
@@ -437,6 +453,11 @@ class ExecutionRun {
       this.responded = true;
     const outputs = new Map<string, { main: (Item[] | null)[]; error: Item[] | null }>();
     let last: Item[] | null = null;
+    // Pinned data stands in for a node only in a test run from the editor;
+    // production executions (webhook, schedule, manual, retry...) ignore it.
+    const pins = ex.mode === testMode ? (def.pinData ?? {}) : {};
+    // Nodes whose output came from a pinned non-trigger node, directly or not.
+    const madeUp = new Map<string, string>();
 
     for (const name of order) {
       if (this.ctrl.signal.aborted) throw this.ctrl.signal.reason;
@@ -444,6 +465,7 @@ class ExecutionRun {
       const type = o.registry.get(node.type)!;
       const inputs: Item[][] = Array.from({ length: type.inputs }, () => []);
       let arrived = false;
+      let pinnedSource: string | undefined;
       for (const e of edges) {
         if (e.to !== name) continue;
         const from = outputs.get(e.from);
@@ -451,15 +473,42 @@ class ExecutionRun {
         if (items && items.length > 0) {
           inputs[e.input]?.push(...items);
           arrived = true;
+          pinnedSource ??= madeUp.get(e.from);
         }
       }
       if (name !== ex.triggerNode && !arrived) continue;
-      const ctx = this.context(node, inputs, outputs);
+      const ctx = this.context(node, inputs, outputs, pinnedSource);
       const effects = hasSideEffects(type, node.parameters);
       const before = prior.get(name);
       let outcome: Outcome;
       const startedAt = new Date();
-      if (before?.status === 'succeeded' && !before.truncated) {
+      const pinned = pins[name];
+      if (pinned) {
+        if (type.group !== 'trigger') madeUp.set(name, name);
+        outcome = { ok: true, result: { outputs: [pinned] }, attempts: 0 };
+        // attempts 0: the node did not run; its pinned items are its output.
+        this.pending.push(
+          this.step(name, 'succeeded', startedAt, { input: inputs, output: [pinned], attempts: 0 }),
+        );
+      } else if (pinnedSource && effects) {
+        // The same safety rules as any run: a node that changes the world
+        // never acts on items someone typed in place of a node's real output
+        // (a pinned approval decision must not stand in for a person's).
+        const error = {
+          code: 'pinned_input_side_effect',
+          message: `node "${name}" has side effects and its input comes from the pinned data of "${pinnedSource}"; a test run never acts on pinned data. Unpin "${pinnedSource}", or run up to a node before "${name}".`,
+          node: name,
+        };
+        return this.end(
+          def,
+          'failed',
+          null,
+          error,
+          this.takePending(
+            this.step(name, 'failed', startedAt, { input: inputs, error, attempts: 0 }),
+          ),
+        );
+      } else if (before?.status === 'succeeded' && !before.truncated) {
         outcome = {
           ok: true,
           result: { outputs: before.output as (Item[] | null)[] },
@@ -496,6 +545,7 @@ class ExecutionRun {
         } else outcome = await this.runNode(name, type, ctx, effects, inputs, startedAt);
       }
 
+      if (pinnedSource) madeUp.set(name, pinnedSource);
       if (outcome.ok) {
         outputs.set(name, { main: outcome.result.outputs, error: null });
         last = outcome.result.outputs[0] ?? null;
@@ -592,6 +642,8 @@ class ExecutionRun {
     node: WorkflowNode,
     inputs: Item[][],
     outputs: Map<string, { main: (Item[] | null)[]; error: Item[] | null }>,
+    /** Set when the node's input came through a pinned node (test runs). */
+    pinnedSource?: string,
   ): NodeContext {
     const items = inputs[0] ?? [];
     const { o } = this;
@@ -630,7 +682,18 @@ class ExecutionRun {
           this.responded = true;
           o.nodeEnv.respond(id, response);
         },
-        runSubWorkflow: (input) => this.executor.runSubWorkflow(input),
+        // A child workflow runs in production mode and may act on what it is
+        // given: it never starts on pinned data, for the same reason a side
+        // effect does not.
+        runSubWorkflow: (input) =>
+          pinnedSource
+            ? Promise.reject(
+                new UserError(
+                  'pinned_input_side_effect',
+                  `node "${node.name}" would start another workflow with the pinned data of "${pinnedSource}"; a test run never hands pinned data on. Unpin "${pinnedSource}", or run up to a node before "${node.name}".`,
+                ),
+              )
+            : this.executor.runSubWorkflow(input),
       },
     };
   }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { builtinNodes } from '../nodes/index.ts';
 import type { Problem } from './workflow-model.ts';
-import { validateWorkflow, WorkflowInvalidError } from './workflow-model.ts';
+import { pinDataMaxBytes, validateWorkflow, WorkflowInvalidError } from './workflow-model.ts';
 
 const registry = builtinNodes();
 
@@ -134,5 +134,24 @@ describe('validateWorkflow', () => {
     const p = problems(doc);
     expect(p).toContainEqual(expect.objectContaining({ node: 'Cron', field: 'parameters.cron' }));
     expect(p).toContainEqual(expect.objectContaining({ node: 'Hook', field: 'parameters.path' }));
+  });
+
+  it('keeps pinned data by node name, drops an empty one, and caps its size', () => {
+    const pinned = validateWorkflow(
+      { ...base(), pinData: { Call: [{ statusCode: 200 }] } },
+      registry,
+    );
+    expect(pinned.pinData).toEqual({ Call: [{ statusCode: 200 }] });
+    expect('pinData' in validateWorkflow({ ...base(), pinData: {} }, registry)).toBe(false);
+    const big = [{ blob: 'x'.repeat(pinDataMaxBytes) }];
+    expect(problems({ ...base(), pinData: { Call: big } })).toEqual([
+      expect.objectContaining({ field: 'pinData', message: expect.stringMatching(/at most/) }),
+    ]);
+    expect(problems({ ...base(), pinData: [] })).toEqual([
+      expect.objectContaining({
+        field: 'pinData',
+        message: 'must be an object keyed by node name',
+      }),
+    ]);
   });
 });

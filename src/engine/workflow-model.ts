@@ -2,6 +2,7 @@
 // n8n's are) and settings. validateWorkflow returns a typed definition or
 // throws one UserError listing every problem, each naming node and field.
 import { UserError } from '../errors.ts';
+import type { Item } from './expressions.ts';
 import { checkExpressions, isExpression } from './expressions.ts';
 import type { NodeRegistry } from './node-types.ts';
 import { outputCount } from './node-types.ts';
@@ -40,12 +41,24 @@ export type WorkflowSettings = {
   errorWorkflowId?: number;
 };
 
+/**
+ * Items pinned on a node's first output, by node name. Only test runs from
+ * the editor use them (in place of running the node); webhook, schedule,
+ * manual and every other production execution ignore them.
+ */
+export type PinData = Record<string, Item[]>;
+
 export type WorkflowDefinition = {
   name: string;
   nodes: WorkflowNode[];
   connections: Record<string, NodeConnections>;
   settings: WorkflowSettings;
+  /** Absent when nothing is pinned. */
+  pinData?: PinData;
 };
+
+/** The most pinned data a workflow may carry, as JSON. */
+export const pinDataMaxBytes = 1024 * 1024;
 
 export type Edge = { from: string; output: number | 'error'; to: string; input: number };
 
@@ -359,6 +372,8 @@ export function validateWorkflow(doc: unknown, registry: NodeRegistry): Workflow
       problems.push({ field: 'settings.errorWorkflowId', message: 'must be a workflow id' });
   }
 
+  const pinData = checkPinData(doc.pinData, byName, problems);
+
   const names = [...byName.keys()];
   const edges = edgesOf({ connections: conns });
   if (problems.length === 0 && topologicalOrder(names, edges) === null) {
@@ -380,5 +395,42 @@ export function validateWorkflow(doc: unknown, registry: NodeRegistry): Workflow
     nodes: [...byName.values()],
     connections: conns,
     settings: settings as WorkflowSettings,
+    ...(pinData ? { pinData } : {}),
   };
+}
+
+/** Pinned items: an object keyed by node name, each a list of JSON objects; undefined when empty. */
+function checkPinData(
+  raw: unknown,
+  nodes: Map<string, WorkflowNode>,
+  problems: Problem[],
+): PinData | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (!isObject(raw)) {
+    problems.push({ field: 'pinData', message: 'must be an object keyed by node name' });
+    return undefined;
+  }
+  const out: PinData = {};
+  for (const [name, items] of Object.entries(raw)) {
+    if (!nodes.has(name)) {
+      problems.push({ field: `pinData.${name}`, message: `no node is named "${name}"` });
+      continue;
+    }
+    if (!Array.isArray(items) || !items.every(isObject)) {
+      problems.push({
+        node: name,
+        field: `pinData.${name}`,
+        message: 'must be a list of items (JSON objects)',
+      });
+      continue;
+    }
+    out[name] = items;
+  }
+  const bytes = Buffer.byteLength(JSON.stringify(out));
+  if (bytes > pinDataMaxBytes)
+    problems.push({
+      field: 'pinData',
+      message: `is ${bytes} bytes of JSON; at most ${pinDataMaxBytes} may be pinned`,
+    });
+  return Object.keys(out).length > 0 ? out : undefined;
 }

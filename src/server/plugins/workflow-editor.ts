@@ -1,13 +1,66 @@
 // What the workflow editor needs beyond CRUD: checking a draft with exactly
-// the rules a save applies (so errors show while typing, not on save), and
+// the rules a save applies (so errors show while typing, not on save),
 // reading the saved versions (the list, and the immutable version an
-// execution ran on, so an execution opens on the canvas it actually used).
+// execution ran on, so an execution opens on the canvas it actually used),
+// test runs (pinned data, up to a node) and the gallery of example workflows.
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
 import type { FastifyInstance } from 'fastify';
 
 import type { Services } from '../../app.ts';
+import type { Item } from '../../engine/expressions.ts';
 import { WorkflowInvalidError } from '../../engine/workflow-model.ts';
 import { idParams } from '../schemas.ts';
 import { workflowBody } from './workflows.ts';
+
+/** examples/ of the package, from src/server/plugins or dist/server/plugins alike. */
+export const examplesRoot = fileURLToPath(new URL('../../../examples/', import.meta.url));
+
+export type WorkflowExample = {
+  file: string;
+  name: string;
+  description: string;
+  definition: Record<string, unknown>;
+};
+
+/**
+ * The example workflows (examples/workflows/*.json), each with the line
+ * examples/README.md gives it. Read on each call: a few small files, and an
+ * edited example shows without a restart. A missing folder is no examples.
+ */
+export function readExamples(root = examplesRoot): WorkflowExample[] {
+  let files: string[];
+  try {
+    files = readdirSync(`${root}workflows`)
+      .filter((f) => f.endsWith('.json'))
+      .sort();
+  } catch {
+    return [];
+  }
+  let readme = '';
+  try {
+    readme = readFileSync(`${root}README.md`, 'utf8');
+  } catch {
+    // No README: the examples are listed without their lines.
+  }
+  return files.map((file) => {
+    const definition = JSON.parse(readFileSync(`${root}workflows/${file}`, 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    const row = readme
+      .split('\n')
+      .find((l) => l.startsWith('|') && l.includes(`workflows/${file}`));
+    const description = row?.split('|')[2]?.trim() ?? '';
+    return {
+      file,
+      name: typeof definition.name === 'string' ? definition.name : file,
+      description,
+      definition,
+    };
+  });
+}
 
 const problemSchema = {
   type: 'object',
@@ -18,11 +71,81 @@ const problemSchema = {
   },
 } as const;
 
+const startedSchema = {
+  type: 'object',
+  properties: { executionId: { type: 'string' }, status: { type: 'string' } },
+} as const;
+
 export default async function workflowEditorPlugin(
   app: FastifyInstance,
-  opts: { services: Services },
+  opts: { services: Services; examplesRoot?: string },
 ) {
   const { engine } = opts.services;
+
+  app.post<{
+    Params: { id: number };
+    Body: { items?: Item[]; triggerNode?: string; destinationNode?: string } | undefined;
+  }>(
+    '/api/v1/workflows/:id/test-run',
+    {
+      // Running is a change (operator, the editing role), as for /run.
+      config: { role: 'operator' },
+      schema: {
+        params: idParams,
+        body: {
+          type: ['object', 'null'],
+          properties: {
+            items: {
+              type: 'array',
+              maxItems: 10_000,
+              items: { type: 'object', additionalProperties: true },
+            },
+            triggerNode: { type: 'string', minLength: 1, maxLength: 200 },
+            /** Run only this node and its ancestors. */
+            destinationNode: { type: 'string', minLength: 1, maxLength: 200 },
+          },
+          additionalProperties: false,
+        },
+        response: { 202: startedSchema },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body ?? {};
+      const executionId = await engine.testRun(request.params.id, body.items, {
+        triggerNode: body.triggerNode,
+        destinationNode: body.destinationNode,
+      });
+      return reply.status(202).send({ executionId, status: 'queued' });
+    },
+  );
+
+  app.get(
+    '/api/v1/workflow-examples',
+    {
+      schema: {
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              examples: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    file: { type: 'string' },
+                    name: { type: 'string' },
+                    description: { type: 'string' },
+                    definition: { type: 'object', additionalProperties: true },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    async () => ({ examples: readExamples(opts.examplesRoot) }),
+  );
 
   app.post<{ Body: unknown }>(
     '/api/v1/workflows/validate',

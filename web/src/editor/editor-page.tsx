@@ -2,8 +2,9 @@
 // parameter panel of the selected node, validation with the save rules as
 // you type, undo/redo, copy/paste as JSON, save with a conflict check (the
 // version loaded is sent; a newer save answers 409 and nothing is
-// overwritten), runs with each node's data, and executions opened on the
-// version they ran on.
+// overwritten), test runs (whole, or up to a node) that use pinned data,
+// with each node's data, executions opened on the version they ran on, and
+// the gallery of example workflows.
 import '@xyflow/react/dist/style.css';
 import './editor.css';
 
@@ -28,12 +29,14 @@ import { useCan } from '../session.tsx';
 import type { Execution, Step } from '../types.ts';
 import { Banners } from './banners.tsx';
 import { ExportDialog, ImportDialog, VersionsDialog } from './dialogs.tsx';
+import { GalleryDialog, setPendingExample, takePendingExample } from './gallery.tsx';
 import type { Draft } from './drafts.ts';
 import { clearDraft, readDraft, writeDraft } from './drafts.ts';
 import type { PreviewContext } from './expressions.ts';
-import type { FlowEdge, FlowNode, NodeTypeInfo, Problem, WorkflowDoc } from './model.ts';
+import type { FlowEdge, FlowNode, Item, NodeTypeInfo, Problem, WorkflowDoc } from './model.ts';
 import { isAutoHeal, layout, toDoc, toFlow, uniqueName } from './model.ts';
 import { NodeTypesContext, NodeView, Palette } from './node-view.tsx';
+import { renameNode } from './rename.ts';
 import { SidePanel } from './side-panel.tsx';
 import { useCanvasKeys } from './use-canvas-keys.ts';
 import { useHistory } from './use-history.ts';
@@ -60,7 +63,7 @@ export const editorKey = (id: number | null) =>
   id === null ? 'new' : (adopted.get(id) ?? String(id));
 const finished = ['succeeded', 'failed', 'canceled', 'needs_attention'];
 
-function Editor(props: { id: number | null; executionId: string | null }) {
+function Editor(props: { id: number | null; executionId: string | null; gallery?: boolean }) {
   const flow = useReactFlow<FlowNode, FlowEdge>();
   const canEdit = useCan('operator');
   const types = useQuery({
@@ -94,7 +97,9 @@ function Editor(props: { id: number | null; executionId: string | null }) {
   const [conflict, setConflict] = useState<string | null>(null);
   const [status, setStatus] = useState('');
   const [busy, setBusy] = useState(false);
-  const [dialog, setDialog] = useState<'import' | 'export' | 'versions' | null>(null);
+  const [dialog, setDialog] = useState<'import' | 'export' | 'versions' | 'examples' | null>(
+    props.gallery ? 'examples' : null,
+  );
   const [testInput, setTestInput] = useState('[{}]');
   const [draftOffer, setDraftOffer] = useState<Draft | null>(null);
   const draftKey = props.id === null ? 'new' : String(props.id);
@@ -119,7 +124,7 @@ function Editor(props: { id: number | null; executionId: string | null }) {
         settings: doc.settings,
         extra: Object.fromEntries(
           Object.entries(doc).filter(
-            ([k]) => !['name', 'nodes', 'connections', 'settings'].includes(k),
+            ([k]) => !['name', 'nodes', 'connections', 'settings', 'pinData'].includes(k),
           ),
         ),
       };
@@ -372,7 +377,8 @@ function Editor(props: { id: number | null; executionId: string | null }) {
     }
   };
 
-  const run = async () => {
+  /** A test run: pinned data stands in for its nodes; with `destination`, only it and its ancestors run. */
+  const run = async (destination?: string) => {
     let items: unknown;
     try {
       items = JSON.parse(testInput);
@@ -386,11 +392,16 @@ function Editor(props: { id: number | null; executionId: string | null }) {
     const trigger = nodes.find((n) => typeMap.get(n.data.doc.type)?.group === 'trigger');
     setBusy(true);
     try {
-      const started = await api<{ executionId: string }>(`/api/v1/workflows/${id}/run`, {
+      const started = await api<{ executionId: string }>(`/api/v1/workflows/${id}/test-run`, {
         method: 'POST',
-        body: { items: items as Record<string, unknown>[], triggerNode: trigger?.data.doc.name },
+        body: {
+          items: items as Record<string, unknown>[],
+          ...(destination
+            ? { destinationNode: destination }
+            : { triggerNode: trigger?.data.doc.name }),
+        },
       });
-      setStatus('Running…');
+      setStatus(destination ? `Running up to ${destination}…` : 'Running…');
       for (let i = 0; i < 600; i++) {
         const ex = await api<ExecutionWithSteps>(`/api/v1/executions/${started.executionId}`);
         setExecution(ex);
@@ -429,10 +440,16 @@ function Editor(props: { id: number | null; executionId: string | null }) {
 
   useCanvasKeys({ history, save, readOnly, nodes, edges, name, commit, setNodes, setEdges });
 
-  // A new canvas offers the draft left on it, if any.
+  // A new canvas offers the draft left on it, if any, or shows the example it was opened with.
   useEffect(() => {
-    if (props.id === null) setDraftOffer(readDraft('new'));
-  }, [props.id]);
+    if (props.id !== null) return;
+    const example = takePendingExample();
+    if (example) {
+      show(example.doc);
+      setDirty(true);
+      setStatus(`Example "${example.name}" is on the canvas; saving makes it a new workflow.`);
+    } else setDraftOffer(readDraft('new'));
+  }, [props.id, show]);
 
   // Keep a draft while the canvas differs from what was saved.
   useEffect(() => {
@@ -456,18 +473,49 @@ function Editor(props: { id: number | null; executionId: string | null }) {
     return () => window.removeEventListener('beforeunload', warn);
   }, [dirty]);
 
+  // The nodes upstream of the selected one (its ancestors), nearest first.
+  const upstream = useMemo(() => {
+    if (!one) return [] as FlowNode[];
+    const byId = new Map(nodes.map((n) => [n.id, n]));
+    const seen = new Set([one.id]);
+    const out: FlowNode[] = [];
+    for (let frontier = [one.id]; frontier.length > 0;) {
+      const next: string[] = [];
+      for (const e of edges)
+        if (frontier.includes(e.target) && !seen.has(e.source)) {
+          seen.add(e.source);
+          next.push(e.source);
+          const n = byId.get(e.source);
+          if (n) out.push(n);
+        }
+      frontier = next;
+    }
+    return out;
+  }, [one, nodes, edges]);
+  const upstreamNames = useMemo(() => upstream.map((n) => n.data.doc.name), [upstream]);
+
+  // Previews and completions read the last run's data; pinned items stand in
+  // for their node, as they do in the next test run.
+  const pinsKey = JSON.stringify(
+    nodes.filter((n) => n.data.pin).map((n) => [n.data.doc.name, n.data.pin]),
+  );
   const context: PreviewContext | null = useMemo(() => {
-    if (!execution) return null;
+    const pinned = JSON.parse(pinsKey) as [string, Item[]][];
+    if (!execution && pinned.length === 0) return null;
     const nodesOut: Record<string, Record<string, unknown>[]> = {};
-    for (const s of execution.steps) {
+    for (const s of execution?.steps ?? []) {
       const first = Array.isArray(s.output) ? (s.output as unknown[])[0] : null;
       nodesOut[s.nodeName] = Array.isArray(first) ? (first as Record<string, unknown>[]) : [];
     }
+    for (const [name, items] of pinned) nodesOut[name] = items;
     const step = one ? stepByName.get(one.data.doc.name) : undefined;
     const input0 = Array.isArray(step?.input) ? (step.input as unknown[])[0] : null;
-    const input = Array.isArray(input0) ? (input0 as Record<string, unknown>[]) : [];
+    let input = Array.isArray(input0) ? (input0 as Record<string, unknown>[]) : [];
+    // Not run yet: the nearest parent's pinned items are what it would get.
+    const parent = upstreamNames.find((n) => pinned.some(([p]) => p === n));
+    if (input.length === 0 && parent) input = nodesOut[parent] ?? [];
     return { json: input[0] ?? {}, input, nodes: nodesOut };
-  }, [execution, one, stepByName]);
+  }, [execution, one, stepByName, pinsKey, upstreamNames]);
 
   if (loadError) return <p role="alert">Could not open the workflow: {String(loadError)}</p>;
   if (!types.data) return <p role="status">Loading node types…</p>;
@@ -523,6 +571,9 @@ function Editor(props: { id: number | null; executionId: string | null }) {
               ) : null}
               <button type="button" onClick={() => setDialog('import')}>
                 Import
+              </button>
+              <button type="button" onClick={() => setDialog('examples')}>
+                Examples
               </button>
             </>
           ) : null}
@@ -615,15 +666,40 @@ function Editor(props: { id: number | null; executionId: string | null }) {
             nameTaken={(n) => nodes.some((x) => x.id !== one?.id && x.data.doc.name === n)}
             onChange={(doc, o) => {
               if (!one) return;
-              // Connections are by node id on the canvas, so a rename needs nothing more.
+              // A rename rewrites the $node references to the old name in every
+              // node; connections (by id) and pins (on the node) follow by
+              // themselves. Typing the name coalesces into one undo step.
               commit({ coalesce: `${one.id}:${o.field}` });
               setNodes((ns) =>
-                ns.map((n) => (n.id === one.id ? { ...n, data: { ...n.data, doc } } : n)),
+                (doc.name !== one.data.doc.name ? renameNode(ns, one.id, doc.name) : ns).map((n) =>
+                  n.id === one.id ? { ...n, data: { ...n.data, doc } } : n,
+                ),
               );
             }}
             step={step}
             testInput={testInput}
             onTestInput={setTestInput}
+            upstream={upstreamNames}
+            busy={busy}
+            onRunTo={() => one && void run(one.data.doc.name)}
+            onPin={(items) => {
+              if (!one) return;
+              commit();
+              setNodes((ns) =>
+                ns.map((n) => {
+                  if (n.id !== one.id) return n;
+                  const data = { ...n.data };
+                  if (items) data.pin = items;
+                  else delete data.pin;
+                  return { ...n, data };
+                }),
+              );
+              setStatus(
+                items
+                  ? `Pinned ${items.length} item(s) on ${one.data.doc.name}; saved with the workflow.`
+                  : `Unpinned ${one.data.doc.name}.`,
+              );
+            }}
           />
         </div>
         {dialog === 'import' ? (
@@ -634,6 +710,23 @@ function Editor(props: { id: number | null; executionId: string | null }) {
               show(doc);
               setDialog(null);
               setStatus(`Imported ${doc.nodes.length} nodes.`);
+            }}
+          />
+        ) : null}
+        {dialog === 'examples' ? (
+          <GalleryDialog
+            onClose={() => setDialog(null)}
+            onOpen={(doc, name) => {
+              setDialog(null);
+              if (props.id !== null || createdId.current !== null) {
+                // A new workflow: the example opens on a fresh canvas at /workflows/new.
+                setPendingExample(doc, name);
+                navigate('/workflows/new');
+                return;
+              }
+              commit();
+              show(doc);
+              setStatus(`Example "${name}" is on the canvas; saving makes it a new workflow.`);
             }}
           />
         ) : null}
@@ -659,7 +752,12 @@ function Editor(props: { id: number | null; executionId: string | null }) {
   );
 }
 
-export function EditorPage(props: { id: number | null; executionId: string | null }) {
+export function EditorPage(props: {
+  id: number | null;
+  executionId: string | null;
+  /** Opens with the gallery of examples shown. */
+  gallery?: boolean;
+}) {
   return (
     <ReactFlowProvider>
       <Editor {...props} />

@@ -27,7 +27,8 @@ function WorkflowsPage() {
       <h1>Workflows</h1>
       {canEdit ? (
         <p>
-          <Link to="/workflows/new">New workflow</Link>
+          <Link to="/workflows/new">New workflow</Link> ·{' '}
+          <Link to="/workflows/new?examples">New from an example</Link>
         </p>
       ) : null}
       {q.error ? <ErrorLine error={q.error} /> : null}
@@ -64,12 +65,22 @@ function WorkflowsPage() {
   );
 }
 
-/** /workflows, /workflows/new, /workflows/:id/edit (?execution=… opens a run on the canvas). */
+/**
+ * /workflows, /workflows/new (?examples opens the gallery of examples),
+ * /workflows/:id/edit (?execution=… opens a run on the canvas).
+ */
 export default function EditorRoutes(props: { path: string; search: URLSearchParams }) {
   const { path, search } = props;
   if (path === '/workflows') return <WorkflowsPage />;
   if (path === '/workflows/new')
-    return <EditorPage key={`${editorKey(null)}:`} id={null} executionId={null} />;
+    return (
+      <EditorPage
+        key={`${editorKey(null)}:`}
+        id={null}
+        executionId={null}
+        gallery={search.has('examples')}
+      />
+    );
   const m = match('/workflows/:id/edit', path);
   if (m && /^\d+$/.test(m.id!))
     return (

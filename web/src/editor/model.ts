@@ -46,9 +46,17 @@ export type WorkflowDoc = {
 
 export type Problem = { node?: string; field: string; message: string };
 
+export type Item = Record<string, unknown>;
+
 /** What a canvas node carries; `doc` is the document node minus position. */
 export type NodeData = {
   doc: WorkflowNodeDoc;
+  /** Items pinned on the node's first output (the document's pinData), used by test runs. */
+  pin?: Item[];
+  /** Where toFlow put a node the document gave no position; exported without one until moved. */
+  origin?: { x: number; y: number };
+  /** How many output lists the document had for the node (trailing empty ones are kept). */
+  lists?: { main?: number; error?: number };
   /** Set by the page: problems, run results. */
   problems?: number;
   run?: { status: string; items: number[] } | undefined;
@@ -72,13 +80,28 @@ export function outputsOf(info: NodeTypeInfo | undefined, parameters: Record<str
 
 export function toFlow(doc: WorkflowDoc): { nodes: FlowNode[]; edges: FlowEdge[] } {
   const idByName = new Map(doc.nodes.map((n) => [n.name, n.id || n.name]));
+  const pins = isObject(doc.pinData) ? doc.pinData : {};
   const nodes: FlowNode[] = doc.nodes.map((n, i) => {
     const { position, ...rest } = n;
+    const origin = { x: 260 * i, y: 0 };
+    const pin = pins[n.name];
+    const conn = doc.connections?.[n.name];
+    const lists = conn
+      ? {
+          ...(conn.main ? { main: conn.main.length } : {}),
+          ...(conn.error ? { error: conn.error.length } : {}),
+        }
+      : undefined;
     return {
       id: n.id || n.name,
       type: 'warden',
-      position: position ? { x: position[0], y: position[1] } : { x: 260 * i, y: 0 },
-      data: { doc: { ...rest, id: n.id || n.name } },
+      position: position ? { x: position[0], y: position[1] } : origin,
+      data: {
+        doc: { ...rest, id: n.id || n.name },
+        ...(position ? {} : { origin }),
+        ...(Array.isArray(pin) ? { pin: pin as Item[] } : {}),
+        ...(lists ? { lists } : {}),
+      },
     };
   });
   const edges: FlowEdge[] = [];
@@ -124,15 +147,36 @@ export function toDoc(
     while (lists.length <= output) lists.push([]);
     lists[output]!.push(e.data?.typed ? { node: to, type: 'main', index } : { node: to, index });
   }
+  // Output lists the document had and no edge uses now (an If with only its
+  // true branch wired: "main": [[...], []]) come back as they were.
+  for (const n of nodes) {
+    const had = n.data.lists;
+    if (!had) continue;
+    for (const kind of ['main', 'error'] as const) {
+      const want = had[kind];
+      if (want === undefined) continue;
+      const conn = (connections[n.data.doc.name] ??= {});
+      const lists = (conn[kind] ??= []);
+      while (lists.length < want) lists.push([]);
+    }
+  }
+  const pinData: Record<string, Item[]> = {};
+  for (const n of nodes) if (n.data.pin) pinData[n.data.doc.name] = n.data.pin;
+  const extra = { ...meta.extra };
+  delete extra.pinData;
+  const unmoved = (n: FlowNode) =>
+    n.data.origin && n.data.origin.x === n.position.x && n.data.origin.y === n.position.y;
   return {
-    ...meta.extra,
+    ...extra,
     name: meta.name,
-    nodes: nodes.map((n) => ({
-      ...n.data.doc,
-      position: [Math.round(n.position.x), Math.round(n.position.y)],
-    })),
+    nodes: nodes.map((n) =>
+      unmoved(n)
+        ? { ...n.data.doc }
+        : { ...n.data.doc, position: [Math.round(n.position.x), Math.round(n.position.y)] },
+    ),
     connections,
     settings: meta.settings,
+    ...(Object.keys(pinData).length ? { pinData } : {}),
   };
 }
 
@@ -207,9 +251,14 @@ export function isExpression(value: unknown): value is string {
   return typeof value === 'string' && (value.startsWith('=') || value.includes('{{'));
 }
 
-/** The auto-heal workflow opens read-only: it is how healing runs, shown, not edited here. */
+/**
+ * The auto-heal workflow opens read-only: it is how healing runs, shown, not
+ * edited here. It is told by its healing steps (Remediate and the others); an
+ * Incident trigger alone (a workflow that posts incidents to a chat) is
+ * edited like any other.
+ */
 export function isAutoHeal(doc: { nodes: { type: string }[] }): boolean {
-  return doc.nodes.some((n) => n.type === 'warden.incidentTrigger');
+  return doc.nodes.some((n) => n.type.startsWith('warden.') && n.type !== 'warden.incidentTrigger');
 }
 
 export type Change = { kind: 'added' | 'removed' | 'changed'; what: string; detail?: string };
@@ -241,6 +290,14 @@ export function diffWorkflows(from: WorkflowDoc, to: WorkflowDoc): Change[] {
       what: 'settings',
       detail: `${JSON.stringify(from.settings)} → ${JSON.stringify(to.settings)}`,
     });
+  const pinsA = isObject(from.pinData) ? from.pinData : {};
+  const pinsB = isObject(to.pinData) ? to.pinData : {};
+  for (const n of new Set([...Object.keys(pinsA), ...Object.keys(pinsB)]))
+    if (JSON.stringify(pinsA[n]) !== JSON.stringify(pinsB[n]))
+      changes.push({
+        kind: !(n in pinsA) ? 'added' : !(n in pinsB) ? 'removed' : 'changed',
+        what: `pinned data of ${n}`,
+      });
   const before = new Map(from.nodes.map((n) => [n.name, n]));
   const after = new Map(to.nodes.map((n) => [n.name, n]));
   for (const [name, n] of after) {

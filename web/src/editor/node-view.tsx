@@ -1,7 +1,7 @@
 // One node on the canvas: its name and type, an input handle per input, an
 // output handle per output (If has two, Switch one per case plus the
 // fallback), an error output when onError is errorBranch, and badges for
-// problems and the last run's item counts. Also the palette new nodes come
+// problems, pinned data and the last run's item counts. Also the palette new nodes come
 // from, one button per node type the server reports.
 import type { NodeProps } from '@xyflow/react';
 import { Handle, Position } from '@xyflow/react';
@@ -45,6 +45,14 @@ function NodeViewInner(props: NodeProps<FlowNode>) {
       {data.problems ? (
         <div className="wf-node-badge bad" title="Problems">
           {data.problems} problem{data.problems > 1 ? 's' : ''}
+        </div>
+      ) : null}
+      {data.pin ? (
+        <div
+          className="wf-node-badge pin"
+          title="Pinned: test runs from the editor use these items instead of running the node"
+        >
+          pinned {data.pin.length} item{data.pin.length === 1 ? '' : 's'}
         </div>
       ) : null}
       {data.run ? (

@@ -1,9 +1,12 @@
 // The parameter panel, generated from the node type's parameter specs: one
 // field per parameter with the widget its type calls for, the problems the
-// server's validator reports for it (checked as you type), and a live
-// preview of every expression in it on the last run's data.
+// server's validator reports for it (checked as you type), completions
+// while typing an expression (expression-box.tsx), and a live preview of
+// every expression in it on the last run's data.
 import { useEffect, useRef, useState } from 'react';
 
+import { nodeRef } from './autocomplete.ts';
+import { ExpressionBox } from './expression-box.tsx';
 import type { PreviewContext } from './expressions.ts';
 import { findExpressions, preview } from './expressions.ts';
 import type { FlowNode, NodeTypeInfo, ParamSpec, Problem, WorkflowNodeDoc } from './model.ts';
@@ -22,7 +25,12 @@ export function fieldPaths(item: Record<string, unknown>, max = 24): string[] {
 }
 
 /** Buttons that insert the last run's fields into an expression at the cursor. */
-function Suggestions(props: { context: PreviewContext | null; onInsert(text: string): void }) {
+function Suggestions(props: {
+  context: PreviewContext | null;
+  /** '`' in a JSON parameter, where a double quote would end its string. */
+  quote: '"' | '`';
+  onInsert(text: string): void;
+}) {
   if (!props.context) return null;
   const paths = fieldPaths(props.context.json);
   const nodes = Object.keys(props.context.nodes).slice(0, 8);
@@ -38,7 +46,7 @@ function Suggestions(props: { context: PreviewContext | null; onInsert(text: str
         <button
           key={`node:${n}`}
           type="button"
-          onClick={() => props.onInsert(`{{ $node."${n.replace(/"/g, '\\"')}".json }}`)}
+          onClick={() => props.onInsert(`{{ ${nodeRef(n, props.quote)}.json }}`)}
         >
           $node."{n}"
         </button>
@@ -54,6 +62,8 @@ export type PanelProps = {
   info: NodeTypeInfo | undefined;
   problems: Problem[];
   context: PreviewContext | null;
+  /** Names of the nodes upstream of this one, offered as $node references. */
+  upstream?: string[];
   readOnly: boolean;
   nameTaken(name: string): boolean;
   onChange(doc: WorkflowNodeDoc, options: { field: string }): void;
@@ -107,6 +117,7 @@ function Field(props: {
   id: string;
   problems: Problem[];
   context: PreviewContext | null;
+  upstream: string[];
   readOnly: boolean;
   /** Names of stored credentials (admins only; values are never sent). */
   credentials?: string[];
@@ -167,14 +178,18 @@ function Field(props: {
   let input;
   if (spec.type === 'json' || exprMode) {
     input = (
-      <textarea
-        {...common}
-        ref={box}
+      <ExpressionBox
+        id={id}
+        common={common}
+        box={box}
         rows={spec.type === 'json' ? 4 : 2}
-        spellCheck={false}
-        value={text}
         placeholder={spec.type === 'json' ? '{"field": "={{ body.name }}"}' : '={{ $json.field }}'}
-        onChange={(e) => set(e.target.value)}
+        text={text}
+        set={set}
+        context={props.context}
+        upstream={props.upstream}
+        // In a JSON parameter the expression sits in a JSON string: backticks need no escaping there.
+        quote={spec.type === 'json' ? '`' : '"'}
       />
     );
   } else if (spec.type === 'options' || spec.type === 'boolean') {
@@ -246,6 +261,7 @@ function Field(props: {
       {(spec.type === 'json' || exprMode) && !readOnly ? (
         <Suggestions
           context={props.context}
+          quote={spec.type === 'json' ? '`' : '"'}
           onInsert={(snippet) => {
             const el = box.current;
             const at = el ? el.selectionStart : text.length;
@@ -349,6 +365,7 @@ export function ParamPanel(props: PanelProps) {
           value={doc.parameters[spec.name]}
           problems={fieldProblems(`parameters.${spec.name}`)}
           context={props.context}
+          upstream={props.upstream ?? []}
           readOnly={readOnly}
           credentials={props.credentials}
           onValue={(v) => {
