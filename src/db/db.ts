@@ -26,6 +26,13 @@ export type PoolStats = {
 
 export interface Db extends Queryable {
   readonly kind: 'pglite' | 'postgres';
+  /**
+   * Statements this process has sent to the database through this Db: one
+   * per query, one per BEGIN, COMMIT or ROLLBACK of a transaction, one per
+   * lock call, one per exec() script. The figure behind
+   * warden_db_statements_total: round trips, not JavaScript, bound the rate.
+   */
+  readonly statementCount: number;
   /** Runs fn in one transaction; commits when it resolves, rolls back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Runs a script of several statements without parameters (migrations). */
@@ -40,6 +47,12 @@ export interface Db extends Queryable {
   /** Runs fn only if the lock is free now; returns undefined when it is held elsewhere. */
   tryWithLock<T>(key: string, fn: () => Promise<T>): Promise<T | undefined>;
   stats(): PoolStats;
+  /**
+   * Opens every connection the pool may use and runs sql on each, so that
+   * a jump in load finds them ready (a new PostgreSQL backend costs a fork
+   * and cold catalog caches) instead of opening them under the load.
+   */
+  warm(sql?: string): Promise<void>;
   close(): Promise<void>;
 }
 

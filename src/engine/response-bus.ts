@@ -6,7 +6,7 @@
 // hears: an answer whose publish failed, or reached no subscriber (Redis
 // blinked), is written to the database, and waiting main processes look
 // there every second.
-import { Redis } from 'ioredis';
+import { CountedRedis as Redis } from '../queue/counted-redis.ts';
 
 import type { Db } from '../db/db.ts';
 import type { Logger } from '../log.ts';

@@ -1,0 +1,119 @@
+// What one execution of webhook -> set -> respond costs in round trips:
+// SQL statements (both processes in queue mode) and Redis commands, counted
+// by the adapters (warden_db_statements_total, warden_redis_commands_total).
+// Executions run one at a time, so no statement is shared with another
+// execution: this is the cost without group commit, and it may not grow.
+import { randomUUID } from 'node:crypto';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { createServices } from '../src/app.ts';
+import type { Services } from '../src/app.ts';
+import { createLogger } from '../src/log.ts';
+import type { BullmqQueue } from '../src/queue/bullmq-queue.ts';
+import { redisCommandsSent } from '../src/queue/counted-redis.ts';
+import { testRedisUrl } from './helpers/servers.ts';
+import type { TestServices } from './helpers/services.ts';
+import { makeTestServices, testConfig } from './helpers/services.ts';
+import { waitFor } from './helpers/wait.ts';
+import { webhookSetRespond } from './helpers/workflows.ts';
+
+const runs = 20;
+// A webhook route is looked up again once a second (its cache's life): a few
+// such reads may fall inside the measurement, never one per execution.
+const slack = 3 / runs;
+// Background loops stay quiet during the measurement.
+const quiet = {
+  WARDEN_HEARTBEAT_MS: '600000',
+  WARDEN_LEASE_MS: '1200000',
+  WARDEN_SWEEP_INTERVAL_MS: '600000',
+  WARDEN_REDIS_PING_INTERVAL_MS: '600000',
+};
+
+async function fire(s: Services, path: string, n: number) {
+  const answer = await s.webhooks.handle({
+    method: 'POST',
+    path,
+    headers: { 'content-type': 'application/json' },
+    query: {},
+    body: { name: 'budget', n },
+    rawBody: Buffer.from(JSON.stringify({ name: 'budget', n })),
+  });
+  expect(answer.status).toBe(201);
+  expect(answer.body).toMatchObject({ n: n * 2 });
+}
+
+/** Runs `runs` executions one after another; returns statements and Redis commands per execution. */
+async function measure(main: Services, worker: Services) {
+  const path = `budget-${randomUUID()}`;
+  const wf = await main.engine.createWorkflow(webhookSetRespond(path));
+  await main.engine.setActive(wf.id, true);
+  // The first call fills the route and version caches of both processes.
+  await fire(main, path, 0);
+  await waitFor(() => worker.engine.executor.inFlight === 0, 'the warm-up execution to end');
+  const statements = () =>
+    main.db.statementCount + (worker === main ? 0 : worker.db.statementCount);
+  const db0 = statements();
+  const redis0 = redisCommandsSent();
+  for (let i = 1; i <= runs; i++) await fire(main, path, i);
+  // The finish may still be in flight after the answer went out.
+  await waitFor(() => worker.engine.executor.inFlight === 0, 'the executions to end');
+  const ids = await main.engine.executions.list({ workflowId: wf.id, limit: runs + 1 });
+  expect(ids.every((e) => e.status === 'succeeded')).toBe(true);
+  return {
+    statements: (statements() - db0) / runs,
+    redis: (redisCommandsSent() - redis0) / runs,
+  };
+}
+
+describe('round trips of one webhook -> set -> respond execution', () => {
+  describe('embedded (PGlite, in-process queue)', () => {
+    let s: TestServices;
+    beforeAll(async () => {
+      s = await makeTestServices('pglite', quiet);
+      await s.engine.startWorker(4);
+    });
+    afterAll(() => s?.dispose());
+
+    it('costs 2 SQL statements (insert already claimed, finish with its steps) and no Redis command', async () => {
+      const cost = await measure(s, s);
+      expect(cost.statements).toBeLessThanOrEqual(2 + slack);
+      expect(cost.redis).toBe(0);
+    });
+  });
+
+  describe('queue mode (PostgreSQL, BullMQ on Redis, main and worker)', () => {
+    let main: TestServices;
+    let worker: Services;
+    beforeAll(async () => {
+      const env = {
+        ...quiet,
+        REDIS_URL: testRedisUrl,
+        WARDEN_QUEUE_NAME: `q-${randomUUID()}`,
+        WARDEN_QUEUE_PREFIX: 'warden-test',
+      };
+      main = await makeTestServices('postgres', env);
+      worker = await createServices(
+        testConfig({
+          ...env,
+          DATABASE_URL: main.config.database.url,
+          WARDEN_DATA_DIR: main.dataDir,
+        }),
+        createLogger({ level: 'silent' }),
+        { role: 'worker' },
+      );
+      await worker.engine.startWorker(4);
+    });
+    afterAll(async () => {
+      await worker?.close();
+      await (main?.queue as BullmqQueue | undefined)?.obliterate().catch(() => {});
+      await main?.dispose();
+    });
+
+    it('costs 3 SQL statements (insert, claim, finish with its steps) and at most 8 Redis commands', async () => {
+      const cost = await measure(main, worker);
+      expect(cost.statements).toBeLessThanOrEqual(3 + slack);
+      expect(cost.redis).toBeLessThanOrEqual(8);
+    });
+  });
+});
