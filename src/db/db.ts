@@ -10,9 +10,23 @@ export type QueryResult<R extends Row = Row> = {
   rowCount: number;
 };
 
+export type QueryOptions = {
+  /**
+   * A statement the process sends often with the same text: PostgreSQL
+   * keeps it parsed and planned per connection (a named prepared
+   * statement), and its text crosses the wire once per connection. Only for
+   * fixed SQL texts whose result columns are listed by name. @default false
+   */
+  prepare?: boolean;
+};
+
 export interface Queryable {
   /** One statement, with $1..$n parameters. */
-  query<R extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+  query<R extends Row = Row>(
+    sql: string,
+    params?: readonly unknown[],
+    options?: QueryOptions,
+  ): Promise<QueryResult<R>>;
 }
 
 export type PoolStats = {

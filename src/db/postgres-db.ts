@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 
 import { OperationalError } from '../errors.ts';
-import type { Db, Queryable, QueryResult, Row } from './db.ts';
+import type { Db, Queryable, QueryOptions, QueryResult, Row } from './db.ts';
 import { lockKey } from './db.ts';
 import { KeyedMutex } from './keyed-mutex.ts';
 
@@ -81,13 +81,26 @@ export class PostgresDb implements Db {
     this.pool.on('error', () => {});
   }
 
+  // Names of the prepared statements, by SQL text (few, fixed texts).
+  private readonly prepared = new Map<string, string>();
+
   async query<R extends Row = Row>(
     sql: string,
     params?: readonly unknown[],
+    options?: QueryOptions,
   ): Promise<QueryResult<R>> {
     this.statementCount++;
+    let name: string | undefined;
+    if (options?.prepare) {
+      name = this.prepared.get(sql);
+      if (!name) this.prepared.set(sql, (name = `warden_${this.prepared.size + 1}`));
+    }
     try {
-      const res = await this.pool.query<R>(sql, params as unknown[] | undefined);
+      const res = await this.pool.query<R>({
+        text: sql,
+        values: params as unknown[] | undefined,
+        ...(name ? { name } : {}),
+      });
       return { rows: res.rows, rowCount: res.rowCount ?? res.rows.length };
     } catch (err) {
       return wrap(err);

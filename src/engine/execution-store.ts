@@ -210,6 +210,11 @@ const claimSet = `status = 'running', lease_owner = $2,
   attempts = attempts + 1, started_at = COALESCE(started_at, now()),
   deadline_at = COALESCE(deadline_at,
     CASE WHEN timeout_ms > 0 THEN now() + timeout_ms * interval '1 millisecond' END)`;
+// An execution row's columns by name (not *): a prepared statement's result
+// columns must not change under it when a migration adds one.
+const executionColumns = `id, workflow_id, workflow_version, status, mode, trigger_node,
+  trigger_data, parent_execution_id, parent_node, retry_of, lease_owner, attempts,
+  cancel_requested, result, error, created_at, started_at, finished_at, resume_at, deadline_at`;
 const claimable = `(status = 'queued' OR (status = 'running' AND lease_expires_at < now())
   OR (status = 'waiting' AND resume_at <= now()))`;
 
@@ -238,6 +243,7 @@ export class ExecutionStore {
          mode text, trigger_node text, trigger_data jsonb, timeout_ms int,
          parent_execution_id uuid, parent_node text, retry_of uuid, lease_owner text, lease_ms int)`,
       [JSON.stringify(rows)],
+      { prepare: true },
     );
     return rows.map(() => undefined);
   });
@@ -300,6 +306,7 @@ export class ExecutionStore {
        FROM input i WHERE e.id = i.id AND e.lease_owner = i.owner AND e.status = 'running'
        RETURNING e.id`,
       [JSON.stringify(items)],
+      { prepare: true },
     );
     const done = new Set(rows.map((r) => r.id));
     return items.map((i) => done.has(i.id));
@@ -404,8 +411,9 @@ export class ExecutionStore {
     const { rows } = await this.db.query<ExecutionRow>(
       `UPDATE executions SET ${claimSet}
        WHERE id = ANY($1::uuid[]) AND ${claimable} AND mode <> ALL($4::text[])
-       RETURNING *`,
+       RETURNING ${executionColumns}`,
       [ids, owner, leaseMs, this.group?.modes ?? []],
+      { prepare: true },
     );
     return new Map(rows.map((r) => [r.id, toExecution(r)]));
   }
