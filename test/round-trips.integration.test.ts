@@ -110,6 +110,13 @@ describe('round trips of one webhook -> set -> respond execution', () => {
       await main?.dispose();
     });
 
+    it('opens every pool connection before traffic, and keeps them', async () => {
+      await worker.engine.warmUp();
+      const { total, max } = worker.db.stats();
+      expect(total).toBe(max);
+      expect(max).toBeGreaterThan(1);
+    });
+
     it('costs 3 SQL statements (insert, claim, finish with its steps) and at most 8 Redis commands', async () => {
       const cost = await measure(main, worker);
       expect(cost.statements).toBeLessThanOrEqual(3 + slack);
