@@ -19,9 +19,10 @@ import { waitFor } from './helpers/wait.ts';
 import { webhookSetRespond } from './helpers/workflows.ts';
 
 const runs = 20;
-// A webhook route is looked up again once a second (its cache's life): a few
-// such reads may fall inside the measurement, never one per execution.
-const slack = 3 / runs;
+// Once a second at most, main looks a webhook route up again (its cache's
+// life) and, in queue mode, looks for answers kept in the database: those
+// statements are allowed, never one per execution.
+const perSecond = (ms: number, reads: number) => ((Math.ceil(ms / 1000) + 1) * reads) / runs;
 // Background loops stay quiet during the measurement.
 const quiet = {
   WARDEN_HEARTBEAT_MS: '600000',
@@ -44,7 +45,7 @@ async function fire(s: Services, path: string, n: number) {
 }
 
 /** Runs `runs` executions one after another; returns statements and Redis commands per execution. */
-async function measure(main: Services, worker: Services) {
+async function measure(main: Services, worker: Services, secondly: number) {
   const path = `budget-${randomUUID()}`;
   const wf = await main.engine.createWorkflow(webhookSetRespond(path));
   await main.engine.setActive(wf.id, true);
@@ -55,15 +56,18 @@ async function measure(main: Services, worker: Services) {
     main.db.statementCount + (worker === main ? 0 : worker.db.statementCount);
   const db0 = statements();
   const redis0 = redisCommandsSent();
+  const t0 = Date.now();
   for (let i = 1; i <= runs; i++) await fire(main, path, i);
   // The finish may still be in flight after the answer went out.
   await waitFor(() => worker.engine.executor.inFlight === 0, 'the executions to end');
-  const ids = await main.engine.executions.list({ workflowId: wf.id, limit: runs + 1 });
-  expect(ids.every((e) => e.status === 'succeeded')).toBe(true);
-  return {
+  const cost = {
     statements: (statements() - db0) / runs,
     redis: (redisCommandsSent() - redis0) / runs,
+    slack: perSecond(Date.now() - t0, secondly),
   };
+  const ended = await main.engine.executions.list({ workflowId: wf.id, limit: runs + 1 });
+  expect(ended.map((e) => e.status)).toEqual(Array(runs + 1).fill('succeeded'));
+  return cost;
 }
 
 describe('round trips of one webhook -> set -> respond execution', () => {
@@ -76,8 +80,8 @@ describe('round trips of one webhook -> set -> respond execution', () => {
     afterAll(() => s?.dispose());
 
     it('costs 2 SQL statements (insert already claimed, finish with its steps) and no Redis command', async () => {
-      const cost = await measure(s, s);
-      expect(cost.statements).toBeLessThanOrEqual(2 + slack);
+      const cost = await measure(s, s, 1);
+      expect(cost.statements).toBeLessThanOrEqual(2 + cost.slack);
       expect(cost.redis).toBe(0);
     });
   });
@@ -118,8 +122,8 @@ describe('round trips of one webhook -> set -> respond execution', () => {
     });
 
     it('costs 3 SQL statements (insert, claim, finish with its steps) and at most 8 Redis commands', async () => {
-      const cost = await measure(main, worker);
-      expect(cost.statements).toBeLessThanOrEqual(3 + slack);
+      const cost = await measure(main, worker, 2);
+      expect(cost.statements).toBeLessThanOrEqual(3 + cost.slack);
       expect(cost.redis).toBeLessThanOrEqual(8);
     });
   });
