@@ -12,6 +12,7 @@ import type { Services } from '../src/app.ts';
 import { createLogger } from '../src/log.ts';
 import type { BullmqQueue } from '../src/queue/bullmq-queue.ts';
 import { redisCommandsSent } from '../src/queue/counted-redis.ts';
+import { startHttpSink } from './helpers/effect-sink.ts';
 import { testRedisUrl } from './helpers/servers.ts';
 import type { TestServices } from './helpers/services.ts';
 import { makeTestServices, testConfig } from './helpers/services.ts';
@@ -78,6 +79,49 @@ describe('round trips of one webhook -> set -> respond execution', () => {
       await s.engine.startWorker(4);
     });
     afterAll(() => s?.dispose());
+
+    it('records an execution it runs at once as running under its own lease, and a side effect as started before it runs', async () => {
+      const sink = await startHttpSink();
+      try {
+        const path = `held-${randomUUID()}`;
+        const wf = await s.engine.createWorkflow({
+          name: path,
+          nodes: [
+            { id: 'a', name: 'Hook', type: 'webhook', parameters: { path, method: 'POST' } },
+            {
+              id: 'b',
+              name: 'Effect',
+              type: 'httpRequest',
+              parameters: { url: `${sink.url}/hold?key=${path}`, method: 'POST' },
+            },
+          ],
+          connections: { Hook: { main: [[{ node: 'Effect', index: 0 }]] } },
+          settings: {},
+        });
+        await s.engine.setActive(wf.id, true);
+        const reached = new Promise<void>((resolve) => (sink.onHold = () => resolve()));
+        const answer = await s.webhooks.handle({
+          method: 'POST',
+          path,
+          headers: {},
+          query: {},
+          body: {},
+          rawBody: Buffer.alloc(0),
+        });
+        expect(answer.status).toBe(202);
+        const id = (answer.body as { executionId: string }).executionId;
+        await reached;
+        // The node is running now: its execution and its step are already in the database.
+        const ex = await s.engine.executions.get(id);
+        expect(ex).toMatchObject({ status: 'running', leaseOwner: s.engine.workerId, attempts: 1 });
+        const steps = await s.engine.executions.steps(id);
+        expect(steps.find((st) => st.nodeName === 'Effect')?.status).toBe('started');
+        sink.release(path);
+        expect((await s.engine.waitForStatus(id)).status).toBe('succeeded');
+      } finally {
+        await sink.close();
+      }
+    });
 
     it('costs 2 SQL statements (insert already claimed, finish with its steps) and no Redis command', async () => {
       const cost = await measure(s, s, 1);
