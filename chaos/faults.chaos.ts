@@ -38,6 +38,8 @@ const quick = {
   WARDEN_REQUEUE_AFTER_MS: '15000',
   WARDEN_WEBHOOK_RESPONSE_TIMEOUT_MS: '10000',
   WARDEN_HEAL_EVIDENCE_ACTIONS: '',
+  // The side-effect sink listens on loopback, which workflows may not reach by default.
+  WARDEN_HTTP_ALLOW_HOSTS: '127.0.0.1,localhost',
   // No model server: healing runs escalate, quickly.
   OLLAMA_URL: 'http://127.0.0.1:9',
 };

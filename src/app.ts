@@ -31,6 +31,7 @@ import type { Logger } from './log.ts';
 import {
   notificationCounter,
   registerDbPoolMetrics,
+  registerRoundTripMetrics,
   registerQueueWideMetrics,
 } from './metrics/core-collectors.ts';
 import {
@@ -232,6 +233,7 @@ export async function createServices(
     });
     const metrics = new MetricsRegistry({ role: options.role ?? 'all' });
     registerDbPoolMetrics(metrics, db);
+    registerRoundTripMetrics(metrics, db);
     const llm = createLlmGateway(config);
     registerLlmMetrics(metrics, llm.metrics, rolesFromConfig(config.llm));
     health.register({

@@ -53,6 +53,28 @@ describe('GET /metrics', () => {
     expect(body).toMatch(/^warden_monitors\{state="down"\} 1$/m);
     expect(body).not.toMatch(/route="[^"]*424242/);
   });
+
+  it('counts the SQL statements the process sent, and its Redis commands', async () => {
+    const viewer = await t.keyFor('viewer');
+    const statements = async () => {
+      const res = await t.app.inject({ method: 'GET', url: '/metrics', headers: viewer });
+      expect(res.body).toMatch(/^# TYPE warden_db_statements_total counter$/m);
+      // This process has no Redis: the counter is there, at zero.
+      expect(res.body).toMatch(/^warden_redis_commands_total 0$/m);
+      const m = /^warden_db_statements_total\{database="postgres"\} (\d+)$/m.exec(res.body);
+      return Number(m?.[1]);
+    };
+    // A scrape reads installation-wide figures from the database itself.
+    const first = await statements();
+    const scrape = (await statements()) - first;
+    const before = await statements();
+    await t.services.db.query('SELECT 1');
+    await t.services.db.transaction(async (tx) => {
+      await tx.query('SELECT 1');
+    });
+    // One query, then BEGIN, one query and COMMIT.
+    expect((await statements()) - before - scrape).toBe(4);
+  });
 });
 
 describe('GET /metrics: workflows, the queue and the models', () => {

@@ -84,6 +84,7 @@ export async function startCommand(options: StartOptions): Promise<void> {
   try {
     const { buildServer } = await import('../server/server.ts');
     app = await buildServer(services, { controlToken });
+    await services.engine.warmUp();
     await app.listen({ host: config.server.host, port: config.server.port });
     if (role === 'all') await services.engine.startWorker(config.engine.concurrency);
     services.engine.startScheduler();
@@ -139,6 +140,7 @@ export async function workerCommand(options: WorkerOptions): Promise<void> {
   installProcessGuard(logger, services.metrics, { role: 'worker' });
   let app: FastifyInstance | undefined;
   try {
+    await services.engine.warmUp();
     await services.engine.startWorker(concurrency);
     services.engine.startSweeper();
     if (options.healthPort) {

@@ -10,9 +10,23 @@ export type QueryResult<R extends Row = Row> = {
   rowCount: number;
 };
 
+export type QueryOptions = {
+  /**
+   * A statement the process sends often with the same text: PostgreSQL
+   * keeps it parsed and planned per connection (a named prepared
+   * statement), and its text crosses the wire once per connection. Only for
+   * fixed SQL texts whose result columns are listed by name. @default false
+   */
+  prepare?: boolean;
+};
+
 export interface Queryable {
   /** One statement, with $1..$n parameters. */
-  query<R extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+  query<R extends Row = Row>(
+    sql: string,
+    params?: readonly unknown[],
+    options?: QueryOptions,
+  ): Promise<QueryResult<R>>;
 }
 
 export type PoolStats = {
@@ -26,6 +40,13 @@ export type PoolStats = {
 
 export interface Db extends Queryable {
   readonly kind: 'pglite' | 'postgres';
+  /**
+   * Statements this process has sent to the database through this Db: one
+   * per query, one per BEGIN, COMMIT or ROLLBACK of a transaction, one per
+   * lock call, one per exec() script. The figure behind
+   * warden_db_statements_total: round trips, not JavaScript, bound the rate.
+   */
+  readonly statementCount: number;
   /** Runs fn in one transaction; commits when it resolves, rolls back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Runs a script of several statements without parameters (migrations). */
@@ -40,6 +61,12 @@ export interface Db extends Queryable {
   /** Runs fn only if the lock is free now; returns undefined when it is held elsewhere. */
   tryWithLock<T>(key: string, fn: () => Promise<T>): Promise<T | undefined>;
   stats(): PoolStats;
+  /**
+   * Opens every connection the pool may use and runs sql on each, so that
+   * a jump in load finds them ready (a new PostgreSQL backend costs a fork
+   * and cold catalog caches) instead of opening them under the load.
+   */
+  warm(sql?: string): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -37,6 +37,7 @@ export class PgliteDb implements Db {
   readonly kind = 'pglite' as const;
   private readonly locks = new KeyedMutex();
   private waiting = 0;
+  statementCount = 0;
 
   private constructor(readonly pg: PGlite) {}
 
@@ -57,6 +58,7 @@ export class PgliteDb implements Db {
     params?: readonly unknown[],
   ): Promise<QueryResult<R>> {
     this.waiting++;
+    this.statementCount++;
     try {
       return toResult(await this.pg.query<R>(sql, params as unknown[] | undefined));
     } finally {
@@ -65,14 +67,19 @@ export class PgliteDb implements Db {
   }
 
   async exec(sql: string): Promise<void> {
+    this.statementCount++;
     await this.pg.exec(sql);
   }
 
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    // PGlite sends BEGIN and COMMIT (or ROLLBACK) around fn's statements.
+    this.statementCount += 2;
     return this.pg.transaction(async (t) =>
       fn({
-        query: async <R extends Row>(sql: string, params?: readonly unknown[]) =>
-          toResult(await t.query<R>(sql, params as unknown[] | undefined)),
+        query: async <R extends Row>(sql: string, params?: readonly unknown[]) => {
+          this.statementCount++;
+          return toResult(await t.query<R>(sql, params as unknown[] | undefined));
+        },
       }),
     );
   }
@@ -84,6 +91,11 @@ export class PgliteDb implements Db {
   async tryWithLock<T>(key: string, fn: () => Promise<T>): Promise<T | undefined> {
     if (this.locks.isLocked(key)) return undefined;
     return this.locks.run(key, fn);
+  }
+
+  /** One connection, in process: running sql once loads what it touches. */
+  async warm(sql = 'SELECT 1'): Promise<void> {
+    await this.query(sql);
   }
 
   stats() {

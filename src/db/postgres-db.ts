@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 
 import { OperationalError } from '../errors.ts';
-import type { Db, Queryable, QueryResult, Row } from './db.ts';
+import type { Db, Queryable, QueryOptions, QueryResult, Row } from './db.ts';
 import { lockKey } from './db.ts';
 import { KeyedMutex } from './keyed-mutex.ts';
 
@@ -56,6 +56,7 @@ export class PostgresDb implements Db {
   private readonly locks = new KeyedMutex();
   private lockClient: Promise<pg.Client> | undefined;
   private closed = false;
+  statementCount = 0;
 
   constructor(private readonly options: PostgresDbOptions) {
     this.max = options.max ?? 10;
@@ -65,6 +66,14 @@ export class PostgresDb implements Db {
       max: this.max,
       application_name: options.applicationName ?? 'warden',
       connectionTimeoutMillis: 10_000,
+      // Connections opened under a jump in load cost a backend start each,
+      // in the middle of the jump: idle ones are kept (and do not hold the
+      // process open), and warm() opens them all before traffic.
+      idleTimeoutMillis: 0,
+      allowExitOnIdle: true,
+      // Short statements never gain from JIT compilation; a plan that
+      // crosses jit_above_cost would pay it on every call.
+      options: '-c jit=off',
       ...(timeout > 0 ? { statement_timeout: timeout } : {}),
     });
     // An idle client that loses its connection emits here; without a
@@ -72,12 +81,26 @@ export class PostgresDb implements Db {
     this.pool.on('error', () => {});
   }
 
+  // Names of the prepared statements, by SQL text (few, fixed texts).
+  private readonly prepared = new Map<string, string>();
+
   async query<R extends Row = Row>(
     sql: string,
     params?: readonly unknown[],
+    options?: QueryOptions,
   ): Promise<QueryResult<R>> {
+    this.statementCount++;
+    let name: string | undefined;
+    if (options?.prepare) {
+      name = this.prepared.get(sql);
+      if (!name) this.prepared.set(sql, (name = `warden_${this.prepared.size + 1}`));
+    }
     try {
-      const res = await this.pool.query<R>(sql, params as unknown[] | undefined);
+      const res = await this.pool.query<R>({
+        text: sql,
+        values: params as unknown[] | undefined,
+        ...(name ? { name } : {}),
+      });
       return { rows: res.rows, rowCount: res.rowCount ?? res.rows.length };
     } catch (err) {
       return wrap(err);
@@ -86,23 +109,28 @@ export class PostgresDb implements Db {
 
   async exec(sql: string): Promise<void> {
     // A multi-statement script answers with one result per statement; none is wanted.
+    this.statementCount++;
     await this.pool.query(sql).catch(wrap);
   }
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     const client = await this.pool.connect().catch(wrap);
     try {
+      this.statementCount++;
       await client.query('BEGIN');
       const tx: Queryable = {
         query: async <R extends Row>(sql: string, params?: readonly unknown[]) => {
+          this.statementCount++;
           const res = await client.query<R>(sql, params as unknown[] | undefined).catch(wrap);
           return { rows: res.rows, rowCount: res.rowCount ?? res.rows.length };
         },
       };
       const result = await fn(tx);
+      this.statementCount++;
       await client.query('COMMIT');
       return result;
     } catch (err) {
+      this.statementCount++;
       await client.query('ROLLBACK').catch(() => {});
       throw err;
     } finally {
@@ -178,6 +206,7 @@ export class PostgresDb implements Db {
     const k = lockKey(key).toString();
     for (let delay = 5; ; delay = Math.min(delay * 2, 200)) {
       const client = await this.lockSession();
+      this.statementCount++;
       const res = await client
         .query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [k])
         .catch(wrap);
@@ -189,8 +218,24 @@ export class PostgresDb implements Db {
 
   private async unlock(held: { client: pg.Client; k: string } | undefined): Promise<void> {
     if (!held) return;
+    this.statementCount++;
     // A lock connection that died took its locks with it.
     await held.client.query('SELECT pg_advisory_unlock($1::bigint)', [held.k]).catch(() => {});
+  }
+
+  async warm(sql = 'SELECT 1'): Promise<void> {
+    const clients: pg.PoolClient[] = [];
+    try {
+      for (let i = 0; i < this.max; i++) clients.push(await this.pool.connect().catch(wrap));
+      await Promise.all(
+        clients.map((c) => {
+          this.statementCount++;
+          return c.query(sql).catch(wrap);
+        }),
+      );
+    } finally {
+      for (const c of clients) c.release();
+    }
   }
 
   stats() {

@@ -192,10 +192,15 @@ export class Engine {
 
   // -- executions -------------------------------------------------------
 
-  /** Records an execution, then enqueues it; returns its id once the row is committed. */
+  /**
+   * Records an execution, then enqueues it; returns its id once the row is
+   * committed. When this process runs executions and has a free slot (the
+   * in-process queue), the row is inserted already claimed by this worker
+   * and runs here at once: one statement fewer, no trip through the queue.
+   */
   async start(input: StartInput): Promise<string> {
     const def = await this.workflows.version(input.workflowId, input.version);
-    const id = await this.executions.create({
+    const record = {
       workflowId: input.workflowId,
       workflowVersion: input.version,
       mode: input.mode,
@@ -204,7 +209,30 @@ export class Engine {
       timeoutMs: def.settings.timeoutMs ?? this.o.settings.executionTimeoutMs,
       retryOf: input.retryOf,
       destinationNode: input.destinationNode,
-    });
+    };
+    // The concurrency group's executions are counted when claimed; they take the queue.
+    const slot =
+      this.consuming && !this.stopped && !this.o.group?.modes.includes(input.mode)
+        ? this.o.queue.reserve?.()
+        : undefined;
+    if (slot) {
+      let ex: Execution;
+      try {
+        ex = await this.executions.createClaimed(record, this.workerId, this.o.settings.leaseMs);
+      } catch (err) {
+        slot.release();
+        throw err;
+      }
+      input.beforeEnqueue?.(ex.id);
+      void this.executor
+        .runClaimed(ex)
+        .catch((err: unknown) =>
+          this.o.logger.error({ err, executionId: ex.id }, 'execution run failed'),
+        )
+        .finally(() => slot.release());
+      return ex.id;
+    }
+    const id = await this.executions.create(record);
     input.beforeEnqueue?.(id);
     await this.enqueue(id);
     return id;
@@ -440,6 +468,19 @@ export class Engine {
   }
 
   // -- roles ------------------------------------------------------------
+
+  /**
+   * Before traffic: every database connection open, with the tables an
+   * execution writes already in its caches, so the first burst after a
+   * quiet spell does not pay for them (a stall of seconds on a busy host).
+   */
+  async warmUp(): Promise<void> {
+    await this.o.db.warm(
+      `SELECT (SELECT count(*) FROM executions WHERE id = '00000000-0000-0000-0000-000000000000')
+         + (SELECT count(*) FROM execution_steps
+             WHERE execution_id = '00000000-0000-0000-0000-000000000000')`,
+    );
+  }
 
   /** Consumes the queue: this process runs executions. */
   async startWorker(concurrency: number): Promise<void> {

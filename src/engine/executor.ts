@@ -191,6 +191,12 @@ export class Executor {
       if (g !== 'full') ex = g;
     }
     if (!ex) return 'not_claimed';
+    await this.runClaimed(ex, depth);
+    return 'claimed';
+  }
+
+  /** Runs an execution this worker already holds (claimed, or inserted claimed). */
+  async runClaimed(ex: Execution, depth = 0): Promise<void> {
     const ctrl = new AbortController();
     this.running.set(ex.id, ctrl);
     let deadline: NodeJS.Timeout | undefined;
@@ -206,7 +212,6 @@ export class Executor {
       this.running.delete(ex.id);
       if (this.o.groupModes?.includes(ex.mode)) this.o.onGroupSlotFree?.();
     }
-    return 'claimed';
   }
 
   /** Runs another workflow as a child of a node, here if it can be claimed, and returns its result. */

@@ -2,15 +2,20 @@
 // listens to; each keeps only the answers it waits for. Pub/sub forgets what
 // nobody hears: an answer whose publish failed, or reached no subscriber
 // (Redis blinked), is written to the database, and waiting main processes
-// look there every second. Its own file so the embedded mode never loads ioredis.
-import { Redis } from 'ioredis';
+// look there every second. Answers sent in one turn of the event loop share
+// one PUBLISH (a JSON array), so a busy worker does not pay a round trip each.
+// Its own file so the embedded mode never loads ioredis.
+import { CountedRedis as Redis } from '../queue/counted-redis.ts';
 
 import type { Db } from '../db/db.ts';
+import { MicroBatcher } from '../db/micro-batcher.ts';
 import type { Logger } from '../log.ts';
 
 import type { WebhookResponse } from './node-types.ts';
 import type { ResponseBus, ResponseWaiter } from './response-bus.ts';
 import { LocalResponseBus } from './response-bus.ts';
+
+type Answer = { id: string; response: WebhookResponse };
 
 export type RedisResponseBusOptions = {
   url: string;
@@ -39,8 +44,8 @@ export class RedisResponseBus implements ResponseBus {
     void this.sub.subscribe(o.channel).catch(() => {});
     this.sub.on('message', (_channel, message: string) => {
       try {
-        const { id, response } = JSON.parse(message) as { id: string; response: WebhookResponse };
-        this.deliver(id, response);
+        const parsed = JSON.parse(message) as Answer | Answer[];
+        for (const a of Array.isArray(parsed) ? parsed : [parsed]) this.deliver(a.id, a.response);
       } catch {
         // not ours
       }
@@ -60,21 +65,33 @@ export class RedisResponseBus implements ResponseBus {
     void this.send(executionId, response);
   }
 
+  // Never rejects: an answer that could not be kept is logged.
+  private readonly sends = new MicroBatcher<Answer, void>(
+    async (answers) => {
+      const heard = await this.pub.publish(this.o.channel, JSON.stringify(answers)).catch(() => 0);
+      if (heard === 0)
+        await this.o.db
+          .query(
+            `INSERT INTO execution_responses (execution_id, response)
+             SELECT x.id, x.response FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, response jsonb)
+             ON CONFLICT (execution_id) DO NOTHING`,
+            [JSON.stringify(answers)],
+          )
+          .catch((err: unknown) =>
+            this.o.logger?.warn(
+              { err, executionIds: answers.map((a) => a.id) },
+              'webhook answers could not be kept',
+            ),
+          );
+      return answers.map(() => undefined);
+    },
+    200,
+    4,
+  );
+
   /** Publishes; an answer no subscriber heard is kept in the database. */
-  async send(executionId: string, response: WebhookResponse): Promise<void> {
-    const heard = await this.pub
-      .publish(this.o.channel, JSON.stringify({ id: executionId, response }))
-      .catch(() => 0);
-    if (heard > 0) return;
-    await this.o.db
-      .query(
-        `INSERT INTO execution_responses (execution_id, response) VALUES ($1, $2::jsonb)
-         ON CONFLICT (execution_id) DO NOTHING`,
-        [executionId, JSON.stringify(response)],
-      )
-      .catch((err: unknown) =>
-        this.o.logger?.warn({ err, executionId }, 'a webhook answer could not be kept'),
-      );
+  send(executionId: string, response: WebhookResponse): Promise<void> {
+    return this.sends.submit({ id: executionId, response });
   }
 
   /** Delivers kept answers to this process's waiters; exposed for tests. */

@@ -6,6 +6,7 @@ import type { BackupService } from '../backup/backup-service.ts';
 import type { Db } from '../db/db.ts';
 import type { LlmGateway } from '../llm/gateway.ts';
 import type { DeliveryResult } from '../notify/notification-service.ts';
+import { redisCommandsSent } from '../queue/redis-command-count.ts';
 import type { MetricsRegistry } from './registry.ts';
 
 export function registerDbPoolMetrics(m: MetricsRegistry, db: Db): void {
@@ -32,6 +33,32 @@ export function registerDbPoolMetrics(m: MetricsRegistry, db: Db): void {
     },
     (g) => g.set(labels, db.stats().waiting),
   );
+}
+
+/**
+ * Round trips this process made: SQL statements sent to its database and
+ * commands sent to Redis. Divided by executions, they say what an execution
+ * costs; the counts live in the adapters and are read at scrape time.
+ */
+export function registerRoundTripMetrics(m: MetricsRegistry, db: Db): void {
+  const labels = { database: db.kind };
+  m.counter({
+    name: 'warden_db_statements_total',
+    help: 'SQL statements this process sent to the database (each query, BEGIN, COMMIT, ROLLBACK and lock call).',
+    labelNames: ['database'],
+    collect() {
+      this.reset();
+      this.inc(labels, db.statementCount);
+    },
+  });
+  m.counter({
+    name: 'warden_redis_commands_total',
+    help: 'Commands this process sent to Redis (queue, webhook answers, pings; each command of a pipeline counts).',
+    collect() {
+      this.reset();
+      this.inc(redisCommandsSent());
+    },
+  });
 }
 
 /** A counter of deliveries by channel and outcome; pass it as NotificationService's onDelivered. */

@@ -3,7 +3,9 @@
 // watchdog PINGs the producer and consumer connections and reconnects them
 // when Redis stops answering; readiness follows it.
 import { Queue, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+
+import { CountedRedis } from './counted-redis.ts';
 
 import { MicroBatcher } from '../db/micro-batcher.ts';
 import { OperationalError } from '../errors.ts';
@@ -58,7 +60,7 @@ export class BullmqQueue implements JobQueue {
 
   constructor(private readonly o: BullmqQueueOptions) {
     // Producer commands fail fast instead of queueing forever while Redis is away.
-    this.producerConnection = new Redis(o.url, {
+    this.producerConnection = new CountedRedis(o.url, {
       maxRetriesPerRequest: 1,
       lazyConnect: false,
       retryStrategy: (times) => Math.min(times * 100, 2000),
@@ -114,7 +116,7 @@ export class BullmqQueue implements JobQueue {
 
   async consume(handler: JobHandler, options: ConsumeOptions): Promise<void> {
     if (this.worker) throw new Error('already consuming');
-    this.workerConnection = new Redis(this.o.url, { maxRetriesPerRequest: null });
+    this.workerConnection = new CountedRedis(this.o.url, { maxRetriesPerRequest: null });
     this.workerConnection.on('error', () => {});
     this.worker = new Worker<JobData>(
       this.o.name,

@@ -2,7 +2,13 @@
 // delayed jobs. Nothing survives the process; the sweep re-enqueues what the
 // database says is unfinished when the next process starts.
 import type { Logger } from '../log.ts';
-import type { ConsumeOptions, EnqueueOptions, JobHandler, JobQueue } from './job-queue.ts';
+import type {
+  ConsumeOptions,
+  EnqueueOptions,
+  JobHandler,
+  JobQueue,
+  QueueSlot,
+} from './job-queue.ts';
 
 export class EmbeddedQueue implements JobQueue {
   readonly kind = 'embedded' as const;
@@ -46,12 +52,28 @@ export class EmbeddedQueue implements JobQueue {
       this.running++;
       void this.handler(id)
         .catch((err) => this.logger?.error({ err, executionId: id }, 'job handler failed'))
-        .finally(() => {
-          this.running--;
-          if (this.running === 0) for (const f of this.idle.splice(0)) f();
-          this.pump();
-        });
+        .finally(() => this.done());
     }
+  }
+
+  private done() {
+    this.running--;
+    if (this.running === 0) for (const f of this.idle.splice(0)) f();
+    this.pump();
+  }
+
+  reserve(): QueueSlot | undefined {
+    if (!this.handler || this.stopped || this.running >= this.concurrency || this.ready.length > 0)
+      return undefined;
+    this.running++;
+    let released = false;
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        this.done();
+      },
+    };
   }
 
   async consume(handler: JobHandler, options: ConsumeOptions): Promise<void> {

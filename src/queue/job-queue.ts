@@ -17,6 +17,8 @@ export type ConsumeOptions = {
   concurrency: number;
 };
 
+export type QueueSlot = { release(): void };
+
 export interface JobQueue {
   readonly kind: 'embedded' | 'bullmq';
   enqueue(executionId: string, options?: EnqueueOptions): Promise<void>;
@@ -28,6 +30,14 @@ export interface JobQueue {
   active(): number;
   /** Readiness: can this process enqueue and, when consuming, take jobs now? */
   check(): Promise<CheckResult>;
+  /**
+   * A free handler slot of this process, taken now, for an execution the
+   * caller runs itself instead of enqueueing it (it saves the claim's
+   * statement); undefined when there is none, or the queue is not
+   * in-process, or jobs are waiting (they keep their turn). The caller
+   * releases it when the run ends.
+   */
+  reserve?(): QueueSlot | undefined;
   /**
    * Calls listener each time the queue's server answers again after an
    * outage (it may have come back empty). Absent for the in-process queue.
