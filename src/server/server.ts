@@ -7,6 +7,7 @@ import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance, RouteOptions } from 'fastify';
 
 import type { Services } from '../app.ts';
+import { acceptEmptyBodies } from './empty-body.ts';
 import { registerErrorHandler } from './error-handler.ts';
 import actionsPlugin from './plugins/actions.ts';
 import adminSettingsPlugin from './plugins/admin-settings.ts';
@@ -26,6 +27,7 @@ import incidentAttachmentsPlugin from './plugins/incident-attachments.ts';
 import memoryPlugin from './plugins/memory.ts';
 import metricsPlugin from './plugins/metrics.ts';
 import monitorsPlugin from './plugins/monitors.ts';
+import openApiPlugin from './plugins/openapi.ts';
 import sessionPlugin from './plugins/session.ts';
 import setupPlugin from './plugins/setup.ts';
 import usersPlugin from './plugins/users.ts';
@@ -69,8 +71,11 @@ export async function buildServer(
   });
   if (options.onRoute) app.addHook('onRoute', options.onRoute);
   registerErrorHandler(app);
+  acceptEmptyBodies(app);
   await app.register(cookie);
   await app.register(authPlugin, { services, controlToken: options.controlToken });
+  // Before every feature plugin: the document is made from the routes declared after it.
+  await app.register(openApiPlugin);
   for (const plugin of [
     healthPlugin,
     sessionPlugin,
@@ -109,6 +114,7 @@ export async function buildServer(
 export async function buildHealthServer(services: Services): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({ logger: false });
   registerErrorHandler(app);
+  acceptEmptyBodies(app);
   await app.register(cookie);
   await app.register(authPlugin, { services });
   await app.register(healthPlugin, { services });
