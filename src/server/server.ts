@@ -48,6 +48,20 @@ export type BuildServerOptions = {
 
 const requestIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
 
+/** Keep a caller's request id when it is sane, so logs line up across hops. */
+function genReqId(req: { headers: Record<string, string | string[] | undefined> }): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
+}
+
+function addResponseHeaders(app: FastifyInstance): void {
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+  });
+}
+
 export async function buildServer(
   services: Services,
   options: BuildServerOptions = {},
@@ -57,18 +71,10 @@ export async function buildServer(
     loggerInstance: services.logger as FastifyBaseLogger,
     bodyLimit: config.server.bodyLimit,
     trustProxy: config.server.trustProxy,
-    // Keep a caller's request id when it is sane, so logs line up across hops.
-    genReqId: (req) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
-    },
+    genReqId,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
-  app.addHook('onSend', async (request, reply) => {
-    reply.header('x-request-id', request.id);
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'no-referrer');
-  });
+  addResponseHeaders(app);
   if (options.onRoute) app.addHook('onRoute', options.onRoute);
   registerErrorHandler(app);
   acceptEmptyBodies(app);
@@ -109,10 +115,12 @@ export async function buildServer(
 
 /**
  * A worker's health port: /healthz and /readyz (public) and /metrics (a
- * viewer's API key, as on the main process), nothing else.
+ * viewer's API key, as on the main process), nothing else. Its errors have
+ * the API's shape and request ids.
  */
 export async function buildHealthServer(services: Services): Promise<FastifyInstance> {
-  const app: FastifyInstance = Fastify({ logger: false });
+  const app: FastifyInstance = Fastify({ logger: false, genReqId });
+  addResponseHeaders(app);
   registerErrorHandler(app);
   acceptEmptyBodies(app);
   await app.register(cookie);
