@@ -122,6 +122,10 @@ describe('the OpenAPI document', () => {
 
 describe('the reference', () => {
   it('is a page served from Warden itself, whose scripts and styles are local files', async () => {
+    // Without the slash too, as the docs may be typed.
+    const bare = await fetch(`${base}/api/v1/docs`);
+    expect(bare.status).toBe(200);
+    expect(await bare.text()).toContain('swagger-ui');
     const res = await fetch(`${base}/api/v1/docs/`);
     expect(res.status).toBe(200);
     const html = await res.text();

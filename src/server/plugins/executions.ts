@@ -85,7 +85,7 @@ export default async function executionsPlugin(app: FastifyInstance, opts: { ser
       },
     },
     async (request) => {
-      const { cursor, limit: _limit, ...filter } = request.query;
+      const { cursor, ...filter } = request.query;
       const limit = pageLimit(request.query);
       const after = decodeCursor(
         cursor,
