@@ -191,6 +191,16 @@ async function openApiPlugin(app: FastifyInstance) {
       routePrefix: referencePath,
       staticCSP: true,
       uiConfig: { deepLinking: true, validatorUrl: null },
+      theme: { title: 'Warden API reference' },
+      // The top bar names Warden and leads back to the console.
+      logo: {
+        type: 'image/svg+xml',
+        content: Buffer.from(
+          '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40"><text x="0" y="28" font-family="sans-serif" font-size="24" fill="#fff">Warden</text></svg>',
+        ),
+        href: '/',
+        target: '_self',
+      },
     });
   });
 }
