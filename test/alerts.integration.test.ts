@@ -269,10 +269,13 @@ describe.each(dbKinds)('alert webhooks on %s', (kind) => {
       url: '/api/v1/incidents?status=open&service=web',
       headers: { authorization: `Bearer ${operator}` },
     });
-    expect(list.json<{ incidents: { fingerprint: string; severity: string }[] }>()).toEqual({
+    expect(
+      list.json<{ incidents: { fingerprint: string; severity: string }[]; nextCursor: null }>(),
+    ).toEqual({
       incidents: [
         expect.objectContaining({ fingerprint: '0e7d3f8a44c21b90', severity: 'critical' }),
       ],
+      nextCursor: null,
     });
   });
 

@@ -38,8 +38,10 @@ describe('settings and notification channels', () => {
       const res = await t.app.inject({ url: '/api/v1/settings', headers });
       expect(res.statusCode).toBe(403);
     }
-    const res = await t.app.inject({ url: '/api/v1/settings', headers: admin });
+    // Every setting fits in one page of the largest size.
+    const res = await t.app.inject({ url: '/api/v1/settings?limit=500', headers: admin });
     expect(res.statusCode).toBe(200);
+    expect(res.json().nextCursor).toBeNull();
     expect(res.body).not.toContain(secret);
     const { settings } = res.json() as { settings: { key: string; value: unknown }[] };
     expect(settings.find((s) => s.key === 'notify.webhookSecret')?.value).toBe('********');
@@ -138,7 +140,7 @@ describe('maintenance windows', () => {
 });
 
 describe('monitor checks history', () => {
-  it('keeps the last 50 checks of a monitor, oldest first, on its route and the dashboard', async () => {
+  it('keeps the last 50 checks of a monitor, newest first and paged, on its route and the dashboard', async () => {
     const created = await t.app.inject({
       method: 'POST',
       url: '/api/v1/monitors',
@@ -155,11 +157,12 @@ describe('monitor checks history', () => {
     for (let i = 0; i < 53; i++) await t.services.monitors.checkNow(id);
     const res = await t.app.inject({ url: `/api/v1/monitors/${id}/checks`, headers: viewer });
     expect(res.statusCode).toBe(200);
-    const { checks } = res.json() as { checks: { at: string; ok: boolean }[] };
+    const { checks } = res.json() as { checks: { id: number; at: string; ok: boolean }[] };
     expect(checks).toHaveLength(50);
     expect(checks.every((c) => c.ok)).toBe(true);
     const times = checks.map((c) => new Date(c.at).getTime());
-    expect([...times].sort((a, b) => a - b)).toEqual(times);
+    expect([...times].sort((a, b) => b - a)).toEqual(times);
+    expect((res.json() as { nextCursor: string | null }).nextCursor).toBeNull();
     const { rows } = await t.services.db.query<{ n: number }>(
       'SELECT count(*)::int AS n FROM monitor_checks WHERE monitor_id = $1',
       [id],
@@ -174,11 +177,16 @@ describe('monitor checks history', () => {
       url: `/api/v1/monitors/${id}/checks?limit=5`,
       headers: viewer,
     });
-    expect((short.json() as { checks: unknown[] }).checks).toHaveLength(5);
-    const tooMany = await t.app.inject({
-      url: `/api/v1/monitors/${id}/checks?limit=51`,
+    const first = short.json() as { checks: { id: number }[]; nextCursor: string | null };
+    expect(first.checks).toHaveLength(5);
+    expect(first.checks.map((c) => c.id)).toEqual(checks.slice(0, 5).map((c) => c.id));
+    // The next page starts right after the first one.
+    const next = await t.app.inject({
+      url: `/api/v1/monitors/${id}/checks?limit=5&cursor=${first.nextCursor}`,
       headers: viewer,
     });
-    expect(tooMany.statusCode).toBe(400);
+    expect((next.json() as { checks: { id: number }[] }).checks.map((c) => c.id)).toEqual(
+      checks.slice(5, 10).map((c) => c.id),
+    );
   });
 });

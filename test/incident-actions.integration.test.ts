@@ -320,11 +320,11 @@ describe('audit log', () => {
 
     // Two at a time, newest first, until the cursor runs out: every record once.
     const seen: number[] = [];
-    let cursor: number | null = null;
+    let cursor: string | null = null;
     do {
       const url: string = `/api/v1/audit?actor=audit-web-client&limit=2${cursor ? `&cursor=${cursor}` : ''}`;
       const res = await t.app.inject({ url, headers: admin });
-      const body = res.json() as { records: { seq: number }[]; nextCursor: number | null };
+      const body = res.json() as { records: { seq: number }[]; nextCursor: string | null };
       seen.push(...body.records.map((r) => r.seq));
       cursor = body.nextCursor;
     } while (cursor !== null);
@@ -340,10 +340,16 @@ describe('audit log', () => {
       expect(res.statusCode).toBe(200);
       expect((res.json() as { records: unknown[] }).records).toEqual([]);
     }
-    for (const bad of ['decision=maybe', 'from=yesterday', 'limit=0', 'limit=201', 'color=red']) {
+    for (const bad of ['decision=maybe', 'from=yesterday', 'limit=0', 'limit=501', 'color=red']) {
       const res = await t.app.inject({ url: `/api/v1/audit?${bad}`, headers: admin });
       expect(res.statusCode, bad).toBe(400);
       expect(res.json().error.code).toBe('invalid_request');
+    }
+    // The cursor is opaque: a made-up one is refused, saying what to send.
+    for (const bad of ['12', 'bm90LWpzb24', Buffer.from('["x"]').toString('base64url')]) {
+      const res = await t.app.inject({ url: `/api/v1/audit?cursor=${bad}`, headers: admin });
+      expect(res.statusCode, bad).toBe(400);
+      expect(res.json().error.code).toBe('invalid_cursor');
     }
     const verify = await t.app.inject({ url: '/api/v1/audit/verify', headers: admin });
     expect(verify.json()).toMatchObject({ ok: true });

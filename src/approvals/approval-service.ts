@@ -169,12 +169,26 @@ export class ApprovalService {
     return toApproval(rows[0]);
   }
 
-  async list(options: { status?: ApprovalStatus; incidentId?: number } = {}): Promise<Approval[]> {
+  /** Requests newest first; `beforeId` and `limit` page through them. */
+  async list(
+    options: {
+      status?: ApprovalStatus;
+      incidentId?: number;
+      beforeId?: number;
+      limit?: number;
+    } = {},
+  ): Promise<Approval[]> {
     await this.expireDue();
     const { rows } = await this.db.query<Row>(
       `SELECT * FROM approvals WHERE ($1::text IS NULL OR status = $1) AND ($2::bigint IS NULL OR incident_id = $2)
-        ORDER BY id DESC LIMIT 500`,
-      [options.status ?? null, options.incidentId ?? null],
+          AND ($3::bigint IS NULL OR id < $3)
+        ORDER BY id DESC LIMIT $4`,
+      [
+        options.status ?? null,
+        options.incidentId ?? null,
+        options.beforeId ?? null,
+        Math.min(options.limit ?? 500, 1000),
+      ],
     );
     return rows.map(toApproval);
   }

@@ -116,6 +116,24 @@ export class ApiClient {
       throw new UserError(e?.code ?? 'request_failed', message, { status: res.status });
     throw new OperationalError(e?.code ?? 'server_error', message);
   }
+
+  /** Every item of a list, following `nextCursor` page by page (the API's one paging contract). */
+  async listAll<T>(
+    path: string,
+    key: string,
+    query: Record<string, string | number | undefined> = {},
+  ): Promise<T[]> {
+    const items: T[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.request<Record<string, unknown>>('GET', path, {
+        query: { ...query, limit: 500, cursor },
+      });
+      items.push(...((page[key] as T[] | undefined) ?? []));
+      cursor = (page.nextCursor as string | null | undefined) ?? undefined;
+    } while (cursor !== undefined);
+    return items;
+  }
 }
 
 /**

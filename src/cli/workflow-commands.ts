@@ -143,9 +143,7 @@ export function registerWorkflowCommands(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (opts: JsonFlag) => {
       const rows = await viaApiOr(
-        async (api) =>
-          (await api.request<{ workflows: WorkflowSummary[] }>('GET', '/api/v1/workflows'))
-            .workflows,
+        (api) => api.listAll<WorkflowSummary>('/api/v1/workflows', 'workflows'),
         (s) => s.engine.workflows.list(),
       );
       printRows(

@@ -181,11 +181,14 @@ export type ExecutionFilter = {
   workflowId?: number;
   status?: ExecutionStatus;
   mode?: string;
-  /** Executions created before this one (newest first paging). */
-  before?: Date;
+  /** Only executions after this sort key in the newest-first order (keyset paging). */
+  after?: ExecutionSortKey;
   /** @default 50 */
   limit?: number;
 };
+
+/** Where an execution sits in the newest-first order: its created_at as the database prints it, and its id. */
+export type ExecutionSortKey = readonly [createdAt: string, id: string];
 
 const upsertSteps = `
   INSERT INTO execution_steps (execution_id, node_name, seq, status, attempts, input, output, truncated,
@@ -662,23 +665,40 @@ export class ExecutionStore {
   }
 
   async list(filter: ExecutionFilter = {}): Promise<Execution[]> {
+    return (await this.listWithKeys(filter)).map((r) => r.execution);
+  }
+
+  /**
+   * Executions newest first, each with its sort key: the exact created_at
+   * text (microseconds, which a Date would lose) and the id, so a page can
+   * start strictly after the last row of the one before.
+   */
+  async listWithKeys(
+    filter: ExecutionFilter = {},
+  ): Promise<{ execution: Execution; key: ExecutionSortKey }[]> {
     const where: string[] = [];
     const params: unknown[] = [];
-    const add = (sql: string, value: unknown) => {
-      params.push(value);
-      where.push(sql.replace('?', `$${params.length}`));
+    const add = (sql: string, ...values: unknown[]) => {
+      let text = sql;
+      for (const value of values) {
+        params.push(value);
+        text = text.replace('?', `$${params.length}`);
+      }
+      where.push(text);
     };
     if (filter.workflowId !== undefined) add('workflow_id = ?', filter.workflowId);
     if (filter.status !== undefined) add('status = ?', filter.status);
     if (filter.mode !== undefined) add('mode = ?', filter.mode);
-    if (filter.before !== undefined) add('created_at < ?', filter.before.toISOString());
-    params.push(Math.min(Math.max(filter.limit ?? 50, 1), 500));
-    const { rows } = await this.db.query<ExecutionRow>(
-      `SELECT * FROM executions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY created_at DESC, id LIMIT $${params.length}`,
+    if (filter.after !== undefined)
+      add('(created_at, id) < (?::timestamptz, ?::uuid)', filter.after[0], filter.after[1]);
+    params.push(Math.min(Math.max(filter.limit ?? 50, 1), 1000));
+    const { rows } = await this.db.query<ExecutionRow & { sort_at: string }>(
+      `SELECT *, created_at::text AS sort_at FROM executions
+       ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
       params,
     );
-    return rows.map(toExecution);
+    return rows.map((r) => ({ execution: toExecution(r), key: [r.sort_at, r.id] as const }));
   }
 
   /** The child execution a parent's node started, if any. */

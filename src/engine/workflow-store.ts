@@ -130,8 +130,12 @@ export class WorkflowStore {
     return { ...toSummary(rows[0]), definition: rows[0].definition! };
   }
 
-  async list(): Promise<WorkflowSummary[]> {
-    const { rows } = await this.db.query<Row>('SELECT * FROM workflows ORDER BY id');
+  /** Workflows by id; `afterId` and `limit` page through them. */
+  async list(options: { afterId?: number; limit?: number } = {}): Promise<WorkflowSummary[]> {
+    const { rows } = await this.db.query<Row>(
+      'SELECT * FROM workflows WHERE ($1::bigint IS NULL OR id > $1) ORDER BY id LIMIT $2',
+      [options.afterId ?? null, options.limit ?? null],
+    );
     return rows.map(toSummary);
   }
 
@@ -144,7 +148,7 @@ export class WorkflowStore {
   /** The saved versions of a workflow, newest first (for the editor's history). */
   async listVersions(
     id: number,
-    limit = 200,
+    options: { beforeVersion?: number; limit?: number } = {},
   ): Promise<{ version: number; name: string; nodes: number; createdAt: Date }[]> {
     const { rows } = await this.db.query<{
       version: number;
@@ -154,10 +158,11 @@ export class WorkflowStore {
     }>(
       `SELECT version, definition->>'name' AS name,
          jsonb_array_length(definition->'nodes') AS nodes, created_at
-       FROM workflow_versions WHERE workflow_id = $1 ORDER BY version DESC LIMIT $2`,
-      [id, limit],
+       FROM workflow_versions WHERE workflow_id = $1 AND ($2::integer IS NULL OR version < $2)
+       ORDER BY version DESC LIMIT $3`,
+      [id, options.beforeVersion ?? null, options.limit ?? 200],
     );
-    if (rows.length === 0) throw notFound('workflow', id);
+    if (rows.length === 0) await this.get(id);
     return rows.map((r) => ({
       version: r.version,
       name: r.name,

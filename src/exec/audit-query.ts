@@ -17,7 +17,7 @@ export const auditQuerySchema = z
     to: z.string().datetime({ offset: true }).optional(),
     /** Records with a smaller sequence number than this (the previous page's nextCursor). */
     cursor: z.coerce.number().int().min(1).optional(),
-    limit: z.coerce.number().int().min(1).max(200).default(50),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
   })
   .strict();
 

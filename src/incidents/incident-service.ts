@@ -349,7 +349,7 @@ export class IncidentService {
         options.status ?? null,
         options.service ?? null,
         options.beforeId ?? null,
-        Math.min(options.limit ?? 50, 500),
+        Math.min(options.limit ?? 50, 1000),
       ],
     );
     return rows.map(toIncident);
@@ -366,7 +366,7 @@ export class IncidentService {
         options.status ?? null,
         options.incidentId ?? null,
         options.beforeId ?? null,
-        Math.min(options.limit ?? 50, 500),
+        Math.min(options.limit ?? 50, 1000),
       ],
     );
     return rows.map(toAlert);

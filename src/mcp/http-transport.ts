@@ -6,6 +6,10 @@
 // error), and a session idle longer than idleTimeoutMs is closed with its
 // transport and server, so abandoned sessions give their memory back.
 // GET /metrics (same token) serves the process's metrics for Prometheus.
+// Errors of the HTTP gate (Host, Origin, token, path, method, body) have
+// Warden's one error shape; answers about MCP sessions (unknown session,
+// initialize first, server full) stay JSON-RPC errors, as the SDK's own
+// transport answers the rest of the protocol.
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
@@ -15,6 +19,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 
+import { errorBody } from '../error-body.ts';
 import { UserError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { MetricsRegistry } from '../metrics/registry.ts';
@@ -58,9 +63,31 @@ type Session = {
   active: number;
 };
 
-function reject(res: ServerResponse, status: number, message: string) {
+/** An MCP session answer: a JSON-RPC error, which MCP clients read. */
+function rejectRpc(res: ServerResponse, status: number, message: string) {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }));
+}
+
+const requestIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** The caller's request id when it is sane (logs line up across hops), else a new one. */
+function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
+}
+
+/** An HTTP error before anything reaches MCP, in Warden's one error shape. */
+function rejectHttp(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+) {
+  const requestId = requestIdOf(req);
+  res.writeHead(status, { 'content-type': 'application/json', 'x-request-id': requestId });
+  res.end(JSON.stringify(errorBody(code, message, requestId)));
 }
 
 function tokenMatches(header: string | undefined, token: string): boolean {
@@ -77,13 +104,15 @@ async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
     if (size > limit)
-      throw new UserError('body_too_large', 'request body too large', { status: 413 });
+      throw new UserError('body_too_large', `the request body is larger than ${limit} bytes`, {
+        status: 413,
+      });
     chunks.push(chunk as Buffer);
   }
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch {
-    throw new UserError('invalid_json', 'request body is not JSON');
+    throw new UserError('invalid_json', 'the request body is not JSON: send one JSON-RPC message');
   }
 }
 
@@ -129,39 +158,78 @@ export async function serveMcpHttp(options: McpHttpOptions): Promise<McpHttpServ
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     if (!allowedHosts.has((req.headers.host ?? '').toLowerCase()))
-      return reject(res, 403, 'Host not allowed');
+      return rejectHttp(
+        req,
+        res,
+        403,
+        'host_not_allowed',
+        'the Host header must name this server by its address (a guard against DNS rebinding)',
+      );
     const origin = req.headers.origin;
     if (origin !== undefined && !(options.allowedOrigins ?? []).includes(origin))
-      return reject(res, 403, 'Origin not allowed');
+      return rejectHttp(
+        req,
+        res,
+        403,
+        'origin_not_allowed',
+        `the Origin ${JSON.stringify(origin)} is not allowed; add it to the allowed origins`,
+      );
     if (!tokenMatches(req.headers.authorization, options.token)) {
       res.setHeader('www-authenticate', 'Bearer');
-      return reject(res, 401, 'Unauthorized');
+      return rejectHttp(
+        req,
+        res,
+        401,
+        'unauthorized',
+        'authentication required: send "Authorization: Bearer <MCP token>"',
+      );
     }
     const path = (req.url ?? '/').split('?')[0];
-    if (path === '/metrics' && req.method === 'GET') {
+    if (path === '/metrics' && req.method !== 'GET') {
+      res.setHeader('allow', 'GET');
+      return rejectHttp(req, res, 405, 'method_not_allowed', `${req.method} /metrics: only GET`);
+    }
+    if (path === '/metrics') {
       const text = await metrics.render();
       res.writeHead(200, { 'content-type': metrics.contentType });
       return void res.end(text);
     }
-    if (path !== '/mcp') return reject(res, 404, 'Not found: the MCP endpoint is /mcp');
+    if (path !== '/mcp')
+      return rejectHttp(
+        req,
+        res,
+        404,
+        'route_not_found',
+        `no route ${req.method} ${path}: the MCP endpoint is /mcp`,
+      );
+    if (!['GET', 'POST', 'DELETE'].includes(req.method ?? '')) {
+      res.setHeader('allow', 'GET, POST, DELETE');
+      return rejectHttp(
+        req,
+        res,
+        405,
+        'method_not_allowed',
+        `${req.method} /mcp: use POST, GET or DELETE`,
+      );
+    }
     const sid = req.headers['mcp-session-id'];
     const sessionId = typeof sid === 'string' ? sid : undefined;
     if (req.method === 'POST') {
       const body = await readJson(req, options.bodyLimit ?? 1_048_576);
       if (sessionId) {
         const s = sessions.get(sessionId);
-        if (!s) return reject(res, 404, 'Unknown session');
+        if (!s) return rejectRpc(res, 404, 'Unknown session');
         return use(s, res, () => s.transport.handleRequest(req, res, body));
       }
       if (!isInitializeRequest(body))
-        return reject(res, 400, 'Send initialize first, without a session id');
+        return rejectRpc(res, 400, 'Send initialize first, without a session id');
       if (sessions.size + initializing >= maxSessions) {
         // Abandoned sessions past their idle time make room before anyone is refused.
         await sweepIdle();
         if (sessions.size + initializing >= maxSessions) {
           options.logger.warn({ maxSessions }, 'MCP session refused: the server is full');
           res.setHeader('retry-after', String(Math.max(1, Math.ceil(idleTimeoutMs / 1000))));
-          return reject(
+          return rejectRpc(
             res,
             503,
             `Too many MCP sessions (the limit is ${maxSessions}); close one (DELETE /mcp) or retry later`,
@@ -198,19 +266,24 @@ export async function serveMcpHttp(options: McpHttpOptions): Promise<McpHttpServ
     }
     if (req.method === 'GET' || req.method === 'DELETE') {
       const s = sessionId ? sessions.get(sessionId) : undefined;
-      if (!s) return reject(res, 404, 'Unknown session');
+      if (!s) return rejectRpc(res, 404, 'Unknown session');
       return use(s, res, () => s.transport.handleRequest(req, res));
     }
-    return reject(res, 405, 'Method not allowed');
   };
 
   const http: Server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
-      const status = err instanceof UserError ? err.status : 500;
-      if (status === 500) options.logger.error({ err }, 'MCP HTTP request failed');
-      if (!res.headersSent)
-        reject(res, status, err instanceof UserError ? err.message : 'Internal error');
-      else res.end();
+      if (!(err instanceof UserError)) options.logger.error({ err }, 'MCP HTTP request failed');
+      if (res.headersSent) return void res.end();
+      if (err instanceof UserError) rejectHttp(req, res, err.status, err.code, err.message);
+      else
+        rejectHttp(
+          req,
+          res,
+          500,
+          'internal_error',
+          'an unexpected error occurred; see the server log',
+        );
     });
   });
   await new Promise<void>((resolve, rejectListen) => {

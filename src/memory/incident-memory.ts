@@ -316,12 +316,18 @@ export class IncidentMemory {
 
   /** Stored incidents, newest first. */
   async list(
-    options: { service?: string; limit?: number; offset?: number } = {},
+    options: { service?: string; limit?: number; offset?: number; beforeId?: string } = {},
   ): Promise<StoredIncident[]> {
     const { rows } = await this.db.query<Row>(
       `SELECT ${columns} FROM memory_incidents WHERE ($1::text IS NULL OR service = $1)
+          AND ($4::bigint IS NULL OR id < $4::bigint)
         ORDER BY id DESC LIMIT $2 OFFSET $3`,
-      [options.service ?? null, Math.min(options.limit ?? 100, 1000), options.offset ?? 0],
+      [
+        options.service ?? null,
+        Math.min(options.limit ?? 100, 1001),
+        options.offset ?? 0,
+        options.beforeId ?? null,
+      ],
     );
     return rows.map(toIncident);
   }

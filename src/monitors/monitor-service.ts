@@ -267,6 +267,31 @@ export class MonitorService {
     return out;
   }
 
+  /** One monitor's kept checks, newest first; `beforeId` and `limit` page through them. */
+  async checks(
+    monitorId: number,
+    options: { beforeId?: number; limit?: number } = {},
+  ): Promise<(MonitorCheck & { id: number })[]> {
+    const { rows } = await this.db.query<{
+      id: string | number;
+      at: Date;
+      ok: boolean;
+      latency_ms: number;
+      detail: string;
+    }>(
+      `SELECT id, at, ok, latency_ms, detail FROM monitor_checks
+        WHERE monitor_id = $1 AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3`,
+      [monitorId, options.beforeId ?? null, Math.min(options.limit ?? checksKept, 1000)],
+    );
+    return rows.map((r) => ({
+      id: Number(r.id),
+      at: r.at,
+      ok: r.ok,
+      latencyMs: Number(r.latency_ms),
+      detail: r.detail,
+    }));
+  }
+
   async remove(id: number): Promise<void> {
     const { rowCount } = await this.db.query('DELETE FROM monitors WHERE id = $1', [id]);
     if (rowCount === 0) throw notFound('monitor', id);

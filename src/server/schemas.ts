@@ -20,3 +20,11 @@ export const userSchema = {
     disabledAt: { type: ['string', 'null'], format: 'date-time' },
   },
 } as const;
+
+/** The body of an action that needs nothing: no body, an empty one, or `{}`; anything else is a 400. */
+export const emptyBody = {
+  type: 'object',
+  properties: {},
+  additionalProperties: false,
+  description: 'Nothing is needed: send no body, an empty one, or {}.',
+} as const;

@@ -7,6 +7,7 @@ import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance, RouteOptions } from 'fastify';
 
 import type { Services } from '../app.ts';
+import { acceptEmptyBodies } from './empty-body.ts';
 import { registerErrorHandler } from './error-handler.ts';
 import actionsPlugin from './plugins/actions.ts';
 import adminSettingsPlugin from './plugins/admin-settings.ts';
@@ -26,6 +27,7 @@ import incidentAttachmentsPlugin from './plugins/incident-attachments.ts';
 import memoryPlugin from './plugins/memory.ts';
 import metricsPlugin from './plugins/metrics.ts';
 import monitorsPlugin from './plugins/monitors.ts';
+import openApiPlugin from './plugins/openapi.ts';
 import sessionPlugin from './plugins/session.ts';
 import setupPlugin from './plugins/setup.ts';
 import usersPlugin from './plugins/users.ts';
@@ -46,6 +48,20 @@ export type BuildServerOptions = {
 
 const requestIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
 
+/** Keep a caller's request id when it is sane, so logs line up across hops. */
+function genReqId(req: { headers: Record<string, string | string[] | undefined> }): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
+}
+
+function addResponseHeaders(app: FastifyInstance): void {
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+  });
+}
+
 export async function buildServer(
   services: Services,
   options: BuildServerOptions = {},
@@ -55,22 +71,17 @@ export async function buildServer(
     loggerInstance: services.logger as FastifyBaseLogger,
     bodyLimit: config.server.bodyLimit,
     trustProxy: config.server.trustProxy,
-    // Keep a caller's request id when it is sane, so logs line up across hops.
-    genReqId: (req) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
-    },
+    genReqId,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
-  app.addHook('onSend', async (request, reply) => {
-    reply.header('x-request-id', request.id);
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'no-referrer');
-  });
+  addResponseHeaders(app);
   if (options.onRoute) app.addHook('onRoute', options.onRoute);
   registerErrorHandler(app);
+  acceptEmptyBodies(app);
   await app.register(cookie);
   await app.register(authPlugin, { services, controlToken: options.controlToken });
+  // Before every feature plugin: the document is made from the routes declared after it.
+  await app.register(openApiPlugin);
   for (const plugin of [
     healthPlugin,
     sessionPlugin,
@@ -104,11 +115,14 @@ export async function buildServer(
 
 /**
  * A worker's health port: /healthz and /readyz (public) and /metrics (a
- * viewer's API key, as on the main process), nothing else.
+ * viewer's API key, as on the main process), nothing else. Its errors have
+ * the API's shape and request ids.
  */
 export async function buildHealthServer(services: Services): Promise<FastifyInstance> {
-  const app: FastifyInstance = Fastify({ logger: false });
+  const app: FastifyInstance = Fastify({ logger: false, genReqId });
+  addResponseHeaders(app);
   registerErrorHandler(app);
+  acceptEmptyBodies(app);
   await app.register(cookie);
   await app.register(authPlugin, { services });
   await app.register(healthPlugin, { services });

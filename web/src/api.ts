@@ -68,3 +68,26 @@ export function qs(params: Record<string, string | number | undefined>): string 
   const s = q.toString();
   return s ? `?${s}` : '';
 }
+
+/**
+ * Every item of a list, following `nextCursor` page by page (for the short
+ * lists a form offers in full: node types, credentials, users, keys).
+ */
+export async function listAll<T>(
+  path: string,
+  key: string,
+  options: { signal?: AbortSignal } = {},
+): Promise<T[]> {
+  const items: T[] = [];
+  let cursor: string | null = null;
+  const sep = path.includes('?') ? '&' : '?';
+  do {
+    const page: Record<string, unknown> = await api<Record<string, unknown>>(
+      `${path}${sep}${qs({ limit: 500, cursor: cursor ?? undefined }).slice(1)}`,
+      options,
+    );
+    items.push(...((page[key] as T[] | undefined) ?? []));
+    cursor = (page.nextCursor as string | null | undefined) ?? null;
+  } while (cursor !== null);
+  return items;
+}

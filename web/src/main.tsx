@@ -117,6 +117,8 @@ function Shell() {
         <span className={`live live-${live}`} role="status" aria-live="polite">
           {live === 'live' ? 'Live' : live === 'connecting' ? 'Connecting…' : 'Offline'}
         </span>
+        {/* The API reference is served by the server, outside the app's routes. */}
+        <a href="/api/v1/docs/">API reference</a>
         <span className="who">
           {session.username} ({session.role})
         </span>

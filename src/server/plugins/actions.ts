@@ -5,14 +5,21 @@
 import type { FastifyInstance } from 'fastify';
 
 import type { Services } from '../../app.ts';
+import type { PageQuery } from '../paging.ts';
+import { pagedQuery, pagedResponse, pageInMemory } from '../paging.ts';
 
 export default async function actionsPlugin(app: FastifyInstance, opts: { services: Services }) {
   const { catalogue } = opts.services.exec;
-  app.get(
+  app.get<{ Querystring: PageQuery }>(
     '/api/v1/actions',
-    { schema: { querystring: { type: 'object', properties: {}, additionalProperties: false } } },
-    async () => ({
-      actions: (await catalogue.list()).map((a) => ({
+    {
+      schema: {
+        querystring: pagedQuery({}),
+        response: { 200: pagedResponse('actions', { type: 'object', additionalProperties: true }) },
+      },
+    },
+    async (request) => {
+      const all = (await catalogue.list()).map((a) => ({
         name: a.name,
         description: a.description,
         risk: a.risk,
@@ -22,7 +29,9 @@ export default async function actionsPlugin(app: FastifyInstance, opts: { servic
         verify: a.verify ?? null,
         rollback: a.rollback ?? null,
         source: a.source,
-      })),
-    }),
+      }));
+      const page = pageInMemory(all, request.query, { key: (a) => [a.name], shape: ['string'] });
+      return { actions: page.items, nextCursor: page.nextCursor };
+    },
   );
 }

@@ -10,6 +10,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../app.ts';
 import { describeConfig } from '../../config/load.ts';
 import { UserError } from '../../errors.ts';
+import type { PageQuery } from '../paging.ts';
+import { pagedQuery, pagedResponse, pageInMemory } from '../paging.ts';
+import { emptyBody } from '../schemas.ts';
 import { principalName } from './auth.ts';
 
 /** Which notify.* settings belong to which channel. */
@@ -20,7 +23,7 @@ const channelSettings: Record<string, RegExp> = {
   email: /^notify\.(smtp|email)/,
 };
 
-const noQuery = { type: 'object', properties: {}, additionalProperties: false } as const;
+const anyObject = { type: 'object', additionalProperties: true } as const;
 
 export default async function adminSettingsPlugin(
   app: FastifyInstance,
@@ -28,24 +31,47 @@ export default async function adminSettingsPlugin(
 ) {
   const { config, notifications } = opts.services;
 
-  app.get(
+  app.get<{ Querystring: PageQuery }>(
     '/api/v1/settings',
-    { config: { role: 'admin' }, schema: { querystring: noQuery } },
-    async () => ({ settings: describeConfig(config) }),
+    {
+      config: { role: 'admin' },
+      schema: {
+        querystring: pagedQuery({}),
+        response: { 200: pagedResponse('settings', anyObject) },
+      },
+    },
+    async (request) => {
+      const page = pageInMemory(describeConfig(config), request.query, {
+        key: (s) => [s.key],
+        shape: ['string'],
+      });
+      return { settings: page.items, nextCursor: page.nextCursor };
+    },
   );
 
-  app.get(
+  app.get<{ Querystring: PageQuery }>(
     '/api/v1/notifications/channels',
-    { config: { role: 'admin' }, schema: { querystring: noQuery } },
-    async () => {
+    {
+      config: { role: 'admin' },
+      schema: {
+        querystring: pagedQuery({}),
+        response: { 200: pagedResponse('channels', anyObject) },
+      },
+    },
+    async (request) => {
       const settings = describeConfig(config);
+      const page = pageInMemory(notifications.channels, request.query, {
+        key: (name) => [name],
+        shape: ['string'],
+      });
       return {
-        channels: notifications.channels.map((name) => ({
+        channels: page.items.map((name) => ({
           name,
           settings: settings
             .filter((s) => channelSettings[name]?.test(s.key))
             .map((s) => ({ key: s.key, env: s.env, value: s.value })),
         })),
+        nextCursor: page.nextCursor,
       };
     },
   );
@@ -54,7 +80,7 @@ export default async function adminSettingsPlugin(
     '/api/v1/notifications/test',
     {
       config: { role: 'admin' },
-      schema: { body: { type: 'object', properties: {}, additionalProperties: false } },
+      schema: { body: emptyBody },
     },
     async (request) => {
       if (notifications.channels.length === 0)

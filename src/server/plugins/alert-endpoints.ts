@@ -6,50 +6,48 @@ import type { Services } from '../../app.ts';
 import { alertSources } from '../../incidents/alert.ts';
 import type { CreateAlertEndpointInput } from '../../incidents/alert-endpoints.ts';
 import { endpointUrls } from '../../incidents/alert-endpoints.ts';
-import { idParams } from '../schemas.ts';
+import type { PageQuery } from '../paging.ts';
+import { pagedQuery, pagedResponse, pageInMemory } from '../paging.ts';
+import { emptyBody, idParams } from '../schemas.ts';
 
 export async function alertEndpointRoutes(app: FastifyInstance, opts: { services: Services }) {
   const { alertEndpoints, config } = opts.services;
   const baseUrl = config.server.publicUrl ?? `http://localhost:${config.server.port}`;
   const admin = { role: 'admin' as const };
 
-  const listSchema = {
+  const listSchema = pagedResponse('alertEndpoints', {
     type: 'object',
     properties: {
-      alertEndpoints: {
-        type: 'array',
-        items: {
-          type: 'object',
-          properties: {
-            id: { type: 'integer' },
-            name: { type: 'string' },
-            source: { type: 'string', enum: [...alertSources] },
-            tokenPrefix: { type: 'string' },
-            signed: { type: 'boolean' },
-            mapping: { type: ['string', 'null'] },
-            serviceLabel: { type: ['string', 'null'] },
-            createdAt: { type: 'string', format: 'date-time' },
-            lastUsedAt: { type: ['string', 'null'], format: 'date-time' },
-            disabledAt: { type: ['string', 'null'], format: 'date-time' },
-            urls: {
-              type: 'object',
-              properties: { withHeader: { type: 'string' }, withTokenInPath: { type: 'string' } },
-            },
-          },
-        },
+      id: { type: 'integer' },
+      name: { type: 'string' },
+      source: { type: 'string', enum: [...alertSources] },
+      tokenPrefix: { type: 'string' },
+      signed: { type: 'boolean' },
+      mapping: { type: ['string', 'null'] },
+      serviceLabel: { type: ['string', 'null'] },
+      createdAt: { type: 'string', format: 'date-time' },
+      lastUsedAt: { type: ['string', 'null'], format: 'date-time' },
+      disabledAt: { type: ['string', 'null'], format: 'date-time' },
+      urls: {
+        type: 'object',
+        properties: { withHeader: { type: 'string' }, withTokenInPath: { type: 'string' } },
       },
     },
-  } as const;
+  });
 
-  app.get(
+  app.get<{ Querystring: PageQuery }>(
     '/api/v1/alert-endpoints',
-    { config: admin, schema: { response: { 200: listSchema } } },
-    async () => ({
-      alertEndpoints: (await alertEndpoints.list()).map((e) => ({
-        ...e,
-        urls: endpointUrls(baseUrl, e),
-      })),
-    }),
+    { config: admin, schema: { querystring: pagedQuery({}), response: { 200: listSchema } } },
+    async (request) => {
+      const page = pageInMemory(await alertEndpoints.list(), request.query, {
+        key: (e) => [e.id],
+        shape: ['number'],
+      });
+      return {
+        alertEndpoints: page.items.map((e) => ({ ...e, urls: endpointUrls(baseUrl, e) })),
+        nextCursor: page.nextCursor,
+      };
+    },
   );
 
   app.get<{ Params: { id: number } }>(
@@ -114,7 +112,7 @@ export async function alertEndpointRoutes(app: FastifyInstance, opts: { services
 
   app.post<{ Params: { id: number } }>(
     '/api/v1/alert-endpoints/:id/rotate-token',
-    { config: admin, schema: { params: idParams } },
+    { config: admin, schema: { params: idParams, body: emptyBody } },
     async (request) => {
       const rotated = await alertEndpoints.rotateToken(request.params.id);
       return { ...rotated, urls: endpointUrls(baseUrl, rotated.endpoint, rotated.token) };

@@ -16,6 +16,16 @@ import { alertSources } from '../../incidents/alert.ts';
 import type { AlertEndpoint } from '../../incidents/alert-endpoints.ts';
 import { incidentStatuses } from '../../incidents/incident-store.ts';
 import { decodeBody } from '../../incidents/payload-body.ts';
+import type { PageQuery } from '../paging.ts';
+import {
+  decodeCursor,
+  pagedQuery,
+  pagedResponse,
+  pageInMemory,
+  pageLimit,
+  toPage,
+} from '../paging.ts';
+import { emptyBody } from '../schemas.ts';
 import { alertEndpointRoutes } from './alert-endpoints.ts';
 import { principalName } from './auth.ts';
 
@@ -145,10 +155,7 @@ async function ingestRoutes(app: FastifyInstance, opts: { services: Services }) 
   route('/hooks/alerts/generic/:name/:token', { name: endpointName, token }, { source: 'generic' });
 }
 
-const pageQuery = {
-  limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
-  beforeId: { type: 'integer', minimum: 1 },
-} as const;
+const anyObject = { type: 'object', additionalProperties: true } as const;
 const idParams = {
   type: 'object',
   required: ['id'],
@@ -161,57 +168,60 @@ export default async function alertsPlugin(app: FastifyInstance, opts: { service
   await app.register(alertEndpointRoutes, opts);
 
   app.get<{
-    Querystring: {
+    Querystring: PageQuery & {
       service?: string;
       status?: 'firing' | 'resolved';
       incidentId?: number;
-      limit?: number;
-      beforeId?: number;
       raw?: boolean;
     };
   }>(
     '/api/v1/alerts',
     {
       schema: {
-        querystring: {
-          type: 'object',
-          properties: {
-            service: { type: 'string' },
-            status: { type: 'string', enum: ['firing', 'resolved'] },
-            incidentId: { type: 'integer', minimum: 1 },
-            raw: { type: 'boolean', default: false },
-            ...pageQuery,
-          },
-          additionalProperties: false,
-        },
+        querystring: pagedQuery({
+          service: { type: 'string' },
+          status: { type: 'string', enum: ['firing', 'resolved'] },
+          incidentId: { type: 'integer', minimum: 1 },
+          raw: { type: 'boolean', default: false },
+        }),
+        response: { 200: pagedResponse('alerts', anyObject) },
       },
     },
-    async (request) => ({ alerts: await incidents.listAlerts(request.query) }),
+    async (request) => {
+      const { cursor, ...filter } = request.query;
+      const limit = pageLimit(request.query);
+      const before = decodeCursor(cursor, ['number']);
+      const rows = await incidents.listAlerts({
+        ...filter,
+        beforeId: before?.[0],
+        limit: limit + 1,
+      });
+      const page = toPage(rows, limit, (a) => [a.id]);
+      return { alerts: page.items, nextCursor: page.nextCursor };
+    },
   );
 
   app.get<{
-    Querystring: {
-      status?: (typeof incidentStatuses)[number];
-      service?: string;
-      limit?: number;
-      beforeId?: number;
-    };
+    Querystring: PageQuery & { status?: (typeof incidentStatuses)[number]; service?: string };
   }>(
     '/api/v1/incidents',
     {
       schema: {
-        querystring: {
-          type: 'object',
-          properties: {
-            status: { type: 'string', enum: [...incidentStatuses] },
-            service: { type: 'string' },
-            ...pageQuery,
-          },
-          additionalProperties: false,
-        },
+        querystring: pagedQuery({
+          status: { type: 'string', enum: [...incidentStatuses] },
+          service: { type: 'string' },
+        }),
+        response: { 200: pagedResponse('incidents', anyObject) },
       },
     },
-    async (request) => ({ incidents: await incidents.list(request.query) }),
+    async (request) => {
+      const { cursor, ...filter } = request.query;
+      const limit = pageLimit(request.query);
+      const before = decodeCursor(cursor, ['number']);
+      const rows = await incidents.list({ ...filter, beforeId: before?.[0], limit: limit + 1 });
+      const page = toPage(rows, limit, (i) => [i.id]);
+      return { incidents: page.items, nextCursor: page.nextCursor };
+    },
   );
 
   app.get<{ Params: { id: number } }>(
@@ -220,20 +230,23 @@ export default async function alertsPlugin(app: FastifyInstance, opts: { service
     async (request) => incidents.show(request.params.id),
   );
 
-  app.get<{ Querystring: { all?: boolean } }>(
+  app.get<{ Querystring: PageQuery & { all?: boolean } }>(
     '/api/v1/maintenance-windows',
     {
       schema: {
-        querystring: {
-          type: 'object',
-          properties: { all: { type: 'boolean', default: false } },
-          additionalProperties: false,
-        },
+        querystring: pagedQuery({ all: { type: 'boolean', default: false } }),
+        response: { 200: pagedResponse('maintenanceWindows', anyObject) },
       },
     },
-    async (request) => ({
-      maintenanceWindows: await maintenance.list({ includePast: request.query.all ?? false }),
-    }),
+    async (request) => {
+      const windows = await maintenance.list({ includePast: request.query.all ?? false });
+      const page = pageInMemory(windows, request.query, {
+        // Soonest first, as the service orders them.
+        key: (w) => [w.startsAt.toISOString(), w.id],
+        shape: ['string', 'number'],
+      });
+      return { maintenanceWindows: page.items, nextCursor: page.nextCursor };
+    },
   );
 
   app.get<{ Params: { id: number } }>(
@@ -287,7 +300,7 @@ export default async function alertsPlugin(app: FastifyInstance, opts: { service
     {
       schema: {
         params: idParams,
-        body: { type: 'object', properties: {}, additionalProperties: false },
+        body: emptyBody,
       },
     },
     async (request) => maintenance.end(request.params.id),

@@ -6,6 +6,8 @@ import type { Services } from '../../app.ts';
 import type { Role } from '../../auth/roles.ts';
 import { UserError } from '../../errors.ts';
 import { roleAtLeast } from '../../auth/roles.ts';
+import type { PageQuery } from '../paging.ts';
+import { pagedQuery, pagedResponse, pageInMemory } from '../paging.ts';
 import { idParams, roleSchema } from '../schemas.ts';
 
 const apiKeySchema = {
@@ -25,17 +27,22 @@ const apiKeySchema = {
 export default async function apiKeysPlugin(app: FastifyInstance, opts: { services: Services }) {
   const { apiKeys } = opts.services;
 
-  app.get(
+  app.get<{ Querystring: PageQuery }>(
     '/api/v1/api-keys',
     {
       config: { role: 'admin' },
       schema: {
-        response: {
-          200: { type: 'object', properties: { apiKeys: { type: 'array', items: apiKeySchema } } },
-        },
+        querystring: pagedQuery({}),
+        response: { 200: pagedResponse('apiKeys', apiKeySchema) },
       },
     },
-    async () => ({ apiKeys: await apiKeys.list() }),
+    async (request) => {
+      const page = pageInMemory(await apiKeys.list(), request.query, {
+        key: (k) => [k.id],
+        shape: ['number'],
+      });
+      return { apiKeys: page.items, nextCursor: page.nextCursor };
+    },
   );
 
   app.post<{ Body: { name: string; role: Role } }>(

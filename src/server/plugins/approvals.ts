@@ -3,6 +3,8 @@ import type { FastifyInstance } from 'fastify';
 
 import type { Services } from '../../app.ts';
 import type { ApprovalStatus } from '../../approvals/approval-service.ts';
+import type { PageQuery } from '../paging.ts';
+import { decodeCursor, pagedQuery, pagedResponse, pageLimit, toPage } from '../paging.ts';
 import { idParams } from '../schemas.ts';
 import { principalName } from './auth.ts';
 
@@ -35,27 +37,25 @@ const decisionBody = {
 export default async function approvalsPlugin(app: FastifyInstance, opts: { services: Services }) {
   const { approvals } = opts.services;
 
-  app.get<{ Querystring: { status?: ApprovalStatus; incidentId?: number } }>(
+  app.get<{ Querystring: PageQuery & { status?: ApprovalStatus; incidentId?: number } }>(
     '/api/v1/approvals',
     {
       schema: {
-        querystring: {
-          type: 'object',
-          properties: {
-            status: { type: 'string', enum: ['pending', 'approved', 'rejected', 'expired'] },
-            incidentId: { type: 'integer', minimum: 1 },
-          },
-          additionalProperties: false,
-        },
-        response: {
-          200: {
-            type: 'object',
-            properties: { approvals: { type: 'array', items: approvalSchema } },
-          },
-        },
+        querystring: pagedQuery({
+          status: { type: 'string', enum: ['pending', 'approved', 'rejected', 'expired'] },
+          incidentId: { type: 'integer', minimum: 1 },
+        }),
+        response: { 200: pagedResponse('approvals', approvalSchema) },
       },
     },
-    async (request) => ({ approvals: await approvals.list(request.query) }),
+    async (request) => {
+      const { cursor, ...filter } = request.query;
+      const limit = pageLimit(request.query);
+      const before = decodeCursor(cursor, ['number']);
+      const rows = await approvals.list({ ...filter, beforeId: before?.[0], limit: limit + 1 });
+      const page = toPage(rows, limit, (a) => [a.id]);
+      return { approvals: page.items, nextCursor: page.nextCursor };
+    },
   );
 
   for (const decision of ['approve', 'reject'] as const) {

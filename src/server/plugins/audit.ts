@@ -7,6 +7,16 @@ import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../app.ts';
 import { UserError } from '../../errors.ts';
 import { auditQuerySchema, listAudit } from '../../exec/audit-query.ts';
+import type { PageQuery } from '../paging.ts';
+import { decodeCursor, encodeCursor, pagedQuery, pagedResponse } from '../paging.ts';
+
+type AuditHttpQuery = PageQuery & {
+  actor?: string;
+  action?: string;
+  decision?: 'allowed' | 'refused' | 'failed';
+  from?: string;
+  to?: string;
+};
 
 export default async function auditPlugin(app: FastifyInstance, opts: { services: Services }) {
   app.get(
@@ -31,26 +41,38 @@ export default async function auditPlugin(app: FastifyInstance, opts: { services
     async () => opts.services.exec.audit.verify(),
   );
 
-  app.get(
+  app.get<{ Querystring: AuditHttpQuery }>(
     '/api/v1/audit',
     {
       config: { role: 'admin' },
-      // The query is checked by auditQuerySchema (zod), which names the bad filter.
       schema: {
-        response: {
-          200: {
-            type: 'object',
-            required: ['records', 'nextCursor'],
-            properties: {
-              records: { type: 'array', items: { type: 'object', additionalProperties: true } },
-              nextCursor: { type: ['integer', 'null'] },
-            },
+        querystring: pagedQuery({
+          actor: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 200,
+            description: 'a caller kind (mcp, cli, healing, …), id, or kind:id',
           },
+          action: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 200,
+            description: 'the operation or the action name',
+          },
+          decision: { type: 'string', enum: ['allowed', 'refused', 'failed'] },
+          from: { type: 'string', format: 'date-time' },
+          to: { type: 'string', format: 'date-time' },
+        }),
+        response: {
+          200: pagedResponse('records', { type: 'object', additionalProperties: true }),
         },
       },
     },
     async (request) => {
-      const parsed = auditQuerySchema.safeParse(request.query);
+      const { cursor, ...filters } = request.query;
+      // The cursor is the last record's sequence number, opaque to callers like every list's.
+      const before = decodeCursor(cursor, ['number'], ([seq]) => seq >= 1);
+      const parsed = auditQuerySchema.safeParse({ ...filters, cursor: before?.[0] });
       if (!parsed.success)
         throw new UserError(
           'invalid_request',
@@ -59,7 +81,11 @@ export default async function auditPlugin(app: FastifyInstance, opts: { services
             .join('; ')}`,
           { details: { issues: parsed.error.issues } },
         );
-      return listAudit(opts.services.db, parsed.data);
+      const page = await listAudit(opts.services.db, parsed.data);
+      return {
+        records: page.records,
+        nextCursor: page.nextCursor === null ? null : encodeCursor([page.nextCursor]),
+      };
     },
   );
 }

@@ -3,6 +3,8 @@
 import type { FastifyInstance } from 'fastify';
 
 import type { Services } from '../../app.ts';
+import type { PageQuery } from '../paging.ts';
+import { pagedQuery, pagedResponse, pageInMemory } from '../paging.ts';
 
 const infoSchema = {
   type: 'object',
@@ -26,20 +28,22 @@ export default async function credentialsPlugin(
 ) {
   const { credentials } = opts.services;
 
-  app.get(
+  app.get<{ Querystring: PageQuery }>(
     '/api/v1/credentials',
     {
       config: { role: 'admin' },
       schema: {
-        response: {
-          200: {
-            type: 'object',
-            properties: { credentials: { type: 'array', items: infoSchema } },
-          },
-        },
+        querystring: pagedQuery({}),
+        response: { 200: pagedResponse('credentials', infoSchema) },
       },
     },
-    async () => ({ credentials: await credentials.list() }),
+    async (request) => {
+      const page = pageInMemory(await credentials.list(), request.query, {
+        key: (c) => [c.name],
+        shape: ['string'],
+      });
+      return { credentials: page.items, nextCursor: page.nextCursor };
+    },
   );
 
   app.put<{ Params: { name: string }; Body: { kind: string; value: string } }>(

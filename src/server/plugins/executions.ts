@@ -5,7 +5,14 @@ import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../app.ts';
 import type { ExecutionStatus } from '../../engine/execution-store.ts';
 import { executionStatuses } from '../../engine/execution-store.ts';
+import type { PageQuery } from '../paging.ts';
+import { decodeCursor, pagedQuery, pagedResponse, pageLimit, toPage } from '../paging.ts';
+import { emptyBody } from '../schemas.ts';
 import { principalName } from './auth.ts';
+
+// A created_at as PostgreSQL prints a timestamptz (the cursor keeps its microseconds).
+const timestampPattern = /^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d{1,6})?([+-]\d\d(:\d\d){0,2}|Z)$/;
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const errorSchema = {
   type: ['object', 'null'],
@@ -64,44 +71,30 @@ export default async function executionsPlugin(app: FastifyInstance, opts: { ser
   type Id = { Params: { id: string } };
 
   app.get<{
-    Querystring: {
-      workflowId?: number;
-      status?: ExecutionStatus;
-      mode?: string;
-      before?: string;
-      limit?: number;
-    };
+    Querystring: PageQuery & { workflowId?: number; status?: ExecutionStatus; mode?: string };
   }>(
     '/api/v1/executions',
     {
       schema: {
-        querystring: {
-          type: 'object',
-          properties: {
-            workflowId: { type: 'integer', minimum: 1 },
-            status: { type: 'string', enum: [...executionStatuses] },
-            mode: { type: 'string', maxLength: 50 },
-            before: { type: 'string', format: 'date-time' },
-            limit: { type: 'integer', minimum: 1, maximum: 500 },
-          },
-          additionalProperties: false,
-        },
-        response: {
-          200: {
-            type: 'object',
-            properties: { executions: { type: 'array', items: executionSchema } },
-          },
-        },
+        querystring: pagedQuery({
+          workflowId: { type: 'integer', minimum: 1 },
+          status: { type: 'string', enum: [...executionStatuses] },
+          mode: { type: 'string', maxLength: 50 },
+        }),
+        response: { 200: pagedResponse('executions', executionSchema) },
       },
     },
     async (request) => {
-      const q = request.query;
-      return {
-        executions: await engine.executions.list({
-          ...q,
-          before: q.before ? new Date(q.before) : undefined,
-        }),
-      };
+      const { cursor, ...filter } = request.query;
+      const limit = pageLimit(request.query);
+      const after = decodeCursor(
+        cursor,
+        ['string', 'string'],
+        ([at, id]) => timestampPattern.test(at) && uuidPattern.test(id),
+      );
+      const rows = await engine.executions.listWithKeys({ ...filter, after, limit: limit + 1 });
+      const page = toPage(rows, limit, (r) => r.key);
+      return { executions: page.items.map((r) => r.execution), nextCursor: page.nextCursor };
     },
   );
 
@@ -131,7 +124,7 @@ export default async function executionsPlugin(app: FastifyInstance, opts: { ser
 
   app.post<Id>(
     '/api/v1/executions/:id/cancel',
-    { schema: { params: executionParams, response: { 200: executionSchema } } },
+    { schema: { params: executionParams, body: emptyBody, response: { 200: executionSchema } } },
     async (request) => engine.cancel(request.params.id),
   );
 
@@ -140,6 +133,7 @@ export default async function executionsPlugin(app: FastifyInstance, opts: { ser
     {
       schema: {
         params: executionParams,
+        body: emptyBody,
         response: {
           202: {
             type: 'object',

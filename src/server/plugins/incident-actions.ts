@@ -6,10 +6,8 @@ import type { FastifyInstance } from 'fastify';
 
 import type { Services } from '../../app.ts';
 import { IncidentActions } from '../../incidents/incident-actions.ts';
-import { idParams } from '../schemas.ts';
+import { emptyBody, idParams } from '../schemas.ts';
 import { principalName } from './auth.ts';
-
-const emptyBody = { type: 'object', properties: {}, additionalProperties: false } as const;
 
 export default async function incidentActionsPlugin(
   app: FastifyInstance,

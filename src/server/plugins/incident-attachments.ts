@@ -8,6 +8,8 @@ import type { FastifyInstance } from 'fastify';
 
 import type { Services } from '../../app.ts';
 import { IncidentAttachments, maxAttachmentBytes } from '../../incidents/incident-attachments.ts';
+import type { PageQuery } from '../paging.ts';
+import { pagedQuery, pagedResponse, pageInMemory } from '../paging.ts';
 import { idParams } from '../schemas.ts';
 import { principalName } from './auth.ts';
 
@@ -49,10 +51,24 @@ export default async function incidentAttachmentsPlugin(
     },
   );
 
-  app.get<{ Params: { id: number } }>(
+  app.get<{ Params: { id: number }; Querystring: PageQuery }>(
     '/api/v1/incidents/:id/attachments',
-    { schema: { params: idParams } },
-    async (request) => ({ attachments: await attachments.list(request.params.id) }),
+    {
+      schema: {
+        params: idParams,
+        querystring: pagedQuery({}),
+        response: {
+          200: pagedResponse('attachments', { type: 'object', additionalProperties: true }),
+        },
+      },
+    },
+    async (request) => {
+      const page = pageInMemory(await attachments.list(request.params.id), request.query, {
+        key: (a) => [a.id],
+        shape: ['number'],
+      });
+      return { attachments: page.items, nextCursor: page.nextCursor };
+    },
   );
 
   app.get<{ Params: { id: number; attachmentId: number } }>(

@@ -7,6 +7,8 @@ import type { Services } from '../../app.ts';
 import { roleAtLeast } from '../../auth/roles.ts';
 import { UserError } from '../../errors.ts';
 import type { HandResolution, MemoryCorrection } from '../../healing/teaching.ts';
+import type { PageQuery } from '../paging.ts';
+import { decodeCursor, pagedQuery, pagedResponse, pageLimit, toPage } from '../paging.ts';
 import { principalName } from './auth.ts';
 
 const probeSchema = {
@@ -87,29 +89,29 @@ const idParams = {
 export default async function memoryPlugin(app: FastifyInstance, opts: { services: Services }) {
   const { memory, healing } = opts.services;
 
-  app.get<{ Querystring: { service?: string; limit?: number; offset?: number } }>(
+  app.get<{ Querystring: PageQuery & { service?: string } }>(
     '/api/v1/memory',
     {
       schema: {
-        querystring: {
-          type: 'object',
-          properties: {
-            service: { type: 'string', maxLength: 100 },
-            limit: { type: 'integer', minimum: 1, maximum: 1000 },
-            offset: { type: 'integer', minimum: 0 },
-          },
-          additionalProperties: false,
-        },
-        response: {
-          200: {
-            type: 'object',
-            properties: { incidents: { type: 'array', items: incidentSchema } },
-          },
-        },
+        querystring: pagedQuery({ service: { type: 'string', maxLength: 100 } }),
+        response: { 200: pagedResponse('incidents', incidentSchema) },
       },
     },
-    async (request) => ({ incidents: await memory.list(request.query) }),
+    async (request) => {
+      const limit = pageLimit(request.query);
+      const before = decodeCursor(request.query.cursor, ['string'], ([id]) =>
+        /^[0-9]{1,18}$/.test(id),
+      );
+      const rows = await memory.list({
+        ...(request.query.service !== undefined ? { service: request.query.service } : {}),
+        beforeId: before?.[0],
+        limit: limit + 1,
+      });
+      const page = toPage(rows, limit, (r) => [r.id]);
+      return { incidents: page.items, nextCursor: page.nextCursor };
+    },
   );
+
   app.post<{
     Body: { text: string; logs?: string; service?: string; topK?: number; runProbes?: boolean };
   }>(

@@ -2,7 +2,16 @@
 import type { FastifyInstance } from 'fastify';
 
 import type { Services } from '../../app.ts';
-import { idParams } from '../schemas.ts';
+import type { PageQuery } from '../paging.ts';
+import {
+  decodeCursor,
+  pagedQuery,
+  pagedResponse,
+  pageInMemory,
+  pageLimit,
+  toPage,
+} from '../paging.ts';
+import { emptyBody, idParams } from '../schemas.ts';
 
 const checkSchema = {
   type: 'object',
@@ -54,19 +63,21 @@ const inputSchema = { type: 'object', additionalProperties: true } as const;
 export default async function monitorsPlugin(app: FastifyInstance, opts: { services: Services }) {
   const { monitors } = opts.services;
 
-  app.get(
+  app.get<{ Querystring: PageQuery }>(
     '/api/v1/monitors',
     {
       schema: {
-        response: {
-          200: {
-            type: 'object',
-            properties: { monitors: { type: 'array', items: monitorSchema } },
-          },
-        },
+        querystring: pagedQuery({}),
+        response: { 200: pagedResponse('monitors', monitorSchema) },
       },
     },
-    async () => ({ monitors: await monitors.list() }),
+    async (request) => {
+      const page = pageInMemory(await monitors.list(), request.query, {
+        key: (m) => [m.name, m.id],
+        shape: ['string', 'number'],
+      });
+      return { monitors: page.items, nextCursor: page.nextCursor };
+    },
   );
   app.get<{ Params: { id: number } }>(
     '/api/v1/monitors/:id',
@@ -91,30 +102,38 @@ export default async function monitorsPlugin(app: FastifyInstance, opts: { servi
       return reply.status(204).send();
     },
   );
-  app.get<{ Params: { id: number }; Querystring: { limit?: number } }>(
+  app.get<{ Params: { id: number }; Querystring: PageQuery }>(
     '/api/v1/monitors/:id/checks',
     {
       schema: {
         params: idParams,
-        querystring: {
-          type: 'object',
-          properties: { limit: { type: 'integer', minimum: 1, maximum: 50, default: 50 } },
-          additionalProperties: false,
+        querystring: pagedQuery({}),
+        response: {
+          200: pagedResponse('checks', {
+            type: 'object',
+            properties: {
+              id: { type: 'integer' },
+              at: { type: 'string', format: 'date-time' },
+              ok: { type: 'boolean' },
+              latencyMs: { type: 'number' },
+              detail: { type: 'string' },
+            },
+          }),
         },
       },
     },
     async (request) => {
       const { id } = await monitors.get(request.params.id);
-      const checks = await monitors.recentChecks({
-        monitorIds: [id],
-        ...(request.query.limit !== undefined ? { limit: request.query.limit } : {}),
-      });
-      return { checks: checks.get(id) ?? [] };
+      const limit = pageLimit(request.query);
+      const before = decodeCursor(request.query.cursor, ['number']);
+      const rows = await monitors.checks(id, { beforeId: before?.[0], limit: limit + 1 });
+      const page = toPage(rows, limit, (c) => [c.id]);
+      return { checks: page.items, nextCursor: page.nextCursor };
     },
   );
   app.post<{ Params: { id: number } }>(
     '/api/v1/monitors/:id/check',
-    { schema: { params: idParams, response: { 200: monitorSchema } } },
+    { schema: { params: idParams, body: emptyBody, response: { 200: monitorSchema } } },
     async (request) => monitors.checkNow(request.params.id),
   );
 }

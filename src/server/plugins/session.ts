@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import type { Services } from '../../app.ts';
 import { UserError } from '../../errors.ts';
-import { userSchema } from '../schemas.ts';
+import { emptyBody, userSchema } from '../schemas.ts';
 import { sessionCookie } from './auth.ts';
 
 const credentialsBody = {
@@ -79,7 +79,10 @@ export default async function sessionPlugin(app: FastifyInstance, opts: { servic
 
   app.post(
     '/api/v1/auth/logout',
-    { config: { role: 'viewer' }, schema: { response: { 204: { type: 'null' } } } },
+    {
+      config: { role: 'viewer' },
+      schema: { body: emptyBody, response: { 204: { type: 'null' } } },
+    },
     async (request, reply) => {
       const sid = request.cookies[sessionCookie];
       if (sid) await sessions.destroy(sid);

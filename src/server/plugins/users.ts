@@ -3,22 +3,29 @@ import type { FastifyInstance } from 'fastify';
 
 import type { Services } from '../../app.ts';
 import type { Role } from '../../auth/roles.ts';
-import { roleSchema, userSchema } from '../schemas.ts';
+import type { PageQuery } from '../paging.ts';
+import { pagedQuery, pagedResponse, pageInMemory } from '../paging.ts';
+import { emptyBody, roleSchema, userSchema } from '../schemas.ts';
 
 export default async function usersPlugin(app: FastifyInstance, opts: { services: Services }) {
   const { users } = opts.services;
 
-  app.get(
+  app.get<{ Querystring: PageQuery }>(
     '/api/v1/users',
     {
       config: { role: 'admin' },
       schema: {
-        response: {
-          200: { type: 'object', properties: { users: { type: 'array', items: userSchema } } },
-        },
+        querystring: pagedQuery({}),
+        response: { 200: pagedResponse('users', userSchema) },
       },
     },
-    async () => ({ users: await users.list() }),
+    async (request) => {
+      const page = pageInMemory(await users.list(), request.query, {
+        key: (u) => [u.id],
+        shape: ['number'],
+      });
+      return { users: page.items, nextCursor: page.nextCursor };
+    },
   );
 
   app.post<{ Body: { username: string; password: string; role: Role } }>(
@@ -47,6 +54,7 @@ export default async function usersPlugin(app: FastifyInstance, opts: { services
     {
       config: { role: 'admin' },
       schema: {
+        body: emptyBody,
         params: {
           type: 'object',
           required: ['username'],

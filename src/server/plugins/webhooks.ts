@@ -37,23 +37,26 @@ export default async function webhooksPlugin(app: FastifyInstance, opts: { servi
     },
   } as const;
 
-  app.route<{ Params: { '*': string }; Querystring: Record<string, unknown> }>({
-    method: ['GET', 'POST'],
-    url: '/webhook/*',
-    config: { public: true },
-    schema,
-    handler: async (request, reply) => {
-      const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      const answer = await webhooks.handle({
-        method: request.method,
-        path: request.params['*'].replace(/\/+$/, ''),
-        headers: request.headers,
-        query: request.query ?? {},
-        body: parseBody(raw, request.headers['content-type']),
-        rawBody: raw,
-      });
-      for (const [k, v] of Object.entries(answer.headers)) reply.header(k, v);
-      return reply.status(answer.status).send(answer.body);
-    },
-  });
+  // One route per method, so each has its own operation in the OpenAPI document.
+  for (const method of ['GET', 'POST'] as const) {
+    app.route<{ Params: { '*': string }; Querystring: Record<string, unknown> }>({
+      method,
+      url: '/webhook/*',
+      config: { public: true },
+      schema,
+      handler: async (request, reply) => {
+        const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+        const answer = await webhooks.handle({
+          method: request.method,
+          path: request.params['*'].replace(/\/+$/, ''),
+          headers: request.headers,
+          query: request.query ?? {},
+          body: parseBody(raw, request.headers['content-type']),
+          rawBody: raw,
+        });
+        for (const [k, v] of Object.entries(answer.headers)) reply.header(k, v);
+        return reply.status(answer.status).send(answer.body);
+      },
+    });
+  }
 }

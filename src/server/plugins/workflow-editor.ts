@@ -11,6 +11,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../app.ts';
 import type { Item } from '../../engine/expressions.ts';
 import { WorkflowInvalidError } from '../../engine/workflow-model.ts';
+import type { PageQuery } from '../paging.ts';
+import { decodeCursor, pagedQuery, pagedResponse, pageLimit, toPage } from '../paging.ts';
 import { idParams } from '../schemas.ts';
 import { workflowBody } from './workflows.ts';
 
@@ -176,33 +178,35 @@ export default async function workflowEditorPlugin(
     },
   );
 
-  app.get<{ Params: { id: number } }>(
+  app.get<{ Params: { id: number }; Querystring: PageQuery }>(
     '/api/v1/workflows/:id/versions',
     {
       schema: {
         params: idParams,
+        querystring: pagedQuery({}),
         response: {
-          200: {
+          200: pagedResponse('versions', {
             type: 'object',
             properties: {
-              versions: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: {
-                    version: { type: 'integer' },
-                    name: { type: 'string' },
-                    nodes: { type: 'integer' },
-                    createdAt: { type: 'string', format: 'date-time' },
-                  },
-                },
-              },
+              version: { type: 'integer' },
+              name: { type: 'string' },
+              nodes: { type: 'integer' },
+              createdAt: { type: 'string', format: 'date-time' },
             },
-          },
+          }),
         },
       },
     },
-    async (request) => ({ versions: await engine.workflows.listVersions(request.params.id) }),
+    async (request) => {
+      const limit = pageLimit(request.query);
+      const before = decodeCursor(request.query.cursor, ['number']);
+      const rows = await engine.workflows.listVersions(request.params.id, {
+        beforeVersion: before?.[0],
+        limit: limit + 1,
+      });
+      const page = toPage(rows, limit, (v) => [v.version]);
+      return { versions: page.items, nextCursor: page.nextCursor };
+    },
   );
 
   app.get<{ Params: { id: number; version: number } }>(

@@ -6,7 +6,16 @@ import type { Services } from '../../app.ts';
 import { describeNodeType } from '../../engine/node-types.ts';
 import { webhookExposures, webhookWarnings } from '../../engine/webhook-exposure.ts';
 import type { Workflow } from '../../engine/workflow-store.ts';
-import { idParams } from '../schemas.ts';
+import type { PageQuery } from '../paging.ts';
+import {
+  decodeCursor,
+  pagedQuery,
+  pagedResponse,
+  pageInMemory,
+  pageLimit,
+  toPage,
+} from '../paging.ts';
+import { emptyBody, idParams } from '../schemas.ts';
 
 const workflowSummary = {
   type: 'object',
@@ -75,36 +84,40 @@ export default async function workflowsPlugin(app: FastifyInstance, opts: { serv
   const { engine } = opts.services;
   type Id = { Params: { id: number } };
 
-  app.get(
+  app.get<{ Querystring: PageQuery }>(
     '/api/v1/node-types',
     {
       schema: {
+        querystring: pagedQuery({}),
         response: {
-          200: {
-            type: 'object',
-            properties: {
-              nodeTypes: { type: 'array', items: { type: 'object', additionalProperties: true } },
-            },
-          },
+          200: pagedResponse('nodeTypes', { type: 'object', additionalProperties: true }),
         },
       },
     },
-    async () => ({ nodeTypes: engine.registry.list().map(describeNodeType) }),
+    async (request) => {
+      const page = pageInMemory(engine.registry.list().map(describeNodeType), request.query, {
+        key: (t) => [t.type],
+        shape: ['string'],
+      });
+      return { nodeTypes: page.items, nextCursor: page.nextCursor };
+    },
   );
 
-  app.get(
+  app.get<{ Querystring: PageQuery }>(
     '/api/v1/workflows',
     {
       schema: {
-        response: {
-          200: {
-            type: 'object',
-            properties: { workflows: { type: 'array', items: workflowSummary } },
-          },
-        },
+        querystring: pagedQuery({}),
+        response: { 200: pagedResponse('workflows', workflowSummary) },
       },
     },
-    async () => ({ workflows: await engine.workflows.list() }),
+    async (request) => {
+      const limit = pageLimit(request.query);
+      const after = decodeCursor(request.query.cursor, ['number']);
+      const rows = await engine.workflows.list({ afterId: after?.[0], limit: limit + 1 });
+      const page = toPage(rows, limit, (w) => [w.id]);
+      return { workflows: page.items, nextCursor: page.nextCursor };
+    },
   );
 
   app.post<{ Body: unknown }>(
@@ -145,7 +158,7 @@ export default async function workflowsPlugin(app: FastifyInstance, opts: { serv
   for (const action of ['activate', 'deactivate'] as const) {
     app.post<Id>(
       `/api/v1/workflows/:id/${action}`,
-      { schema: { params: idParams, response: { 200: workflowSchema } } },
+      { schema: { params: idParams, body: emptyBody, response: { 200: workflowSchema } } },
       async (request) => {
         const wf = view(await engine.setActive(request.params.id, action === 'activate'));
         if (wf.active && wf.warnings.length > 0)

@@ -4,7 +4,7 @@
 // the same JSON.
 import { useEffect, useState } from 'react';
 
-import { api } from '../api.ts';
+import { api, listAll } from '../api.ts';
 import type { WorkflowDoc } from './model.ts';
 import { diffWorkflows, parseWorkflowJson } from './model.ts';
 
@@ -105,10 +105,10 @@ export function VersionsDialog(props: {
   const [docs, setDocs] = useState<Record<number, WorkflowDoc>>({});
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    void api<{ versions: VersionRow[] }>(`/api/v1/workflows/${props.workflowId}/versions`).then(
-      (r) => {
-        setVersions(r.versions);
-        setFrom(r.versions[0]?.version ?? null);
+    void listAll<VersionRow>(`/api/v1/workflows/${props.workflowId}/versions`, 'versions').then(
+      (versions) => {
+        setVersions(versions);
+        setFrom(versions[0]?.version ?? null);
       },
       (err: unknown) => setError(String(err)),
     );

@@ -23,7 +23,7 @@ import {
 import { useQuery } from '@tanstack/react-query';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 
-import { api, ApiError } from '../api.ts';
+import { api, ApiError, listAll } from '../api.ts';
 import { navigate } from '../router.tsx';
 import { useCan } from '../session.tsx';
 import type { Execution, Step } from '../types.ts';
@@ -68,7 +68,9 @@ function Editor(props: { id: number | null; executionId: string | null; gallery?
   const canEdit = useCan('operator');
   const types = useQuery({
     queryKey: ['node-types'],
-    queryFn: () => api<{ nodeTypes: NodeTypeInfo[] }>('/api/v1/node-types'),
+    queryFn: async () => ({
+      nodeTypes: await listAll<NodeTypeInfo>('/api/v1/node-types', 'nodeTypes'),
+    }),
     staleTime: Infinity,
   });
   const typeMap = useMemo(
@@ -79,7 +81,9 @@ function Editor(props: { id: number | null; executionId: string | null; gallery?
   const isAdmin = useCan('admin');
   const credentials = useQuery({
     queryKey: ['credential-names'],
-    queryFn: () => api<{ credentials: { name: string }[] }>('/api/v1/credentials'),
+    queryFn: async () => ({
+      credentials: await listAll<{ name: string }>('/api/v1/credentials', 'credentials'),
+    }),
     enabled: isAdmin,
   });
   const [loaded, setLoaded] = useState<Loaded | null>(null);

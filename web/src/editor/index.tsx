@@ -2,7 +2,7 @@
 // the console's first load (see docs/editor.md for the sizes).
 import { useQuery } from '@tanstack/react-query';
 
-import { api } from '../api.ts';
+import { listAll } from '../api.ts';
 import { Link, match } from '../router.tsx';
 import { useCan } from '../session.tsx';
 import { ErrorLine, Time } from '../ui.tsx';
@@ -20,7 +20,7 @@ function WorkflowsPage() {
   const canEdit = useCan('operator');
   const q = useQuery({
     queryKey: ['workflows'],
-    queryFn: () => api<{ workflows: Summary[] }>('/api/v1/workflows'),
+    queryFn: async () => ({ workflows: await listAll<Summary>('/api/v1/workflows', 'workflows') }),
   });
   return (
     <>

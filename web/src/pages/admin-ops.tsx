@@ -6,7 +6,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { FormEvent } from 'react';
 import { useState } from 'react';
 
-import { api } from '../api.ts';
+import { api, listAll } from '../api.ts';
 import { Badge, ErrorLine, Heartbeat, Section, Time } from '../ui.tsx';
 
 type Setting = { key: string; env: string; value: unknown; default?: unknown };
@@ -46,7 +46,9 @@ function useInvalidate(key: string) {
 function NotificationChannels() {
   const list = useQuery({
     queryKey: ['channels'],
-    queryFn: () => api<{ channels: Channel[] }>('/api/v1/notifications/channels'),
+    queryFn: async () => ({
+      channels: await listAll<Channel>('/api/v1/notifications/channels', 'channels'),
+    }),
   });
   const test = useMutation({
     mutationFn: () =>
@@ -97,7 +99,12 @@ function MaintenanceWindows() {
   const refresh = useInvalidate('maintenance');
   const list = useQuery({
     queryKey: ['maintenance'],
-    queryFn: () => api<{ maintenanceWindows: Window[] }>('/api/v1/maintenance-windows'),
+    queryFn: async () => ({
+      maintenanceWindows: await listAll<Window>(
+        '/api/v1/maintenance-windows',
+        'maintenanceWindows',
+      ),
+    }),
   });
   const [service, setService] = useState('');
   const [reason, setReason] = useState('');
@@ -195,7 +202,12 @@ function MonitorRow(props: { monitor: Monitor; onChange: () => void }) {
   const { monitor: m } = props;
   const checks = useQuery({
     queryKey: ['monitors', m.id, 'checks'],
-    queryFn: () => api<{ checks: Check[] }>(`/api/v1/monitors/${m.id}/checks`),
+    // The API pages newest first; the heartbeat reads left to right, oldest first.
+    queryFn: async () => ({
+      checks: (
+        await api<{ checks: Check[] }>(`/api/v1/monitors/${m.id}/checks?limit=50`)
+      ).checks.reverse(),
+    }),
   });
   const change = useMutation({
     mutationFn: (what: 'pause' | 'resume' | 'check') =>
@@ -245,7 +257,7 @@ function Monitors() {
   const refresh = () => void client.invalidateQueries({ queryKey: ['monitors'] });
   const list = useQuery({
     queryKey: ['monitors'],
-    queryFn: () => api<{ monitors: Monitor[] }>('/api/v1/monitors'),
+    queryFn: async () => ({ monitors: await listAll<Monitor>('/api/v1/monitors', 'monitors') }),
   });
   const [name, setName] = useState('');
   const [service, setService] = useState('');
@@ -348,7 +360,7 @@ function Monitors() {
 function Settings() {
   const list = useQuery({
     queryKey: ['settings'],
-    queryFn: () => api<{ settings: Setting[] }>('/api/v1/settings'),
+    queryFn: async () => ({ settings: await listAll<Setting>('/api/v1/settings', 'settings') }),
   });
   return (
     <Section title="Settings">

@@ -5,7 +5,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 
-import { api } from '../api.ts';
+import { api, listAll } from '../api.ts';
 import { useCan, useSession } from '../session.tsx';
 import { ErrorLine, Section, Time } from '../ui.tsx';
 import { AdminOperations } from './admin-ops.tsx';
@@ -75,7 +75,7 @@ function Users() {
   const { session } = useSession();
   const list = useQuery({
     queryKey: ['users'],
-    queryFn: () => api<{ users: User[] }>('/api/v1/users'),
+    queryFn: async () => ({ users: await listAll<User>('/api/v1/users', 'users') }),
   });
   const create = useWrite(
     (body: { username: string; password: string; role: string }) =>
@@ -180,7 +180,7 @@ function Users() {
 function ApiKeys() {
   const list = useQuery({
     queryKey: ['api-keys'],
-    queryFn: () => api<{ apiKeys: ApiKey[] }>('/api/v1/api-keys'),
+    queryFn: async () => ({ apiKeys: await listAll<ApiKey>('/api/v1/api-keys', 'apiKeys') }),
   });
   const [secret, setSecret] = useState<string | null>(null);
   const create = useWrite(async (body: { name: string; role: string }) => {
@@ -254,7 +254,9 @@ function ApiKeys() {
 function AlertEndpoints() {
   const list = useQuery({
     queryKey: ['alert-endpoints'],
-    queryFn: () => api<{ alertEndpoints: Endpoint[] }>('/api/v1/alert-endpoints'),
+    queryFn: async () => ({
+      alertEndpoints: await listAll<Endpoint>('/api/v1/alert-endpoints', 'alertEndpoints'),
+    }),
   });
   const [made, setMade] = useState<{
     token: string;

@@ -5,7 +5,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { FormEvent } from 'react';
 import { useState } from 'react';
 
-import { api, ApiError } from '../api.ts';
+import { api, ApiError, listAll } from '../api.ts';
 import type { CatalogueAction, ParamSpec } from '../resolve-form.ts';
 import { buildResolveBody } from '../resolve-form.ts';
 import { useCan } from '../session.tsx';
@@ -15,7 +15,9 @@ import { Badge, ErrorLine, Section } from '../ui.tsx';
 export function useCatalogue() {
   return useQuery({
     queryKey: ['actions'],
-    queryFn: () => api<{ actions: CatalogueAction[] }>('/api/v1/actions'),
+    queryFn: async () => ({
+      actions: await listAll<CatalogueAction>('/api/v1/actions', 'actions'),
+    }),
     staleTime: 60_000,
   });
 }

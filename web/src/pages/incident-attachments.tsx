@@ -4,7 +4,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 
-import { api } from '../api.ts';
+import { api, listAll } from '../api.ts';
 import { useCan } from '../session.tsx';
 import { ErrorLine, Section, Time } from '../ui.tsx';
 
@@ -38,7 +38,9 @@ export function IncidentAttachments(props: { incidentId: number }) {
   const list = useQuery({
     queryKey: ['incident', incidentId, 'attachments'],
     queryFn: () =>
-      api<{ attachments: Attachment[] }>(`/api/v1/incidents/${incidentId}/attachments`),
+      listAll<Attachment>(`/api/v1/incidents/${incidentId}/attachments`, 'attachments').then(
+        (attachments) => ({ attachments }),
+      ),
   });
   const upload = useMutation({
     mutationFn: async (f: File) =>

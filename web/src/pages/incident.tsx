@@ -5,7 +5,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 
-import { api } from '../api.ts';
+import { api, listAll } from '../api.ts';
 import { Link } from '../router.tsx';
 import { useCan } from '../session.tsx';
 import type { Alert, Approval, Incident, IncidentEvent } from '../types.ts';
@@ -23,7 +23,9 @@ export function IncidentPage(props: { id: number }) {
   });
   const approvals = useQuery({
     queryKey: ['approvals', id],
-    queryFn: () => api<{ approvals: Approval[] }>(`/api/v1/approvals?incidentId=${id}`),
+    queryFn: async () => ({
+      approvals: await listAll<Approval>(`/api/v1/approvals?incidentId=${id}`, 'approvals'),
+    }),
   });
   if (q.error) return <ErrorLine error={q.error} />;
   if (!q.data) return <p role="status">Loading…</p>;
