@@ -1,6 +1,7 @@
 // `warden mcp memory [--http]` and `warden mcp thinking [--http]`: the
 // knowledge-graph and sequential-thinking MCP servers, over stdio (default)
-// or Streamable HTTP, both kept in Warden's database.
+// or Streamable HTTP, both kept in Warden's database. Over stdio beside a
+// running Warden they forward to the one it serves.
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Command } from 'commander';
@@ -14,7 +15,7 @@ import { createMemoryServer } from '../mcp/memory-server.ts';
 import { createThinkingServer } from '../mcp/thinking-server.ts';
 import { cliConfig, cliLogger } from './context.ts';
 import { wardenVersion } from '../version.ts';
-import { claimStdout } from './mcp-stdio.ts';
+import { claimStdout, forwardToRunningWarden } from './mcp-stdio.ts';
 
 type Flags = { http?: boolean; port?: string; host?: string };
 
@@ -29,6 +30,8 @@ async function serveLocal(label: string, factory: Factory, flags: Flags): Promis
       'mcp_token_missing',
       '--http needs WARDEN_MCP_TOKEN (24 characters or more)',
     );
+  // Beside a running Warden, its own server answers (the database is its).
+  if (await forwardToRunningWarden(label, config, mcpOut)) return;
   const opened = await openDb(config);
   try {
     await migrate(opened.db, {

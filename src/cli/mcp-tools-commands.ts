@@ -7,7 +7,6 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Command } from 'commander';
 
-import { createServices } from '../app.ts';
 import type { Config } from '../config/load.ts';
 import { UserError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -17,7 +16,7 @@ import { serveMcpHttp } from '../mcp/http-transport.ts';
 import { createWorkflowsServer } from '../mcp/workflows-server.ts';
 import { cliConfig } from './context.ts';
 import { wardenVersion } from '../version.ts';
-import { claimStdout } from './mcp-stdio.ts';
+import { claimStdout, forwardToRunningWarden } from './mcp-stdio.ts';
 
 type HttpFlags = { http?: boolean; port?: string; host?: string };
 type FilesFlags = HttpFlags & { write?: boolean; readOnly?: boolean };
@@ -96,6 +95,9 @@ async function runFiles(flags: FilesFlags): Promise<void> {
 
 async function runWorkflows(flags: HttpFlags): Promise<void> {
   const ctx = setup(flags);
+  // Beside a running Warden, its own server answers (and its workers run what starts).
+  if (await forwardToRunningWarden('workflows', ctx.config, ctx.mcpOut)) return;
+  const { createServices } = await import('../app.ts');
   const services = await createServices(ctx.config, ctx.logger);
   // Without Redis the queue lives in this process: run what run_workflow starts here.
   if (services.engine.queue.kind === 'embedded') {
