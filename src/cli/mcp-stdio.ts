@@ -3,9 +3,11 @@
 // through that Warden.
 import { Writable } from 'node:stream';
 
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+
 import type { Config } from '../config/load.ts';
 import { UserError } from '../errors.ts';
-import { bridgeStdioToHttp } from '../mcp/stdio-bridge.ts';
+import { httpBackend, inProcessBackend, startStdioRelay } from '../mcp/stdio-relay.ts';
 import { runningWarden } from './api-client.ts';
 
 // Over stdio, stdout belongs to MCP. Anything else that writes there (a
@@ -23,35 +25,54 @@ export function claimStdout(): Writable {
   return mcp;
 }
 
+/** What a stdio server opens in this process when no Warden runs. */
+export type LocalServer = { server: McpServer; release: () => Promise<void> };
+
 /**
- * When a Warden runs on this data directory, serves `name` by forwarding
- * stdio to its /mcp/<name> and answers true; otherwise false (serve it here).
- * With --http there is nothing to forward: the running Warden already serves
- * it over HTTP, and the embedded database is its alone, so that is said.
+ * Serves `name` over stdio: through the running Warden's /mcp/<name> when
+ * one runs on this data directory, else from `openLocal` (opened on the
+ * first request, let go of after `idleMs` idle, so `warden start` can take
+ * the database).
  */
-export async function forwardToRunningWarden(
+export async function serveStdio(
   name: string,
   config: Config,
-  mcpOut: Writable | undefined,
-): Promise<boolean> {
-  const api = await runningWarden(config);
-  if (!api) return false;
-  const url = new URL(`/mcp/${name}`, api.control.url).toString();
-  if (!mcpOut) {
-    if (config.database.url) return false;
-    throw new UserError(
-      'warden_running',
-      `Warden runs on this data directory (pid ${api.control.pid}) and already serves this MCP server at ${url} (bearer: an API key with the operator role; see docs/mcp.md)`,
-    );
-  }
-  await bridgeStdioToHttp({
-    url,
-    token: api.control.token,
+  mcpOut: Writable,
+  openLocal: () => Promise<LocalServer>,
+  options: { idleMs?: number } = {},
+): Promise<void> {
+  const log = (message: string) => process.stderr.write(`warden mcp ${name}: ${message}\n`);
+  await startStdioRelay({
     input: process.stdin,
     output: mcpOut,
-    warn: (message) => process.stderr.write(`warden mcp ${name}: ${message}\n`),
+    ...(options.idleMs !== undefined ? { idleMs: options.idleMs } : {}),
+    openRemote: async (deliver) => {
+      const api = await runningWarden(config);
+      if (!api) return undefined;
+      const url = new URL(`/mcp/${name}`, api.control.url).toString();
+      return httpBackend(url, api.control.token, deliver);
+    },
+    openLocal: async (deliver) => {
+      const local = await openLocal();
+      return inProcessBackend(local.server, deliver, local.release);
+    },
+    log,
     onClose: () => process.exit(0),
   });
-  process.stderr.write(`warden mcp ${name}: forwarding to the running Warden at ${url}\n`);
-  return true;
+}
+
+/**
+ * With --http beside a running Warden on the embedded database there is
+ * nothing to serve: that Warden already serves it over HTTP, and the
+ * database is its alone. Says so instead of failing on the lock.
+ */
+export async function refuseHttpBesideWarden(name: string, config: Config): Promise<void> {
+  if (config.database.url) return;
+  const api = await runningWarden(config);
+  if (!api) return;
+  const url = new URL(`/mcp/${name}`, api.control.url).toString();
+  throw new UserError(
+    'warden_running',
+    `Warden runs on this data directory (pid ${api.control.pid}) and already serves this MCP server at ${url} (bearer: an API key with the operator role; see docs/mcp.md)`,
+  );
 }

@@ -16,7 +16,7 @@ import { serveMcpHttp } from '../mcp/http-transport.ts';
 import { createWorkflowsServer } from '../mcp/workflows-server.ts';
 import { cliConfig } from './context.ts';
 import { wardenVersion } from '../version.ts';
-import { claimStdout, forwardToRunningWarden } from './mcp-stdio.ts';
+import { claimStdout, refuseHttpBesideWarden, serveStdio } from './mcp-stdio.ts';
 
 type HttpFlags = { http?: boolean; port?: string; host?: string };
 type FilesFlags = HttpFlags & { write?: boolean; readOnly?: boolean };
@@ -95,15 +95,37 @@ async function runFiles(flags: FilesFlags): Promise<void> {
 
 async function runWorkflows(flags: HttpFlags): Promise<void> {
   const ctx = setup(flags);
-  // Beside a running Warden, its own server answers (and its workers run what starts).
-  if (await forwardToRunningWarden('workflows', ctx.config, ctx.mcpOut)) return;
-  const { createServices } = await import('../app.ts');
-  const services = await createServices(ctx.config, ctx.logger);
-  // Without Redis the queue lives in this process: run what run_workflow starts here.
-  if (services.engine.queue.kind === 'embedded') {
-    await services.engine.startWorker(ctx.config.engine.concurrency);
-    services.engine.startSweeper();
-  }
+  const open = async () => {
+    const { createServices } = await import('../app.ts');
+    const services = await createServices(ctx.config, ctx.logger);
+    // Without Redis the queue lives in this process: run what run_workflow starts here.
+    if (services.engine.queue.kind === 'embedded') {
+      await services.engine.startWorker(ctx.config.engine.concurrency);
+      services.engine.startSweeper();
+    }
+    return services;
+  };
+  if (ctx.mcpOut)
+    // Through a running Warden (its workers run what starts); else opened at
+    // the first request and kept, since executions it starts run here.
+    return serveStdio(
+      'workflows',
+      ctx.config,
+      ctx.mcpOut,
+      async () => {
+        const services = await open();
+        return {
+          server: createWorkflowsServer({ engine: services.engine, version: wardenVersion }),
+          release: async () => {
+            await services.engine.shutdown(ctx.config.server.shutdownTimeoutMs);
+            await services.close();
+          },
+        };
+      },
+      { idleMs: Infinity },
+    );
+  await refuseHttpBesideWarden('workflows', ctx.config);
+  const services = await open();
   await serve(
     'workflows',
     flags,

@@ -36,7 +36,9 @@ export default async function mcpPlugin(app: FastifyInstance, opts: { services: 
   // A misconfigured root stops the start here, not at a client's first call.
   if (served.includes('files')) filesServer(config, config.mcpFiles.write);
   const pools: McpSessions[] = [];
-  app.addHook('onClose', async () => {
+  // Before the server waits for open requests: a session's event stream
+  // never ends by itself, and would hold the shutdown to its timeout.
+  app.addHook('preClose', async () => {
     await Promise.all(pools.map((p) => p.close()));
   });
 
