@@ -2,6 +2,7 @@
 // the database closed to every other process) and without it: the commands
 // go through its API while it runs, open the database once it has stopped,
 // and print the same thing either way.
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { RunningWarden, RunResult } from './helpers/cli.ts';
-import { freePort, runWarden, startWarden } from './helpers/cli.ts';
+import { freePort, runWarden, startWarden, wardenBin } from './helpers/cli.ts';
 
 const runbooks = `runbooks:
   - title: web container wedged after a deploy
@@ -248,5 +249,47 @@ describe('the CLI beside a running Warden and without one', () => {
     expect(await ok(['monitors', 'remove', '1'])).toBe('removed monitor 1\n');
     expect(await ok(['users', 'disable', 'ops'])).toBe('disabled "ops"\n');
     expect(await ok(['alerts', 'endpoints', 'disable', '1'])).toBe('disabled "am"\n');
+  }, 180_000);
+
+  it('doctor reports all it can while another process holds the database', async () => {
+    // `warden mcp memory --http` keeps the embedded database open while it runs.
+    const holder = spawn(
+      process.execPath,
+      [wardenBin, 'mcp', 'memory', '--http', '--port', String(await freePort())],
+      {
+        cwd: dir,
+        env: {
+          PATH: process.env.PATH ?? '',
+          LOG_LEVEL: 'warn',
+          WARDEN_MCP_TOKEN: 'local-mcp-token-0123456789abcdef',
+          ...env,
+        },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    try {
+      let err = '';
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no server after 60 s: ${err}`)), 60_000);
+        holder.stderr!.on('data', (d: Buffer) => {
+          err += d.toString();
+          if (err.includes('MCP server on')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+      });
+      const r = await run(['doctor', '--json']);
+      expect(r.code).toBe(1);
+      const findings = JSON.parse(r.stdout) as { check: string; status: string; detail: string }[];
+      const byCheck = Object.fromEntries(findings.map((f) => [f.check, f]));
+      expect(byCheck.database).toMatchObject({ status: 'fail' });
+      expect(byCheck.database!.detail).toContain(String(holder.pid));
+      expect(byCheck['model server']).toMatchObject({ status: 'fail' });
+      expect(byCheck.backups).toMatchObject({ status: 'ok' });
+      expect(byCheck.notifications).toMatchObject({ status: 'warn' });
+    } finally {
+      holder.kill('SIGTERM');
+    }
   }, 180_000);
 });
