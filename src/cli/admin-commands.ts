@@ -5,10 +5,13 @@ import type { Command } from 'commander';
 
 import { isRole } from '../auth/roles.ts';
 import { configTableMarkdown, describeConfig } from '../config/load.ts';
-import { migrate } from '../db/migrate.ts';
+import { loadMigrations, migrate } from '../db/migrate.ts';
 import { openDb } from '../db/open-db.ts';
 import { UserError } from '../errors.ts';
-import { cliConfig, withServices } from './context.ts';
+import type { ApiKey } from '../auth/api-keys.ts';
+import type { User } from '../auth/users.ts';
+import { runningWarden, viaApiOr } from './api-client.ts';
+import { cliConfig } from './context.ts';
 import { printJson, printLine, printRows } from './output.ts';
 import { generatePassword, promptHidden, readStdin } from './password-input.ts';
 
@@ -27,6 +30,17 @@ export function registerAdminCommands(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (opts: JsonFlag) => {
       const config = cliConfig();
+      // A running Warden migrated its database when it started, and the
+      // embedded database is its alone to open.
+      const api = config.database.url ? undefined : await runningWarden(config);
+      if (api) {
+        if (opts.json) printJson({ applied: [], current: loadMigrations().at(-1)?.id ?? 0 });
+        else
+          printLine(
+            `database is up to date (the running Warden, pid ${api.control.pid}, migrated it when it started)`,
+          );
+        return;
+      }
       const opened = await openDb(config);
       try {
         const result = await migrate(opened.db, {
@@ -64,8 +78,10 @@ export function registerAdminCommands(program: Command): void {
           password = generatePassword();
           generated = true;
         }
-        const user = await withServices((s) =>
-          s.users.create({ username: opts.username, password, role: r }),
+        const input = { username: opts.username, password, role: r };
+        const user = await viaApiOr(
+          (api) => api.request<User>('POST', '/api/v1/users', { body: input }),
+          (s) => s.users.create(input),
         );
         if (opts.json) printJson(generated ? { user, password } : { user });
         else {
@@ -79,7 +95,10 @@ export function registerAdminCommands(program: Command): void {
     .description('list users')
     .option('--json', 'machine-readable output')
     .action(async (opts: JsonFlag) => {
-      const rows = await withServices((s) => s.users.list());
+      const rows = await viaApiOr(
+        (api) => api.listAll<User>('/api/v1/users', 'users'),
+        (s) => s.users.list(),
+      );
       printRows(
         rows,
         [
@@ -97,7 +116,10 @@ export function registerAdminCommands(program: Command): void {
     .description('disable a user and end their sessions')
     .option('--json', 'machine-readable output')
     .action(async (username: string, opts: JsonFlag) => {
-      const user = await withServices((s) => s.users.disable(username));
+      const user = await viaApiOr(
+        (api) => api.request<User>('POST', `/api/v1/users/${encodeURIComponent(username)}/disable`),
+        (s) => s.users.disable(username),
+      );
       if (opts.json) printJson(user);
       else printLine(`disabled "${user.username}"`);
     });
@@ -110,8 +132,17 @@ export function registerAdminCommands(program: Command): void {
     .option('--role <role>', 'admin, operator or viewer', 'viewer')
     .option('--json', 'machine-readable output')
     .action(async (opts: JsonFlag & { name: string; role: string }) => {
-      const { key, secret } = await withServices((s) =>
-        s.apiKeys.create({ name: opts.name, role: role(opts.role) }),
+      const input = { name: opts.name, role: role(opts.role) };
+      const { key, secret } = await viaApiOr(
+        async (api) => {
+          const r = await api.request<{ apiKey: ApiKey; secret: string }>(
+            'POST',
+            '/api/v1/api-keys',
+            { body: input },
+          );
+          return { key: r.apiKey, secret: r.secret };
+        },
+        (s) => s.apiKeys.create(input),
       );
       if (opts.json) printJson({ apiKey: key, secret });
       else {
@@ -126,7 +157,10 @@ export function registerAdminCommands(program: Command): void {
     .description('list API keys (never their secrets)')
     .option('--json', 'machine-readable output')
     .action(async (opts: JsonFlag) => {
-      const rows = await withServices((s) => s.apiKeys.list());
+      const rows = await viaApiOr(
+        (api) => api.listAll<ApiKey>('/api/v1/api-keys', 'apiKeys'),
+        (s) => s.apiKeys.list(),
+      );
       printRows(
         rows,
         [
@@ -148,7 +182,10 @@ export function registerAdminCommands(program: Command): void {
       const n = Number(id);
       if (!Number.isInteger(n) || n < 1)
         throw new UserError('invalid_id', `key id must be a positive integer; got "${id}"`);
-      const key = await withServices((s) => s.apiKeys.revoke(n));
+      const key = await viaApiOr(
+        (api) => api.request<ApiKey>('DELETE', `/api/v1/api-keys/${n}`),
+        (s) => s.apiKeys.revoke(n),
+      );
       if (opts.json) printJson(key);
       else printLine(`revoked key "${key.name}" (id ${key.id})`);
     });

@@ -1,13 +1,23 @@
 // `warden agent "<task>"`: the orchestrator agent on the orchestrator model,
-// with the local MCP servers. What it does goes to stderr as it happens; the
+// with the local MCP servers (in process, or a running Warden's). What it does goes to stderr as it happens; the
 // answer to stdout (or everything as JSON with --json).
 import type { Command } from 'commander';
 
 import { UserError } from '../errors.ts';
 import { Agent } from '../mcp/agent.ts';
 import type { AgentEvent } from '../mcp/agent.ts';
-import { connectLocalServers } from '../mcp/local-servers.ts';
-import { withServices } from './context.ts';
+import type { LlmGateway } from '../llm/gateway.ts';
+import type { ConnectedServers } from '../mcp/local-servers.ts';
+import {
+  connectInProcess,
+  connectLocalServers,
+  connectOverHttp,
+  connectServers,
+  filesServer,
+  wantedServers,
+} from '../mcp/local-servers.ts';
+import { runningWarden } from './api-client.ts';
+import { cliConfig, withServices } from './context.ts';
 import { printJson, printLine } from './output.ts';
 
 type Flags = { servers?: string; maxSteps: string; model?: string; json?: boolean };
@@ -47,16 +57,15 @@ export function registerAgentCommand(program: Command): void {
           'invalid_option',
           `--max-steps must be a whole number from 1 to 50, not "${flags.maxSteps}"`,
         );
-      const result = await withServices(async (s) => {
-        const names = flags.servers
-          ?.split(',')
-          .map((n) => n.trim())
-          .filter(Boolean);
-        const local = await connectLocalServers(s, names);
+      const names = flags.servers
+        ?.split(',')
+        .map((n) => n.trim())
+        .filter(Boolean);
+      const run = async (llm: LlmGateway, local: ConnectedServers) => {
         try {
           const agent = new Agent({
-            llm: s.llm,
-            model: flags.model ?? s.llm.modelFor('orchestrator'),
+            llm,
+            model: flags.model ?? llm.modelFor('orchestrator'),
             servers: local.servers,
             maxSteps,
           });
@@ -66,7 +75,25 @@ export function registerAgentCommand(program: Command): void {
         } finally {
           await local.close();
         }
-      });
+      };
+      // Beside a running Warden the model is called from here and the
+      // servers are that Warden's (/mcp/<name>); files, which need no
+      // database, stay in this process and read-only.
+      const config = cliConfig();
+      const api = await runningWarden(config);
+      const result = api
+        ? await run(
+            (await import('../app.ts')).createLlmGateway(config),
+            await connectServers(wantedServers(names, config), (name) =>
+              name === 'files'
+                ? connectInProcess(filesServer(config, false))
+                : connectOverHttp(
+                    new URL(`/mcp/${name}`, api.control.url).toString(),
+                    api.control.token,
+                  ),
+            ),
+          )
+        : await withServices(async (s) => run(s.llm, await connectLocalServers(s, names)));
       if (flags.json) return printJson(result);
       printLine(result.answer);
       if (result.stopped === 'max_steps') process.exitCode = 1;

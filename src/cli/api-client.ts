@@ -77,16 +77,50 @@ function alive(pid: number): boolean {
 }
 
 type ErrorBody = { error?: { code?: string; message?: string } };
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+type Query = Record<string, string | number | boolean | undefined>;
 
 /** A thin JSON client for the running Warden's /api/v1, with the control token. */
 export class ApiClient {
   constructor(readonly control: LocalControl) {}
 
   async request<T>(
-    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+    method: Method,
     path: string,
-    options: { query?: Record<string, string | number | undefined>; body?: unknown } = {},
+    options: { query?: Query; body?: unknown } = {},
   ): Promise<T> {
+    const text = await this.send(method, path, options);
+    return (text === '' ? undefined : JSON.parse(text)) as T;
+  }
+
+  /** The answer's body as text (YAML exports). */
+  text(path: string, options: { query?: Query } = {}): Promise<string> {
+    return this.send('GET', path, options);
+  }
+
+  /**
+   * Every item of a list route, following `nextCursor` page by page (a route
+   * that answers without one is a single page).
+   */
+  async listAll<T>(path: string, key: string, query: Query = {}): Promise<T[]> {
+    const out: T[] = [];
+    let cursor: string | undefined;
+    for (;;) {
+      const page = await this.request<Record<string, unknown>>('GET', path, {
+        query: { limit: 500, ...query, ...(cursor === undefined ? {} : { cursor }) },
+      });
+      out.push(...((page[key] as T[] | undefined) ?? []));
+      const next = page.nextCursor;
+      if (typeof next !== 'string' || next === '' || next === cursor) return out;
+      cursor = next;
+    }
+  }
+
+  private async send(
+    method: Method,
+    path: string,
+    options: { query?: Query; body?: unknown },
+  ): Promise<string> {
     const url = new URL(path, this.control.url);
     for (const [k, v] of Object.entries(options.query ?? {}))
       if (v !== undefined) url.searchParams.set(k, String(v));
@@ -108,31 +142,18 @@ export class ApiClient {
       );
     }
     const text = await res.text();
-    const body: unknown = text === '' ? undefined : JSON.parse(text);
-    if (res.ok) return body as T;
+    if (res.ok) return text;
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
     const e = (body as ErrorBody | undefined)?.error;
     const message = e?.message ?? `${method} ${path} answered ${res.status}`;
     if (res.status < 500)
       throw new UserError(e?.code ?? 'request_failed', message, { status: res.status });
     throw new OperationalError(e?.code ?? 'server_error', message);
-  }
-
-  /** Every item of a list, following `nextCursor` page by page (the API's one paging contract). */
-  async listAll<T>(
-    path: string,
-    key: string,
-    query: Record<string, string | number | undefined> = {},
-  ): Promise<T[]> {
-    const items: T[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await this.request<Record<string, unknown>>('GET', path, {
-        query: { ...query, limit: 500, cursor },
-      });
-      items.push(...((page[key] as T[] | undefined) ?? []));
-      cursor = (page.nextCursor as string | null | undefined) ?? undefined;
-    } while (cursor !== undefined);
-    return items;
   }
 }
 
@@ -164,4 +185,20 @@ export async function viaApiOr<T>(
 ): Promise<T> {
   const api = await runningWarden();
   return api ? remote(api) : withServices(local);
+}
+
+/**
+ * Refuses, clearly, a command that must not run while a Warden runs on this
+ * data directory (it replaces the data under that process).
+ */
+export async function refuseBesideWarden(
+  what: string,
+  config: Config = cliConfig(),
+): Promise<void> {
+  const api = await runningWarden(config);
+  if (api)
+    throw new UserError(
+      'warden_running',
+      `${what} cannot run while Warden runs on this data directory (pid ${api.control.pid}, ${api.control.url}): stop it first`,
+    );
 }

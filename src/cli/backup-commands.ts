@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import type { BackupInfo } from '../backup/backup-service.ts';
 import { BackupService } from '../backup/backup-service.ts';
 import { UserError } from '../errors.ts';
+import { refuseBesideWarden, viaApiOr } from './api-client.ts';
 import { cliConfig, withServices } from './context.ts';
 import { printJson, printLine, printRows } from './output.ts';
 import { formatBytes } from './progress.ts';
@@ -32,13 +33,25 @@ export function registerBackupCommands(program: Command): void {
     .description('back the database up now, then delete backups past the retention')
     .option('--json', 'machine-readable output')
     .action(async (opts: JsonFlag) => {
-      const { made, removed } = await withServices(async (s) => {
-        const made = await s.backups.create(progress);
-        return { made, removed: await s.backups.prune() };
-      });
-      if (opts.json) return printJson({ backup: made, removed: removed.map((r) => r.file) });
+      // Through a running Warden: it holds the database, so it takes the backup.
+      const { backup: made, removed } = await viaApiOr(
+        async (api) => {
+          progress('the running Warden is taking the backup');
+          const r = await api.request<{ backup: BackupInfo; removed: string[] }>(
+            'POST',
+            '/api/v1/backups',
+            { body: {} },
+          );
+          return { ...r, backup: { ...r.backup, createdAt: new Date(r.backup.createdAt) } };
+        },
+        async (s) => {
+          const backup = await s.backups.create(progress);
+          return { backup, removed: (await s.backups.prune()).map((r) => r.file) };
+        },
+      );
+      if (opts.json) return printJson({ backup: made, removed });
       printLine(`backup written: ${describe(made)}`);
-      for (const r of removed) printLine(`deleted old backup ${r.file}`);
+      for (const r of removed) printLine(`deleted old backup ${r}`);
     });
 
   backup
@@ -82,6 +95,10 @@ export function registerBackupCommands(program: Command): void {
           'confirmation_required',
           'restoring replaces everything in the current database with the backup; run again with --yes',
         );
+      // The embedded database's files are replaced under the process that has
+      // them open: that one must stop first.
+      const config = cliConfig();
+      if (!config.database.url) await refuseBesideWarden('restoring the embedded database', config);
       const b = await offline().restore(file, progress);
       // The audit chain now ends where the backup did: record that as an event,
       // so verify reads it as a restore and not as removed records. (An embedded

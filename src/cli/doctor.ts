@@ -1,18 +1,22 @@
 // `warden doctor`: what is missing and how to fix it. Each finding is ok,
 // warn or fail with a fix; any fail makes the exit code 1. It reports all it
 // can whatever the state: beside a running Warden (whose lock keeps the
-// embedded database closed to others) it asks that Warden's /readyz, and the
-// checks that need no database (models, notifications) always run.
+// embedded database closed to others) it asks that Warden's /readyz and
+// incident memory through its API, and the checks that need no database
+// (models, backups, notifications) always run, even when another process
+// holds the lock.
 import type { Command } from 'commander';
 
 import type { Services } from '../app.ts';
+import { BackupService } from '../backup/backup-service.ts';
 import type { Config } from '../config/load.ts';
 import { maskDeep } from '../config/mask.ts';
 import { errorMessage } from '../errors.ts';
 import type { LlmGateway } from '../llm/gateway.ts';
 import { checkRoleModels } from '../llm/model-check.ts';
 import { rolesInUse } from '../llm/model-roles.ts';
-import { rawFor } from '../memory/calibration.ts';
+import type { Calibration } from '../memory/calibration.ts';
+import { calibrationFor, rawFor } from '../memory/calibration.ts';
 import { notifiersFromConfig } from '../notify/notifiers-from-config.ts';
 import { runningWarden } from './api-client.ts';
 import { cliConfig, cliLogger } from './context.ts';
@@ -38,32 +42,56 @@ export async function diagnose(s: Services): Promise<Finding[]> {
 
   findings.push(...(await modelFindings(s.llm, s.config)));
   try {
-    const m = await s.memory.status();
-    findings.push({
+    findings.push(
+      ...memoryFindings(await s.memory.status(), {
+        threshold: s.memory.threshold,
+        calibration: s.memory.calibration,
+        dbKind: s.db.kind,
+      }),
+    );
+  } catch (err) {
+    findings.push({ check: 'incident memory', status: 'fail', detail: errorMessage(err) });
+  }
+  findings.push(await backupFinding(s.backups, s.config));
+  findings.push(notificationFinding(s.config));
+  // Findings quote servers (OLLAMA_URL, DATABASE_URL in errors): never their credentials.
+  return maskDeep(findings);
+}
+
+type MemoryStatus = {
+  embedder: string;
+  dimension: number;
+  store: string;
+  incidents: number;
+  stale: number;
+};
+
+/** What incident memory holds and whether its vectors match the embedder. */
+export function memoryFindings(
+  m: MemoryStatus,
+  o: { threshold: number; calibration: Calibration; dbKind: string },
+): Finding[] {
+  const findings: Finding[] = [
+    {
       check: 'incident memory',
       status: m.stale > 0 ? 'fail' : 'ok',
-      detail: `${m.incidents} incident(s), ${m.embedder} in ${m.store}; a match needs a calibrated score of ${s.memory.threshold} (raw ${rawFor(s.memory.threshold, s.memory.calibration).toFixed(2)}; ${s.memory.calibration.source})`,
+      detail: `${m.incidents} incident(s), ${m.embedder} in ${m.store}; a match needs a calibrated score of ${o.threshold} (raw ${rawFor(o.threshold, o.calibration).toFixed(2)}; ${o.calibration.source})`,
       ...(m.stale > 0
         ? {
             fix: `${m.stale} incident(s) were embedded by another embedder: run \`warden memory reindex\``,
           }
         : {}),
+    },
+  ];
+  if (m.store === 'postgres-exact' && o.dbKind === 'postgres')
+    findings.push({
+      check: 'pgvector',
+      status: 'warn',
+      detail:
+        'PostgreSQL has no pgvector: incident memory scans vectors exactly (fine for thousands of incidents)',
+      fix: 'install pgvector on the server and run `CREATE EXTENSION vector;` (see docs/models-and-memory.md)',
     });
-    if (m.store === 'postgres-exact' && s.db.kind === 'postgres')
-      findings.push({
-        check: 'pgvector',
-        status: 'warn',
-        detail:
-          'PostgreSQL has no pgvector: incident memory scans vectors exactly (fine for thousands of incidents)',
-        fix: 'install pgvector on the server and run `CREATE EXTENSION vector;` (see docs/models-and-memory.md)',
-      });
-  } catch (err) {
-    findings.push({ check: 'incident memory', status: 'fail', detail: errorMessage(err) });
-  }
-  findings.push(await backupFinding(s));
-  findings.push(notificationFinding(s.config));
-  // Findings quote servers (OLLAMA_URL, DATABASE_URL in errors): never their credentials.
-  return maskDeep(findings);
+  return findings;
 }
 
 /** The model server and the role models; needs no database. */
@@ -137,26 +165,27 @@ export function notificationFinding(config: Config): Finding {
 
 const hoursAgo = (d: Date) => `${((Date.now() - d.getTime()) / 3_600_000).toFixed(1)} h ago`;
 
-async function backupFinding(s: Services): Promise<Finding> {
-  const { enabled, everyHours } = s.config.backup;
+/** The newest backup of this database and the schedule; reads the backup directory only. */
+async function backupFinding(service: BackupService, config: Config): Promise<Finding> {
+  const { enabled, everyHours } = config.backup;
   try {
-    const all = await s.backups.list();
+    const all = await service.list();
     // Judge only backups of the database in use; others (the embedded
     // database before a move to PostgreSQL) are mentioned, not counted.
-    const backups = all.filter((b) => s.backups.isOfThisDatabase(b));
+    const backups = all.filter((b) => service.isOfThisDatabase(b));
     const others = all.length - backups.length;
     const newest = backups[0];
     if (!newest)
       return {
         check: 'backups',
         status: 'warn',
-        detail: `no backup of this database (${s.backups.database}) in ${s.backups.dir} yet${others ? `; ${others} of another database there do not count` : ''}`,
+        detail: `no backup of this database (${service.database}) in ${service.dir} yet${others ? `; ${others} of another database there do not count` : ''}`,
         fix: enabled
           ? `run \`warden backup create\`; the main process takes one every ${everyHours} h`
           : 'run `warden backup create`, or set WARDEN_BACKUP_ENABLED=true',
       };
     const late = Date.now() - newest.createdAt.getTime() > everyHours * 1.5 * 3_600_000;
-    const detail = `newest ${newest.file}, ${hoursAgo(newest.createdAt)}; ${backups.length} kept in ${s.backups.dir}`;
+    const detail = `newest ${newest.file}, ${hoursAgo(newest.createdAt)}; ${backups.length} kept in ${service.dir}`;
     if (!enabled)
       return {
         check: 'backups',
@@ -193,17 +222,37 @@ async function doctorFindings(): Promise<Finding[]> {
         detail: `running (pid ${api.control.pid}) at ${api.control.url}; checked through it`,
       },
     ];
-    const res = await fetch(new URL('/readyz', api.control.url));
-    const ready = (await res.json()) as {
-      checks?: Record<string, { ok: boolean; detail?: string }>;
-    };
-    for (const [name, c] of Object.entries(ready.checks ?? {}))
-      findings.push({
-        check: name,
-        status: c.ok ? 'ok' : 'fail',
-        detail: c.detail ?? (c.ok ? 'ok' : 'failing'),
+    try {
+      const res = await fetch(new URL('/readyz', api.control.url), {
+        signal: AbortSignal.timeout(10_000),
       });
-    return [...findings, ...(await offlineFindings(config))];
+      const ready = (await res.json()) as {
+        checks?: Record<string, { ok: boolean; detail?: string }>;
+      };
+      for (const [name, c] of Object.entries(ready.checks ?? {}))
+        findings.push({
+          check: name,
+          status: c.ok ? 'ok' : 'fail',
+          detail: c.detail ?? (c.ok ? 'ok' : 'failing'),
+        });
+    } catch (err) {
+      findings.push({ check: 'readiness', status: 'fail', detail: errorMessage(err) });
+    }
+    const { models, rest } = await offlineFindings(config);
+    findings.push(...models);
+    try {
+      const status = await api.request<MemoryStatus>('GET', '/api/v1/memory/status');
+      findings.push(
+        ...memoryFindings(status, {
+          threshold: config.memory.threshold,
+          calibration: calibrationFor(status.embedder),
+          dbKind: config.database.url ? 'postgres' : 'pglite',
+        }),
+      );
+    } catch (err) {
+      findings.push({ check: 'incident memory', status: 'fail', detail: errorMessage(err) });
+    }
+    return [...findings, ...rest];
   }
   const { createServices } = await import('../app.ts');
   let services: Services | undefined;
@@ -211,24 +260,35 @@ async function doctorFindings(): Promise<Finding[]> {
     services = await createServices(config, cliLogger(config, 'error'));
     return await diagnose(services);
   } catch (err) {
+    // Another process holds the embedded database (an MCP server, a second
+    // CLI), or the server is down: everything that needs no database still.
+    const { models, rest } = await offlineFindings(config);
     return [
       {
         check: 'database',
         status: 'fail',
         detail: errorMessage(err),
-        fix: 'check DATABASE_URL or WARDEN_DATA_DIR',
+        fix: 'check DATABASE_URL or WARDEN_DATA_DIR; with the embedded database, stop the process named above or start Warden so commands go through it',
       },
-      ...(await offlineFindings(config)),
+      ...models,
+      ...rest,
     ];
   } finally {
     await services?.close();
   }
 }
 
-/** The checks that need no database. */
-async function offlineFindings(config: Config): Promise<Finding[]> {
+/** The checks that need no database: the models, then backups and notifications. */
+async function offlineFindings(config: Config): Promise<{ models: Finding[]; rest: Finding[] }> {
   const { createLlmGateway } = await import('../app.ts');
-  return [...(await modelFindings(createLlmGateway(config), config)), notificationFinding(config)];
+  const backups = new BackupService(undefined, {
+    settings: config.backup,
+    database: config.database,
+  });
+  return {
+    models: await modelFindings(createLlmGateway(config), config),
+    rest: [await backupFinding(backups, config), notificationFinding(config)],
+  };
 }
 
 export function registerDoctorCommand(program: Command): void {

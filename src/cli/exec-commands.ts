@@ -2,9 +2,11 @@
 import type { Command } from 'commander';
 
 import { UserError } from '../errors.ts';
-import type { ChainCheck } from '../exec/audit-log.ts';
+import type { ActionView } from '../exec/action-catalogue.ts';
+import { actionView } from '../exec/action-catalogue.ts';
+import type { ChainCheck, StoredRecord } from '../exec/audit-log.ts';
+import type { ExecOutcome } from '../exec/executor.ts';
 import { viaApiOr } from './api-client.ts';
-import { withServices } from './context.ts';
 import { printJson, printLine, printRows } from './output.ts';
 
 type JsonFlag = { json?: boolean };
@@ -65,8 +67,14 @@ export function registerExecCommands(program: Command): void {
           `--event takes 'restored' or 'migrated'; got "${opts.event}"`,
         );
       const event = opts.event === 'restored' ? 'chain.restored' : 'chain.migrated';
-      const r = await withServices((s) =>
-        s.exec.audit.reanchor(event, opts.note ? { note: opts.note } : {}),
+      const r = await viaApiOr(
+        (api) =>
+          api.request<{ record: StoredRecord; previousFile?: string }>(
+            'POST',
+            '/api/v1/audit/anchor',
+            { body: { event, ...(opts.note ? { note: opts.note } : {}) } },
+          ),
+        (s) => s.exec.audit.reanchor(event, opts.note ? { note: opts.note } : {}),
       );
       if (opts.json) printJson(r);
       else
@@ -81,7 +89,10 @@ export function registerExecCommands(program: Command): void {
     .description('catalogue actions with their risk and parameters')
     .option('--json', 'machine-readable output')
     .action(async (opts: JsonFlag) => {
-      const rows = await withServices((s) => s.exec.catalogue.list());
+      const rows = await viaApiOr(
+        (api) => api.listAll<ActionView>('/api/v1/actions', 'actions'),
+        async (s) => (await s.exec.catalogue.list()).map(actionView),
+      );
       printRows(
         rows,
         [
@@ -105,8 +116,13 @@ export function registerExecCommands(program: Command): void {
     )
     .option('--json', 'machine-readable output')
     .action(async (name: string, opts: JsonFlag & { param: string[] }) => {
-      const out = await withServices((s) =>
-        s.exec.executor.runAction(name, parseParams(opts.param), { kind: 'cli' }),
+      const params = parseParams(opts.param);
+      const out = await viaApiOr(
+        (api) =>
+          api.request<ExecOutcome>('POST', `/api/v1/actions/${encodeURIComponent(name)}/run`, {
+            body: { params },
+          }),
+        (s) => s.exec.executor.runAction(name, params, { kind: 'cli' }),
       );
       if (opts.json) printJson(out);
       else if (out.status === 'refused') printLine(`refused (${out.rule}): ${out.reason}`);

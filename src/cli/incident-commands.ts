@@ -8,7 +8,9 @@ import type { Command } from 'commander';
 import { UserError } from '../errors.ts';
 import type { AlertStatus } from '../incidents/alert.ts';
 import { isAlertSource } from '../incidents/alert.ts';
+import type { AlertEndpoint } from '../incidents/alert-endpoints.ts';
 import { endpointUrls } from '../incidents/alert-endpoints.ts';
+import type { StoredIncident } from '../memory/incident-memory.ts';
 import type { Approval } from '../approvals/approval-service.ts';
 import type {
   Incident,
@@ -18,7 +20,7 @@ import type {
 } from '../incidents/incident-store.ts';
 import { incidentStatuses } from '../incidents/incident-store.ts';
 import { viaApiOr } from './api-client.ts';
-import { cliConfig, withServices } from './context.ts';
+import { cliConfig } from './context.ts';
 import { printJson, printLine, printRows } from './output.ts';
 
 type JsonFlag = { json?: boolean };
@@ -49,6 +51,21 @@ export function paramPairs(pairs: readonly string[]): Record<string, string> {
 function baseUrl(): string {
   const config = cliConfig();
   return config.server.publicUrl ?? `http://localhost:${config.server.port}`;
+}
+
+type Urls = ReturnType<typeof endpointUrls>;
+type EndpointView = AlertEndpoint & { urls: Urls };
+type Created = { endpoint: AlertEndpoint; token: string; hmacSecret?: string; urls: Urls };
+
+function readMapping(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UserError(
+      'file_unreadable',
+      `--mapping-file: cannot read ${file}: ${(err as Error).message}`,
+    );
+  }
 }
 
 type IncidentView = { incident: Incident; events: IncidentEvent[]; alerts: StoredAlert[] };
@@ -163,15 +180,21 @@ export function registerIncidentCommands(program: Command): void {
         id: string,
         opts: JsonFlag & { fix: string; param: string[]; rootCause: string; evidence: string[] },
       ) => {
-        const by = `cli:${userInfo().username}`;
-        const r = await withServices((s) =>
-          s.healing.resolveByHand(positiveInt(id, 'incident id'), {
-            action: opts.fix,
-            parameters: paramPairs(opts.param),
-            rootCause: opts.rootCause,
-            evidence: opts.evidence,
-            by,
-          }),
+        const n = positiveInt(id, 'incident id');
+        const resolution = {
+          action: opts.fix,
+          parameters: paramPairs(opts.param),
+          rootCause: opts.rootCause,
+          evidence: opts.evidence,
+        };
+        const r = await viaApiOr(
+          (api) =>
+            api.request<{ incident: Incident; memory: StoredIncident }>(
+              'POST',
+              `/api/v1/incidents/${n}/resolve`,
+              { body: resolution },
+            ),
+          (s) => s.healing.resolveByHand(n, { ...resolution, by: `cli:${userInfo().username}` }),
         );
         if (opts.json) return printJson(r);
         printLine(
@@ -192,12 +215,16 @@ export function registerIncidentCommands(program: Command): void {
     .action(async (opts: JsonFlag & { status?: string; service?: string; limit: string }) => {
       if (opts.status && opts.status !== 'firing' && opts.status !== 'resolved')
         throw new UserError('invalid_argument', `--status must be firing or resolved`);
-      const rows = await withServices((s) =>
-        s.incidents.listAlerts({
-          limit: positiveInt(opts.limit, '--limit'),
-          ...(opts.status ? { status: opts.status as AlertStatus } : {}),
-          ...(opts.service ? { service: opts.service } : {}),
-        }),
+      const filter = {
+        limit: positiveInt(opts.limit, '--limit'),
+        ...(opts.status ? { status: opts.status as AlertStatus } : {}),
+        ...(opts.service ? { service: opts.service } : {}),
+      };
+      const rows = await viaApiOr(
+        async (api) =>
+          (await api.request<{ alerts: StoredAlert[] }>('GET', '/api/v1/alerts', { query: filter }))
+            .alerts,
+        (s) => s.incidents.listAlerts(filter),
       );
       printRows(
         rows,
@@ -241,17 +268,22 @@ export function registerIncidentCommands(program: Command): void {
             `--source must be uptime-kuma, alertmanager, grafana or generic; got "${opts.source}"`,
           );
         const source = opts.source;
-        const created = await withServices((s) =>
-          s.alertEndpoints.create({
-            name: opts.name,
-            source,
-            signed: opts.signed ?? false,
-            ...(opts.serviceLabel ? { serviceLabel: opts.serviceLabel } : {}),
-            ...(opts.mappingFile ? { mapping: readFileSync(opts.mappingFile, 'utf8') } : {}),
-          }),
+        const input = {
+          name: opts.name,
+          source,
+          signed: opts.signed ?? false,
+          ...(opts.serviceLabel ? { serviceLabel: opts.serviceLabel } : {}),
+          ...(opts.mappingFile ? { mapping: readMapping(opts.mappingFile) } : {}),
+        };
+        const created = await viaApiOr<Created>(
+          (api) => api.request('POST', '/api/v1/alert-endpoints', { body: input }),
+          async (s) => {
+            const c = await s.alertEndpoints.create(input);
+            return { ...c, urls: endpointUrls(baseUrl(), c.endpoint, c.token) };
+          },
         );
-        const urls = endpointUrls(baseUrl(), created.endpoint, created.token);
-        if (opts.json) return printJson({ ...created, urls });
+        const { urls } = created;
+        if (opts.json) return printJson(created);
         printLine(
           `created ${source} endpoint "${created.endpoint.name}" (id ${created.endpoint.id}).`,
         );
@@ -267,7 +299,11 @@ export function registerIncidentCommands(program: Command): void {
     .description('list alert endpoints (never their tokens)')
     .option('--json', 'machine-readable output')
     .action(async (opts: JsonFlag) => {
-      const rows = await withServices((s) => s.alertEndpoints.list());
+      const rows = await viaApiOr(
+        (api) => api.listAll<EndpointView>('/api/v1/alert-endpoints', 'alertEndpoints'),
+        async (s) =>
+          (await s.alertEndpoints.list()).map((e) => ({ ...e, urls: endpointUrls(baseUrl(), e) })),
+      );
       printRows(
         rows,
         [
@@ -287,7 +323,14 @@ export function registerIncidentCommands(program: Command): void {
     .description('replace an endpoint token; the old one stops working')
     .option('--json', 'machine-readable output')
     .action(async (id: string, opts: JsonFlag) => {
-      const r = await withServices((s) => s.alertEndpoints.rotateToken(positiveInt(id, 'id')));
+      const n = positiveInt(id, 'id');
+      const r = await viaApiOr<{ endpoint: AlertEndpoint; token: string; urls: Urls }>(
+        (api) => api.request('POST', `/api/v1/alert-endpoints/${n}/rotate-token`),
+        async (s) => {
+          const rotated = await s.alertEndpoints.rotateToken(n);
+          return { ...rotated, urls: endpointUrls(baseUrl(), rotated.endpoint, rotated.token) };
+        },
+      );
       if (opts.json) return printJson(r);
       printLine(`new token for "${r.endpoint.name}" (shown once): ${r.token}`);
     });
@@ -300,8 +343,13 @@ export function registerIncidentCommands(program: Command): void {
       .description(`${name} an alert endpoint`)
       .option('--json', 'machine-readable output')
       .action(async (id: string, opts: JsonFlag) => {
-        const e = await withServices((s) =>
-          s.alertEndpoints.update(positiveInt(id, 'id'), { disabled }),
+        const n = positiveInt(id, 'id');
+        const e = await viaApiOr(
+          (api) =>
+            api.request<AlertEndpoint>('PATCH', `/api/v1/alert-endpoints/${n}`, {
+              body: { disabled },
+            }),
+          (s) => s.alertEndpoints.update(n, { disabled }),
         );
         if (opts.json) printJson(e);
         else printLine(`${name}d "${e.name}"`);
@@ -312,7 +360,11 @@ export function registerIncidentCommands(program: Command): void {
     .description('delete an alert endpoint (its alerts stay)')
     .option('--json', 'machine-readable output')
     .action(async (id: string, opts: JsonFlag) => {
-      const e = await withServices((s) => s.alertEndpoints.delete(positiveInt(id, 'id')));
+      const n = positiveInt(id, 'id');
+      const e = await viaApiOr(
+        (api) => api.request<AlertEndpoint>('DELETE', `/api/v1/alert-endpoints/${n}`),
+        (s) => s.alertEndpoints.delete(n),
+      );
       if (opts.json) printJson(e);
       else printLine(`deleted "${e.name}"`);
     });

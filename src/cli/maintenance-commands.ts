@@ -1,9 +1,12 @@
 // `warden maintenance add|list|remove`: windows during which firing alerts
 // open nothing.
+import { userInfo } from 'node:os';
+
 import type { Command } from 'commander';
 
 import { UserError } from '../errors.ts';
-import { withServices } from './context.ts';
+import type { MaintenanceWindow } from '../incidents/maintenance.ts';
+import { viaApiOr } from './api-client.ts';
 import { positiveInt } from './incident-commands.ts';
 import { printJson, printLine, printRows } from './output.ts';
 
@@ -42,6 +45,11 @@ function matchers(values: string[]): Record<string, string> {
   return out;
 }
 
+/** A window as the API sends it (times as strings) with its times as Dates again. */
+function revive(w: MaintenanceWindow): MaintenanceWindow {
+  return { ...w, startsAt: new Date(w.startsAt), endsAt: new Date(w.endsAt) };
+}
+
 export function registerMaintenanceCommands(program: Command): void {
   const maintenance = program
     .command('maintenance')
@@ -78,15 +86,29 @@ export function registerMaintenanceCommands(program: Command): void {
         const endsAt = opts.end
           ? parseTime(opts.end, '--end')
           : new Date(startsAt.getTime() + parseDuration(opts.duration!));
-        const w = await withServices((s) =>
-          s.maintenance.create({
-            reason: opts.reason,
-            startsAt,
-            endsAt,
-            matchers: matchers(opts.match),
-            createdBy: `cli:${process.env.USER ?? 'unknown'}`,
-            ...(opts.service ? { service: opts.service } : {}),
-          }),
+        const labels = matchers(opts.match);
+        const w = revive(
+          await viaApiOr<MaintenanceWindow>(
+            (api) =>
+              api.request('POST', '/api/v1/maintenance-windows', {
+                body: {
+                  reason: opts.reason,
+                  startsAt: startsAt.toISOString(),
+                  endsAt: endsAt.toISOString(),
+                  matchers: labels,
+                  ...(opts.service ? { service: opts.service } : {}),
+                },
+              }),
+            (s) =>
+              s.maintenance.create({
+                reason: opts.reason,
+                startsAt,
+                endsAt,
+                matchers: labels,
+                createdBy: `cli:${userInfo().username}`,
+                ...(opts.service ? { service: opts.service } : {}),
+              }),
+          ),
         );
         if (opts.json) printJson(w);
         else
@@ -101,8 +123,13 @@ export function registerMaintenanceCommands(program: Command): void {
     .option('--all', 'include past windows')
     .option('--json', 'machine-readable output')
     .action(async (opts: JsonFlag & { all?: boolean }) => {
-      const rows = await withServices((s) =>
-        s.maintenance.list({ includePast: opts.all ?? false }),
+      const includePast = opts.all ?? false;
+      const rows = await viaApiOr(
+        (api) =>
+          api.listAll<MaintenanceWindow>('/api/v1/maintenance-windows', 'maintenanceWindows', {
+            all: includePast,
+          }),
+        (s) => s.maintenance.list({ includePast }),
       );
       printRows(
         rows,
@@ -125,7 +152,11 @@ export function registerMaintenanceCommands(program: Command): void {
     .description('remove a maintenance window')
     .option('--json', 'machine-readable output')
     .action(async (id: string, opts: JsonFlag) => {
-      const w = await withServices((s) => s.maintenance.remove(positiveInt(id, 'id')));
+      const n = positiveInt(id, 'id');
+      const w = await viaApiOr(
+        (api) => api.request<MaintenanceWindow>('DELETE', `/api/v1/maintenance-windows/${n}`),
+        (s) => s.maintenance.remove(n),
+      );
       if (opts.json) printJson(w);
       else printLine(`removed maintenance window ${w.id}`);
     });

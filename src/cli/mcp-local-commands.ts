@@ -1,11 +1,14 @@
 // `warden mcp memory [--http]` and `warden mcp thinking [--http]`: the
 // knowledge-graph and sequential-thinking MCP servers, over stdio (default)
-// or Streamable HTTP, both kept in Warden's database.
+// or Streamable HTTP, both kept in Warden's database. Over stdio they
+// forward to a running Warden's, or open the database only while there is
+// work (mcp-stdio.ts), so `warden start` can run beside them.
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Command } from 'commander';
 
+import type { Config } from '../config/load.ts';
 import type { Db } from '../db/db.ts';
+import type { Logger } from '../log.ts';
 import { migrate } from '../db/migrate.ts';
 import { openDb } from '../db/open-db.ts';
 import { UserError } from '../errors.ts';
@@ -14,21 +17,16 @@ import { createMemoryServer } from '../mcp/memory-server.ts';
 import { createThinkingServer } from '../mcp/thinking-server.ts';
 import { cliConfig, cliLogger } from './context.ts';
 import { wardenVersion } from '../version.ts';
-import { claimStdout } from './mcp-stdio.ts';
+import { claimStdout, refuseHttpBesideWarden, serveStdio } from './mcp-stdio.ts';
 
 type Flags = { http?: boolean; port?: string; host?: string };
 
 type Factory = (options: { db: Db; version: string }) => McpServer;
 
-async function serveLocal(label: string, factory: Factory, flags: Flags): Promise<void> {
-  const mcpOut = flags.http ? undefined : claimStdout();
-  const config = cliConfig({ WARDEN_MCP_PORT: flags.port, WARDEN_MCP_HOST: flags.host });
-  const logger = cliLogger(config);
-  if (flags.http && !config.mcp.token)
-    throw new UserError(
-      'mcp_token_missing',
-      '--http needs WARDEN_MCP_TOKEN (24 characters or more)',
-    );
+/** A stdio server opens the database for its work and lets go of it after this long idle. */
+const stdioIdleMs = 10_000;
+
+async function openMigrated(config: Config, logger: Logger) {
   const opened = await openDb(config);
   try {
     await migrate(opened.db, {
@@ -38,33 +36,55 @@ async function serveLocal(label: string, factory: Factory, flags: Flags): Promis
     await opened.close().catch(() => {});
     throw err;
   }
-  const create = () => factory({ db: opened.db, version: wardenVersion });
-  let closing = false;
-  const shutdown = async (code: number) => {
-    if (closing) return;
-    closing = true;
-    await opened.close().catch(() => {});
-    process.exit(code);
-  };
+  return opened;
+}
 
-  if (!flags.http) {
-    const server = create();
-    const transport = new StdioServerTransport(process.stdin, mcpOut);
-    transport.onclose = () => void shutdown(0);
-    process.stdin.on('end', () => void shutdown(0));
-    await server.connect(transport);
-    return;
+async function serveLocal(label: string, factory: Factory, flags: Flags): Promise<void> {
+  const mcpOut = flags.http ? undefined : claimStdout();
+  const config = cliConfig({ WARDEN_MCP_PORT: flags.port, WARDEN_MCP_HOST: flags.host });
+  const logger = cliLogger(config);
+  if (mcpOut) {
+    // Through a running Warden, or the database only while there is work.
+    return serveStdio(
+      label,
+      config,
+      mcpOut,
+      async () => {
+        const opened = await openMigrated(config, logger);
+        return {
+          server: factory({ db: opened.db, version: wardenVersion }),
+          release: () => opened.close(),
+        };
+      },
+      { idleMs: stdioIdleMs },
+    );
   }
+  if (!config.mcp.token)
+    throw new UserError(
+      'mcp_token_missing',
+      '--http needs WARDEN_MCP_TOKEN (24 characters or more)',
+    );
+  await refuseHttpBesideWarden(label, config);
+  const opened = await openMigrated(config, logger);
   const http = await serveMcpHttp({
     host: config.mcp.host,
     port: config.mcp.port,
-    token: config.mcp.token!,
+    token: config.mcp.token,
     allowedOrigins: config.mcp.allowedOrigins,
-    createServer: create,
+    createServer: () => factory({ db: opened.db, version: wardenVersion }),
     logger,
   });
   process.stderr.write(`warden ${label} MCP server on ${http.url}\n`);
-  const stop = () => void http.close().finally(() => shutdown(0));
+  let closing = false;
+  const stop = () => {
+    if (closing) return;
+    closing = true;
+    void http
+      .close()
+      .then(() => opened.close())
+      .catch(() => {})
+      .finally(() => process.exit(0));
+  };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }

@@ -7,7 +7,6 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Command } from 'commander';
 
-import { createServices } from '../app.ts';
 import type { Config } from '../config/load.ts';
 import { UserError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -17,7 +16,7 @@ import { serveMcpHttp } from '../mcp/http-transport.ts';
 import { createWorkflowsServer } from '../mcp/workflows-server.ts';
 import { cliConfig } from './context.ts';
 import { wardenVersion } from '../version.ts';
-import { claimStdout } from './mcp-stdio.ts';
+import { claimStdout, refuseHttpBesideWarden, serveStdio } from './mcp-stdio.ts';
 
 type HttpFlags = { http?: boolean; port?: string; host?: string };
 type FilesFlags = HttpFlags & { write?: boolean; readOnly?: boolean };
@@ -96,12 +95,37 @@ async function runFiles(flags: FilesFlags): Promise<void> {
 
 async function runWorkflows(flags: HttpFlags): Promise<void> {
   const ctx = setup(flags);
-  const services = await createServices(ctx.config, ctx.logger);
-  // Without Redis the queue lives in this process: run what run_workflow starts here.
-  if (services.engine.queue.kind === 'embedded') {
-    await services.engine.startWorker(ctx.config.engine.concurrency);
-    services.engine.startSweeper();
-  }
+  const open = async () => {
+    const { createServices } = await import('../app.ts');
+    const services = await createServices(ctx.config, ctx.logger);
+    // Without Redis the queue lives in this process: run what run_workflow starts here.
+    if (services.engine.queue.kind === 'embedded') {
+      await services.engine.startWorker(ctx.config.engine.concurrency);
+      services.engine.startSweeper();
+    }
+    return services;
+  };
+  if (ctx.mcpOut)
+    // Through a running Warden (its workers run what starts); else opened at
+    // the first request and kept, since executions it starts run here.
+    return serveStdio(
+      'workflows',
+      ctx.config,
+      ctx.mcpOut,
+      async () => {
+        const services = await open();
+        return {
+          server: createWorkflowsServer({ engine: services.engine, version: wardenVersion }),
+          release: async () => {
+            await services.engine.shutdown(ctx.config.server.shutdownTimeoutMs);
+            await services.close();
+          },
+        };
+      },
+      { idleMs: Infinity },
+    );
+  await refuseHttpBesideWarden('workflows', ctx.config);
+  const services = await open();
   await serve(
     'workflows',
     flags,

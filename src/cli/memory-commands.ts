@@ -7,12 +7,28 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 
 import { errorMessage, UserError } from '../errors.ts';
-import { withServices } from './context.ts';
+import type { SearchGate } from '../healing/healing-service.ts';
+import type { SimilarIncident, StoredIncident } from '../memory/incident-memory.ts';
+import { viaApiOr } from './api-client.ts';
 import { collect, paramPairs } from './incident-commands.ts';
 import { printJson, printLine, printRows } from './output.ts';
 import { ProgressCounter } from './progress.ts';
 
 type JsonFlag = { json?: boolean };
+type MemoryStatus = {
+  embedder: string;
+  dimension: number;
+  store: string;
+  incidents: number;
+  stale: number;
+};
+
+/** A remembered incident's id as the API takes it: digits. */
+function memoryId(id: string): string {
+  if (!/^[0-9]{1,18}$/.test(id))
+    throw new UserError('invalid_argument', `a memory id is a number; got "${id}"`);
+  return id;
+}
 
 export function registerMemoryCommands(program: Command): void {
   const memory = program.command('memory').description('incident memory');
@@ -22,7 +38,10 @@ export function registerMemoryCommands(program: Command): void {
     .description('embedder, vector store and how many incidents need re-embedding')
     .option('--json', 'machine-readable output')
     .action(async (opts: JsonFlag) => {
-      const status = await withServices((s) => s.memory.status());
+      const status = await viaApiOr(
+        (api) => api.request<MemoryStatus>('GET', '/api/v1/memory/status'),
+        (s) => s.memory.status(),
+      );
       if (opts.json) return printJson(status);
       printLine(`embedder   ${status.embedder} (${status.dimension} dimensions)`);
       printLine(`store      ${status.store}`);
@@ -39,11 +58,18 @@ export function registerMemoryCommands(program: Command): void {
     .option('--limit <n>', 'how many', '50')
     .option('--json', 'machine-readable output')
     .action(async (opts: JsonFlag & { service?: string; limit: string }) => {
-      const rows = await withServices((s) =>
-        s.memory.list({
-          limit: Math.max(1, Number(opts.limit) || 50),
-          ...(opts.service ? { service: opts.service } : {}),
-        }),
+      const filter = {
+        limit: Math.max(1, Number(opts.limit) || 50),
+        ...(opts.service ? { service: opts.service } : {}),
+      };
+      const rows = await viaApiOr(
+        async (api) =>
+          (
+            await api.request<{ incidents: StoredIncident[] }>('GET', '/api/v1/memory', {
+              query: filter,
+            })
+          ).incidents,
+        (s) => s.memory.list(filter),
       );
       printRows(
         rows,
@@ -96,14 +122,31 @@ export function registerMemoryCommands(program: Command): void {
             );
           }
         }
-        const { matches, threshold } = await withServices(async (s) => ({
-          threshold: s.memory.threshold,
-          matches: await s.healing.explain([words.join(' '), logs].filter(Boolean).join('\n'), {
-            topK: top,
-            runProbes: opts.probe ?? false,
-            ...(opts.service ? { service: opts.service } : {}),
+        const text = words.join(' ');
+        const { matches, threshold } = await viaApiOr(
+          (api) =>
+            api.request<{ threshold: number; matches: (SimilarIncident & { gate: SearchGate })[] }>(
+              'POST',
+              '/api/v1/memory/search',
+              {
+                body: {
+                  text,
+                  ...(logs ? { logs } : {}),
+                  topK: top,
+                  runProbes: opts.probe ?? false,
+                  ...(opts.service ? { service: opts.service } : {}),
+                },
+              },
+            ),
+          async (s) => ({
+            threshold: s.memory.threshold,
+            matches: await s.healing.explain([text, logs].filter(Boolean).join('\n'), {
+              topK: top,
+              runProbes: opts.probe ?? false,
+              ...(opts.service ? { service: opts.service } : {}),
+            }),
           }),
-        }));
+        );
         if (opts.json) return printJson({ threshold, matches });
         printRows(
           matches,
@@ -152,13 +195,18 @@ export function registerMemoryCommands(program: Command): void {
           throw new UserError('invalid_option', '--disable and --enable contradict each other');
         if (opts.param.length && !opts.fix)
           throw new UserError('invalid_option', '--param needs --fix: give the whole fix');
-        const i = await withServices((s) =>
-          s.healing.editMemory(id, {
-            ...(opts.fix ? { fix: { action: opts.fix, parameters: paramPairs(opts.param) } } : {}),
-            ...(opts.rootCause !== undefined ? { rootCause: opts.rootCause } : {}),
-            ...(opts.evidence.length ? { evidenceLines: opts.evidence } : {}),
-            ...(opts.disable ? { disabled: true } : opts.enable ? { disabled: false } : {}),
-          }),
+        const correction = {
+          ...(opts.fix ? { fix: { action: opts.fix, parameters: paramPairs(opts.param) } } : {}),
+          ...(opts.rootCause !== undefined ? { rootCause: opts.rootCause } : {}),
+          ...(opts.evidence.length ? { evidenceLines: opts.evidence } : {}),
+          ...(opts.disable ? { disabled: true } : opts.enable ? { disabled: false } : {}),
+        };
+        const i = await viaApiOr(
+          (api) =>
+            api.request<StoredIncident>('PATCH', `/api/v1/memory/${memoryId(id)}`, {
+              body: correction,
+            }),
+          (s) => s.healing.editMemory(id, correction),
         );
         if (opts.json) return printJson(i);
         printLine(
@@ -179,7 +227,15 @@ export function registerMemoryCommands(program: Command): void {
       } catch (err) {
         throw new UserError('invalid_argument', `cannot read ${file}: ${errorMessage(err)}`);
       }
-      const stored = await withServices((s) => s.healing.importRunbooks(text));
+      const stored = await viaApiOr(
+        async (api) =>
+          (
+            await api.request<{ imported: StoredIncident[] }>('POST', '/api/v1/memory/import', {
+              body: { yaml: text },
+            })
+          ).imported,
+        (s) => s.healing.importRunbooks(text),
+      );
       if (opts.json) return printJson({ imported: stored });
       printLine(`imported ${stored.length} runbook(s): ${stored.map((m) => m.id).join(', ')}`);
     });
@@ -189,7 +245,10 @@ export function registerMemoryCommands(program: Command): void {
     .description('every remembered fix as a runbook file (YAML), importable again')
     .option('--out <file>', 'write to this file instead of standard output')
     .action(async (opts: { out?: string }) => {
-      const text = await withServices((s) => s.healing.exportRunbooks());
+      const text = await viaApiOr(
+        (api) => api.text('/api/v1/memory/export'),
+        (s) => s.healing.exportRunbooks(),
+      );
       if (opts.out) writeFileSync(opts.out, text);
       else process.stdout.write(text);
     });
@@ -199,7 +258,10 @@ export function registerMemoryCommands(program: Command): void {
     .description('one remembered incident')
     .option('--json', 'machine-readable output')
     .action(async (id: string, opts: JsonFlag) => {
-      const i = await withServices((s) => s.memory.get(id));
+      const i = await viaApiOr(
+        (api) => api.request<StoredIncident>('GET', `/api/v1/memory/${memoryId(id)}`),
+        (s) => s.memory.get(id),
+      );
       if (opts.json) return printJson(i);
       printLine(`${i.id}: ${i.title}`);
       printLine(`service    ${i.service ?? '-'}`);
@@ -221,7 +283,10 @@ export function registerMemoryCommands(program: Command): void {
     .description('forget a remembered incident (its fix will not be reused)')
     .option('--json', 'machine-readable output')
     .action(async (id: string, opts: JsonFlag) => {
-      await withServices((s) => s.memory.forget(id));
+      await viaApiOr(
+        (api) => api.request<undefined>('DELETE', `/api/v1/memory/${memoryId(id)}`),
+        (s) => s.memory.forget(id),
+      );
       if (opts.json) printJson({ forgotten: id });
       else printLine(`forgot incident ${id}`);
     });
@@ -236,13 +301,24 @@ export function registerMemoryCommands(program: Command): void {
         opts.json ? { write: () => true } : process.stdout,
         'reindexing',
       );
-      const result = await withServices(async (s) => {
-        const r = await s.memory.reindex({
-          batchSize: Math.max(1, Number(opts.batchSize) || 32),
-          onProgress: (done, total) => counter.update(done, total),
-        });
-        return { ...r, embedder: s.embedder.id, store: s.vectorStore.kind };
-      });
+      const batchSize = Math.max(1, Number(opts.batchSize) || 32);
+      // Through a running Warden the work happens there, in one request: no
+      // progress to show until it answers.
+      const result = await viaApiOr(
+        (api) =>
+          api.request<{ reindexed: number; embedder: string; store: string }>(
+            'POST',
+            '/api/v1/memory/reindex',
+            { body: { batchSize } },
+          ),
+        async (s) => {
+          const r = await s.memory.reindex({
+            batchSize,
+            onProgress: (done, total) => counter.update(done, total),
+          });
+          return { ...r, embedder: s.embedder.id, store: s.vectorStore.kind };
+        },
+      );
       if (opts.json) printJson(result);
       else
         printLine(

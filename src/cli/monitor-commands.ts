@@ -5,7 +5,8 @@ import { UserError } from '../errors.ts';
 import type { CheckSpec } from '../monitors/checks.ts';
 import type { Monitor } from '../monitors/monitor-service.ts';
 import { describeTarget } from '../monitors/monitor-service.ts';
-import { withServices } from './context.ts';
+import { viaApiOr } from './api-client.ts';
+import { positiveInt } from './incident-commands.ts';
 import { printJson, printLine, printRows } from './output.ts';
 
 type AddOptions = {
@@ -70,7 +71,14 @@ export function registerMonitorCommands(program: Command): void {
     .command('list')
     .option('--json', 'machine-readable output')
     .action(async (opts: { json?: boolean }) =>
-      printRows(await withServices((s) => s.monitors.list()), columns, opts.json),
+      printRows(
+        await viaApiOr(
+          (api) => api.listAll<Monitor>('/api/v1/monitors', 'monitors'),
+          (s) => s.monitors.list(),
+        ),
+        columns,
+        opts.json,
+      ),
     );
   monitors
     .command('add')
@@ -88,16 +96,18 @@ export function registerMonitorCommands(program: Command): void {
     .option('--severity <level>', 'critical, warning or info', 'critical')
     .option('--json', 'machine-readable output')
     .action(async (o: AddOptions) => {
-      const m = await withServices((s) =>
-        s.monitors.create({
-          name: o.name,
-          service: o.service ?? o.name,
-          severity: o.severity,
-          spec: specFrom(o),
-          intervalMs: seconds('--interval', o.interval),
-          timeoutMs: seconds('--timeout', o.timeout),
-          retries: Number(o.retries),
-        }),
+      const input = {
+        name: o.name,
+        service: o.service ?? o.name,
+        severity: o.severity,
+        spec: specFrom(o),
+        intervalMs: seconds('--interval', o.interval),
+        timeoutMs: seconds('--timeout', o.timeout),
+        retries: Number(o.retries),
+      };
+      const m = await viaApiOr(
+        (api) => api.request<Monitor>('POST', '/api/v1/monitors', { body: input }),
+        (s) => s.monitors.create(input),
       );
       if (o.json) printJson(m);
       else
@@ -110,7 +120,11 @@ export function registerMonitorCommands(program: Command): void {
     .description('check a monitor now')
     .option('--json', 'machine-readable output')
     .action(async (id: string, opts: { json?: boolean }) => {
-      const m = await withServices((s) => s.monitors.checkNow(Number(id)));
+      const n = positiveInt(id, 'monitor id');
+      const m = await viaApiOr(
+        (api) => api.request<Monitor>('POST', `/api/v1/monitors/${n}/check`),
+        (s) => s.monitors.checkNow(n),
+      );
       if (opts.json) printJson(m);
       else printLine(`${m.name}: ${m.state} (${m.lastResult?.detail ?? 'no result'})`);
     });
@@ -118,8 +132,12 @@ export function registerMonitorCommands(program: Command): void {
     .command('remove <id>')
     .option('--json', 'machine-readable output')
     .action(async (id: string, opts: { json?: boolean }) => {
-      await withServices((s) => s.monitors.remove(Number(id)));
-      if (opts.json) printJson({ removed: Number(id) });
+      const n = positiveInt(id, 'monitor id');
+      await viaApiOr(
+        (api) => api.request<undefined>('DELETE', `/api/v1/monitors/${n}`),
+        (s) => s.monitors.remove(n),
+      );
+      if (opts.json) printJson({ removed: n });
       else printLine(`removed monitor ${id}`);
     });
 }

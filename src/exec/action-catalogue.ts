@@ -299,3 +299,22 @@ export function loadActionsFile(path: string): ActionDefinition[] {
     return parsed.data;
   });
 }
+
+/**
+ * An action as people read it (the API's `GET /api/v1/actions` and `warden
+ * actions list`): what it does, its risk and parameters, verify and rollback.
+ */
+export function actionView(a: ActionDefinition & { source: string }) {
+  return {
+    name: a.name,
+    description: a.description,
+    risk: a.risk,
+    params: a.params,
+    ...(a.argv ? { argv: a.argv } : {}),
+    ...(a.builtin ? { builtin: a.builtin } : {}),
+    verify: a.verify ?? null,
+    rollback: a.rollback ?? null,
+    source: a.source,
+  };
+}
+export type ActionView = ReturnType<typeof actionView>;

@@ -9,12 +9,14 @@ import type { FastifyBaseLogger, FastifyInstance, RouteOptions } from 'fastify';
 import type { Services } from '../app.ts';
 import { acceptEmptyBodies } from './empty-body.ts';
 import { registerErrorHandler } from './error-handler.ts';
+import actionRunsPlugin from './plugins/action-runs.ts';
 import actionsPlugin from './plugins/actions.ts';
 import adminSettingsPlugin from './plugins/admin-settings.ts';
 import alertsPlugin from './plugins/alerts.ts';
 import apiKeysPlugin from './plugins/api-keys.ts';
 import approvalsPlugin from './plugins/approvals.ts';
 import auditPlugin from './plugins/audit.ts';
+import backupsPlugin from './plugins/backups.ts';
 import authPlugin from './plugins/auth.ts';
 import consolePlugin from './plugins/console.ts';
 import credentialsPlugin from './plugins/credentials.ts';
@@ -24,6 +26,7 @@ import executionsPlugin from './plugins/executions.ts';
 import healthPlugin from './plugins/health.ts';
 import incidentActionsPlugin from './plugins/incident-actions.ts';
 import incidentAttachmentsPlugin from './plugins/incident-attachments.ts';
+import mcpPlugin from './plugins/mcp.ts';
 import memoryPlugin from './plugins/memory.ts';
 import metricsPlugin from './plugins/metrics.ts';
 import monitorsPlugin from './plugins/monitors.ts';
@@ -99,12 +102,15 @@ export async function buildServer(
     executionsPlugin,
     webhooksPlugin,
     auditPlugin,
+    backupsPlugin,
     actionsPlugin,
+    actionRunsPlugin,
     incidentActionsPlugin,
     incidentAttachmentsPlugin,
     adminSettingsPlugin,
     dashboardPlugin,
     eventsPlugin,
+    mcpPlugin,
     consolePlugin,
     ...(options.plugins ?? []),
   ]) {

@@ -1,7 +1,8 @@
 // The audit log over HTTP, admin only (it shows every command and query
 // anyone ran): GET /api/v1/audit lists records newest first with filters
-// and a cursor; GET /api/v1/audit/verify checks the hash chain, so
-// `warden audit verify` works beside a running Warden.
+// and a cursor; GET /api/v1/audit/verify checks the hash chain and POST
+// /api/v1/audit/anchor records a restore or a move, so `warden audit verify`
+// and `warden audit anchor` work beside a running Warden.
 import type { FastifyInstance } from 'fastify';
 
 import type { Services } from '../../app.ts';
@@ -87,5 +88,40 @@ export default async function auditPlugin(app: FastifyInstance, opts: { services
         nextCursor: page.nextCursor === null ? null : encodeCursor([page.nextCursor]),
       };
     },
+  );
+
+  app.post<{ Body: { event: 'chain.restored' | 'chain.migrated'; note?: string } }>(
+    '/api/v1/audit/anchor',
+    {
+      // A legitimate break in the chain (a restore, a move to another
+      // database), recorded and re-anchored: `warden audit anchor`.
+      config: { role: 'admin' },
+      schema: {
+        body: {
+          type: 'object',
+          required: ['event'],
+          properties: {
+            event: { type: 'string', enum: ['chain.restored', 'chain.migrated'] },
+            note: { type: 'string', minLength: 1, maxLength: 500 },
+          },
+          additionalProperties: false,
+        },
+        response: {
+          200: {
+            type: 'object',
+            required: ['record'],
+            properties: {
+              record: { type: 'object', additionalProperties: true },
+              previousFile: { type: 'string' },
+            },
+          },
+        },
+      },
+    },
+    async (request) =>
+      opts.services.exec.audit.reanchor(
+        request.body.event,
+        request.body.note ? { note: request.body.note } : {},
+      ),
   );
 }

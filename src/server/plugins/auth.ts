@@ -4,6 +4,7 @@
 // requests that change state must carry the session's CSRF token.
 // Reads need `viewer`, writes `operator`, unless the route names a role.
 import { timingSafeEqual } from 'node:crypto';
+import { userInfo } from 'node:os';
 
 import type {} from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -16,7 +17,15 @@ import { UserError } from '../../errors.ts';
 
 export type Principal =
   | { kind: 'session'; role: Role; userId: number; username: string }
-  | { kind: 'api_key'; role: Role; keyId: number; keyName: string; userId: number | null };
+  | {
+      kind: 'api_key';
+      role: Role;
+      keyId: number;
+      keyName: string;
+      userId: number | null;
+      /** Who the records name instead of the key: the CLI on this machine as its user. */
+      actor?: string;
+    };
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -31,6 +40,12 @@ declare module 'fastify' {
 }
 
 export const sessionCookie = 'warden_session';
+
+let ownUser: string | undefined;
+function localUser(): string {
+  ownUser ??= userInfo().username;
+  return ownUser;
+}
 const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 function equalTokens(a: string, b: string): boolean {
@@ -41,7 +56,8 @@ function equalTokens(a: string, b: string): boolean {
 
 export function principalName(p: Principal | undefined): string {
   if (!p) return 'anonymous';
-  return p.kind === 'session' ? `user:${p.username}` : `api_key:${p.keyName}`;
+  if (p.kind === 'session') return `user:${p.username}`;
+  return p.actor ?? `api_key:${p.keyName}`;
 }
 
 async function authenticate(
@@ -58,8 +74,17 @@ async function authenticate(
       });
     // The local control token (an owner-only file in the data directory, valid
     // while this process runs) is the CLI on this machine, as admin.
+    // Only this process's owner can read that file, so records name the CLI
+    // as that user, exactly as when the CLI opens the database itself.
     if (controlToken !== undefined && equalTokens(m[1]!, controlToken))
-      return { kind: 'api_key', role: 'admin', keyId: 0, keyName: 'local-cli', userId: null };
+      return {
+        kind: 'api_key',
+        role: 'admin',
+        keyId: 0,
+        keyName: 'local-cli',
+        userId: null,
+        actor: `cli:${localUser()}`,
+      };
     const key = await services.apiKeys.verify(m[1]!);
     if (!key)
       throw new UserError('unauthorized', 'the API key is unknown or revoked', { status: 401 });

@@ -1,6 +1,7 @@
 // Incident memory: what Warden has learnt. Viewers read and search (the
 // search says what the gate would do); operators teach it (resolve an
-// incident by hand, import runbooks), correct, disable and forget.
+// incident by hand, import runbooks), correct, disable and forget; admins
+// re-embed it (reindex).
 import type { FastifyInstance } from 'fastify';
 
 import type { Services } from '../../app.ts';
@@ -111,7 +112,57 @@ export default async function memoryPlugin(app: FastifyInstance, opts: { service
       return { incidents: page.items, nextCursor: page.nextCursor };
     },
   );
-
+  app.get(
+    '/api/v1/memory/status',
+    {
+      schema: {
+        response: {
+          200: {
+            type: 'object',
+            required: ['embedder', 'dimension', 'store', 'incidents', 'stale'],
+            properties: {
+              embedder: { type: 'string' },
+              dimension: { type: 'integer' },
+              store: { type: 'string' },
+              incidents: { type: 'integer' },
+              // Incidents embedded by another embedder than the configured one.
+              stale: { type: 'integer' },
+            },
+          },
+        },
+      },
+    },
+    async () => memory.status(),
+  );
+  app.post<{ Body: { batchSize?: number } }>(
+    '/api/v1/memory/reindex',
+    {
+      // Rebuilds the whole vector collection: an administrator's call.
+      config: { role: 'admin' },
+      schema: {
+        body: {
+          type: 'object',
+          properties: { batchSize: { type: 'integer', minimum: 1, maximum: 1000 } },
+          additionalProperties: false,
+        },
+        response: {
+          200: {
+            type: 'object',
+            required: ['reindexed', 'embedder', 'store'],
+            properties: {
+              reindexed: { type: 'integer' },
+              embedder: { type: 'string' },
+              store: { type: 'string' },
+            },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const r = await memory.reindex({ batchSize: request.body?.batchSize ?? 32 });
+      return { ...r, embedder: opts.services.embedder.id, store: opts.services.vectorStore.kind };
+    },
+  );
   app.post<{
     Body: { text: string; logs?: string; service?: string; topK?: number; runProbes?: boolean };
   }>(
