@@ -73,12 +73,14 @@ export default async function mcpPlugin(app: FastifyInstance, opts: { services: 
         else reply.raw.end();
       }
     };
-    app.route({
-      method: ['GET', 'POST', 'DELETE'],
-      url: `/mcp/${name}`,
-      config: { role: roleOf[name] },
-      // The body is JSON-RPC, checked by the MCP server itself.
-      handler,
-    });
+    // One route per method: each is its own operation in the OpenAPI document.
+    for (const method of ['GET', 'POST', 'DELETE'] as const)
+      app.route({
+        method,
+        url: `/mcp/${name}`,
+        config: { role: roleOf[name] },
+        // The body is JSON-RPC, checked by the MCP server itself.
+        handler,
+      });
   }
 }

@@ -12,7 +12,14 @@ import type { Services } from '../../app.ts';
 import type { Item } from '../../engine/expressions.ts';
 import { WorkflowInvalidError } from '../../engine/workflow-model.ts';
 import type { PageQuery } from '../paging.ts';
-import { decodeCursor, pagedQuery, pagedResponse, pageLimit, toPage } from '../paging.ts';
+import {
+  decodeCursor,
+  pagedQuery,
+  pagedResponse,
+  pageInMemory,
+  pageLimit,
+  toPage,
+} from '../paging.ts';
 import { idParams } from '../schemas.ts';
 import { workflowBody } from './workflows.ts';
 
@@ -121,32 +128,31 @@ export default async function workflowEditorPlugin(
     },
   );
 
-  app.get(
+  app.get<{ Querystring: PageQuery }>(
     '/api/v1/workflow-examples',
     {
       schema: {
+        querystring: pagedQuery({}),
         response: {
-          200: {
+          200: pagedResponse('examples', {
             type: 'object',
             properties: {
-              examples: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: {
-                    file: { type: 'string' },
-                    name: { type: 'string' },
-                    description: { type: 'string' },
-                    definition: { type: 'object', additionalProperties: true },
-                  },
-                },
-              },
+              file: { type: 'string' },
+              name: { type: 'string' },
+              description: { type: 'string' },
+              definition: { type: 'object', additionalProperties: true },
             },
-          },
+          }),
         },
       },
     },
-    async () => ({ examples: readExamples(opts.examplesRoot) }),
+    async (request) => {
+      const page = pageInMemory(readExamples(opts.examplesRoot), request.query, {
+        key: (e) => [e.file],
+        shape: ['string'],
+      });
+      return { examples: page.items, nextCursor: page.nextCursor };
+    },
   );
 
   app.post<{ Body: unknown }>(

@@ -3,7 +3,7 @@
 // canvas in one click. Nothing is saved until the person saves.
 import { useQuery } from '@tanstack/react-query';
 
-import { api } from '../api.ts';
+import { listAll } from '../api.ts';
 import { ErrorLine } from '../ui.tsx';
 import type { WorkflowDoc } from './model.ts';
 import { parseWorkflowJson } from './model.ts';
@@ -33,7 +33,9 @@ export function GalleryDialog(props: {
 }) {
   const q = useQuery({
     queryKey: ['workflow-examples'],
-    queryFn: () => api<{ examples: Example[] }>('/api/v1/workflow-examples'),
+    queryFn: async () => ({
+      examples: await listAll<Example>('/api/v1/workflow-examples', 'examples'),
+    }),
   });
   return (
     <div className="wf-dialog" role="dialog" aria-modal="true" aria-labelledby="wf-gallery-title">
