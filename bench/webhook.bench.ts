@@ -208,17 +208,25 @@ async function runMode(mode: ModeName): Promise<ModeResult> {
     if (workers > 0) startArgs.push('--role', 'main');
     const healthz = async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok;
     procs.push(
-      await startWardenProc(workers > 0 ? 'warden main' : 'warden', startArgs, wardenEnv, healthz),
+      await startWardenProc(
+        workers > 0 ? 'warden main' : 'warden',
+        startArgs,
+        wardenEnv,
+        dataDir,
+        healthz,
+      ),
     );
     const metrics = [{ label: 'main', url: `http://127.0.0.1:${port}/metrics` }];
     for (let i = 1; i <= workers; i++) {
       const hp = await freePort();
+      const workerUp = async () => (await fetch(`http://127.0.0.1:${hp}/healthz`)).ok;
       procs.push(
         await startWardenProc(
           `worker ${i}`,
           ['worker', '--health-port', String(hp)],
-          { ...wardenEnv, LOG_LEVEL: wardenEnv.LOG_LEVEL ?? 'info' },
-          /worker is consuming/,
+          wardenEnv,
+          dataDir,
+          workerUp,
         ),
       );
       metrics.push({ label: `worker ${i}`, url: `http://127.0.0.1:${hp}/metrics` });

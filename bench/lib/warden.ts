@@ -28,10 +28,26 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * The environment of a Warden process: the caller's without any Warden
+ * setting (a DATABASE_URL in the shell must not turn the PGlite mode into a
+ * PostgreSQL one), plus the mode's. Warden also reads a .env file in its
+ * working directory, so the processes run in the mode's data directory.
+ */
+function wardenEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k]) => !/^(WARDEN_|DATABASE_|REDIS_|QDRANT_|OLLAMA_|LLM_|MEMORY_|LOG_LEVEL$)/.test(k),
+    ),
+  );
+  return { ...inherited, ...env };
+}
+
 /** Runs one CLI command to its end; its stdout, or an error with everything it printed. */
-export function runCli(args: string[], env: Record<string, string>): string {
+export function runCli(args: string[], env: Record<string, string>, cwd: string): string {
   const res = spawnSync(process.execPath, [bin, ...args], {
-    env: { ...process.env, ...env },
+    env: wardenEnv(env),
+    cwd,
     encoding: 'utf8',
     timeout: 180_000,
   });
@@ -59,12 +75,14 @@ export async function startProc(o: {
   name: string;
   command: string;
   args: string[];
-  env?: Record<string, string>;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
   ready: RegExp | (() => Promise<boolean>);
   timeoutMs?: number;
 }): Promise<Proc> {
   const child = spawn(o.command, o.args, {
-    env: { ...process.env, ...o.env },
+    env: o.env ?? process.env,
+    cwd: o.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);
@@ -106,8 +124,17 @@ export const startWardenProc = (
   name: string,
   args: string[],
   env: Record<string, string>,
+  cwd: string,
   ready: RegExp | (() => Promise<boolean>),
-) => startProc({ name, command: process.execPath, args: [bin, ...args], env, ready });
+) =>
+  startProc({
+    name,
+    command: process.execPath,
+    args: [bin, ...args],
+    env: wardenEnv(env),
+    cwd,
+    ready,
+  });
 
 /** Kills whatever this module started and still runs (after a failure). */
 export async function killChildren(): Promise<void> {
@@ -207,10 +234,14 @@ export function setUpThroughCli(
   const file = join(dataDir, 'bench-workflow.json');
   writeFileSync(file, JSON.stringify(benchWorkflow(path)));
   const imported = JSON.parse(
-    runCli(['workflows', 'import', file, '--activate', '--json'], env),
+    runCli(['workflows', 'import', file, '--activate', '--json'], env, dataDir),
   ) as { id: number }[];
   const key = JSON.parse(
-    runCli(['apikeys', 'create', '--name', 'bench-metrics', '--role', 'viewer', '--json'], env),
+    runCli(
+      ['apikeys', 'create', '--name', 'bench-metrics', '--role', 'viewer', '--json'],
+      env,
+      dataDir,
+    ),
   ) as { secret: string };
   return { workflowId: imported[0]!.id, path, apiKey: key.secret };
 }
