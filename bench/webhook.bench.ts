@@ -566,7 +566,20 @@ const endLoad = loadavg();
 log(`\nload average at the end: ${endLoad.map((x) => x.toFixed(2)).join(' ')}`);
 if (json)
   process.stdout.write(
-    `${JSON.stringify({ machine, loadStart: startLoad, loadEnd: endLoad, maxLoad, allowBusy, phases, modes: results }, null, 2)}\n`,
+    `${JSON.stringify(
+      {
+        machine,
+        loadStart: startLoad,
+        loadEnd: endLoad,
+        maxLoad,
+        allowBusy,
+        phases,
+        modes: results,
+      },
+      // A figure that could not be had (a missing metric, no Redis) is null, not absent.
+      (_key, value: unknown) => (value === undefined ? null : value),
+      2,
+    )}\n`,
   );
 if (results.some((r) => !r.saturation.check.ok || !r.openLoop.recordsCheck.ok)) code ||= 4;
 process.exit(code);
