@@ -41,6 +41,7 @@ import {
   setUpThroughCli,
   startRedis,
   startWardenProc,
+  waitForDrain,
 } from './lib/warden.ts';
 
 const env = process.env;
@@ -89,6 +90,7 @@ const satSeconds = num('BENCH_SAT_SECONDS', 10);
 const connections = num('BENCH_CONNECTIONS', 64);
 const settleMs = num('BENCH_SETTLE_SECONDS', 11) * 1000;
 const quietWaitMs = num('BENCH_QUIET_WAIT_SECONDS', 180) * 1000;
+const drainMs = num('BENCH_DRAIN_SECONDS', 120) * 1000;
 const maxLoad = num('BENCH_MAX_LOAD', defaultMaxLoad(cores()));
 const maxOther = num('BENCH_MAX_OTHER_CORES', 0.25);
 const allowBusy = env.BENCH_ALLOW_BUSY === '1';
@@ -279,7 +281,19 @@ async function runMode(mode: ModeName): Promise<ModeResult> {
     const olCounterEndWall = Date.now();
 
     // Saturation: closed loop after the open loop (the other order would time
-    // the open loop while the database cleans up after saturation).
+    // the open loop while the database cleans up after saturation), once
+    // Warden has finished what the open loop left behind.
+    const drained = await waitForDrain({
+      baseUrl: `http://127.0.0.1:${port}`,
+      apiKey: setup.apiKey,
+      workflowId: setup.workflowId,
+      timeoutMs: drainMs,
+    });
+    log(
+      drained === undefined
+        ? `   the open loop's backlog did not drain in ${drainMs / 1000} s`
+        : `   the open loop's backlog drained (${drained.toFixed(0)} s)`,
+    );
     log(`   saturation: autocannon, ${connections} connections, ${satSeconds} s`);
     const c2 = await counterSnapshot(sources);
     const satCounterStartWall = Date.now();
@@ -333,12 +347,12 @@ async function runMode(mode: ModeName): Promise<ModeResult> {
     const satCpu = cpuDelta(s0, s1);
     const satRecords = counts[n + 2]!;
     const satSecondsReal = (satEndWall - satStartWall) / 1000;
-    const satNote = busyNote({
-      load1Before: loadBefore,
-      maxLoad,
-      other: satCpu.otherCores,
-      maxOther,
-    });
+    const satNote = [
+      busyNote({ load1Before: loadBefore, maxLoad, other: satCpu.otherCores, maxOther }),
+      drained === undefined ? "(the open loop's backlog had not drained)" : '',
+    ]
+      .filter(Boolean)
+      .join(' ');
     const saturation = {
       seconds: satSecondsReal,
       connections,

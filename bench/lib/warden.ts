@@ -326,3 +326,37 @@ export async function countRecordsPglite(
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
+
+/**
+ * Waits until Warden has nothing of the workflow left to do: no execution
+ * queued or running, and no new one for three polls in a row (requests a
+ * client gave up on may still be in the server's backlog and become
+ * executions later). Returns the seconds it took, or undefined on timeout.
+ */
+export async function waitForDrain(o: {
+  baseUrl: string;
+  apiKey: string;
+  workflowId: number;
+  timeoutMs: number;
+}): Promise<number | undefined> {
+  const started = Date.now();
+  const get = async (query: string) => {
+    const res = await fetch(
+      `${o.baseUrl}/api/v1/executions?workflowId=${o.workflowId}&limit=1${query}`,
+      { headers: { authorization: `Bearer ${o.apiKey}` } },
+    );
+    if (!res.ok) throw new Error(`GET /api/v1/executions answered ${res.status}`);
+    return ((await res.json()) as { executions: { id: string }[] }).executions;
+  };
+  let last: string | undefined;
+  let steady = 0;
+  while (Date.now() - started < o.timeoutMs) {
+    const [newest] = await get('');
+    const busy = (await get('&status=queued')).length + (await get('&status=running')).length;
+    steady = busy === 0 && newest?.id === last ? steady + 1 : 0;
+    last = newest?.id;
+    if (steady >= 3) return (Date.now() - started) / 1000;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  return undefined;
+}
