@@ -18,7 +18,7 @@ import type { WardenProcess } from '../test/helpers/processes.ts';
 import { freePort, killAll, startWarden } from '../test/helpers/processes.ts';
 import { createTestDatabase, testRedisUrl } from '../test/helpers/servers.ts';
 import { webhookSetRespond } from '../test/helpers/workflows.ts';
-import { constantRate } from './constant-rate.ts';
+import { runOpenLoop } from './lib/open-loop.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 20);
 const rate = Number(process.env.BENCH_RATE ?? 100);
@@ -51,10 +51,15 @@ async function prepareWorkflow(env: Record<string, string | undefined>): Promise
 
 async function drive(port: number, path: string): Promise<string> {
   const url = `http://127.0.0.1:${port}/webhook/${path}`;
-  const r = await constantRate({ url, body, ratePerSec: rate, seconds });
+  const r = await runOpenLoop({
+    url,
+    body,
+    phases: [{ name: `${rate}/s`, ratePerSec: rate, seconds }],
+  });
+  const p = r.phases[0]!;
   // Let the last executions finish and the collectors run before reading.
   await new Promise((res) => setTimeout(res, 3000));
-  return `${r.ok}/${r.sent} answered, ${r.errors} errors`;
+  return `${p.whole.count}/${p.sent} answered, ${p.whole.errors} errors`;
 }
 
 async function embedded(): Promise<void> {

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs the scripts of one folder through tsx, one after another, with their
 // output as it comes. None is part of CI:
-//   bench  bench/*.bench.ts: speed and memory; arguments pick files by name
+//   bench  bench/*.bench.ts: speed and memory; arguments pick files by name,
+//          and those starting with -- go to each script (e.g. --json)
 //   eval   eval/*.eval.ts: quality on fixed sets; arguments pick files by name
 //   chaos  chaos/*.chaos.ts: fault injection on real processes (slow and
 //          heavy); arguments go to the suite, which picks scenarios by name
@@ -17,8 +18,11 @@ if (!suite || !(suite in suites)) {
   process.exit(2);
 }
 const dir = fileURLToPath(new URL(`../${suite}/`, import.meta.url));
-const filters = suite === 'chaos' ? [] : args;
-const passed = suite === 'chaos' ? args : [];
+const flags = suite === 'bench' ? args.filter((a) => a.startsWith('--')) : [];
+const filters = suite === 'chaos' ? [] : args.filter((a) => !flags.includes(a));
+const passed = suite === 'chaos' ? args : flags;
+// With --json, standard output carries only the scripts' JSON.
+const say = flags.includes('--json') ? console.error : console.log;
 const files = readdirSync(dir)
   .filter((f) => f.endsWith(`.${suite}.ts`))
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
@@ -28,11 +32,14 @@ if (files.length === 0) {
   process.exit(2);
 }
 let failed = 0;
+let status = 0;
 for (const f of files) {
-  console.log(`\n== ${f}`);
+  say(`\n== ${f}`);
   const res = spawnSync(process.execPath, ['--import', 'tsx', `${dir}${f}`, ...passed], {
     stdio: 'inherit',
   });
   if (res.status !== 0) failed++;
+  status = res.status ?? 1;
 }
-process.exit(failed > 0 ? 1 : 0);
+// One script: its own exit status (a bench's refusal is not a crash); several: 1 if any failed.
+process.exit(files.length === 1 ? status : failed > 0 ? 1 : 0);
