@@ -224,8 +224,15 @@ const claimSet = `status = 'running', lease_owner = $2,
 const executionColumns = `id, workflow_id, workflow_version, status, mode, trigger_node,
   trigger_data, parent_execution_id, parent_node, retry_of, destination_node, lease_owner, attempts,
   cancel_requested, result, error, created_at, started_at, finished_at, resume_at, deadline_at`;
-const claimable = `(status = 'queued' OR (status = 'running' AND lease_expires_at < now())
-  OR (status = 'waiting' AND resume_at <= now()))`;
+// The execution's own row is found by its id; these tests of its state are
+// written as CASE so that the planner cannot answer them from the partial
+// status indexes. A prepared statement's generic plan otherwise scans those
+// whole indexes (with every dead entry since the last vacuum) on each claim
+// or finish: thousands of index entries per execution, growing with the table.
+const claimable = `CASE status WHEN 'queued' THEN true
+  WHEN 'running' THEN lease_expires_at < now()
+  WHEN 'waiting' THEN resume_at <= now() ELSE false END`;
+const running = (alias: string) => `CASE ${alias}.status WHEN 'running' THEN true ELSE false END`;
 
 export class ExecutionStore {
   constructor(
@@ -303,8 +310,8 @@ export class ExecutionStore {
          FROM input i CROSS JOIN LATERAL jsonb_to_recordset(i.steps) AS x(node_name text, seq int,
            status text, attempts int, input jsonb, output jsonb, truncated boolean, error jsonb,
            worker text, started_at timestamptz, finished_at timestamptz, duration_ms int)
-         WHERE EXISTS (SELECT 1 FROM executions e WHERE e.id = i.id AND e.lease_owner = i.owner
-           AND e.status = 'running')
+         WHERE EXISTS (SELECT 1 FROM executions e WHERE e.id = ANY($2::uuid[]) AND e.id = i.id
+           AND e.lease_owner = i.owner AND ${running('e')})
          ON CONFLICT (execution_id, node_name) DO UPDATE SET seq = EXCLUDED.seq,
            status = EXCLUDED.status, attempts = EXCLUDED.attempts, input = EXCLUDED.input,
            output = EXCLUDED.output, truncated = EXCLUDED.truncated, error = EXCLUDED.error,
@@ -313,9 +320,10 @@ export class ExecutionStore {
        )
        UPDATE executions e SET status = i.status, result = i.result, error = i.error,
          finished_at = now(), lease_owner = NULL, lease_expires_at = NULL
-       FROM input i WHERE e.id = i.id AND e.lease_owner = i.owner AND e.status = 'running'
+       FROM input i WHERE e.id = ANY($2::uuid[]) AND e.id = i.id AND e.lease_owner = i.owner
+         AND ${running('e')}
        RETURNING e.id`,
-      [JSON.stringify(items)],
+      [JSON.stringify(items), items.map((i) => i.id)],
       { prepare: true },
     );
     const done = new Set(rows.map((r) => r.id));
@@ -492,7 +500,7 @@ export class ExecutionStore {
     if (ids.length === 0) return [];
     const { rows } = await this.db.query<{ id: string; cancel_requested: boolean }>(
       `UPDATE executions SET lease_expires_at = now() + $3 * interval '1 millisecond'
-       WHERE id = ANY($2::uuid[]) AND lease_owner = $1 AND status = 'running'
+       WHERE id = ANY($2::uuid[]) AND lease_owner = $1 AND ${running('executions')}
        RETURNING id, cancel_requested`,
       [owner, ids, leaseMs],
     );
