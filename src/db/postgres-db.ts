@@ -72,8 +72,12 @@ export class PostgresDb implements Db {
       idleTimeoutMillis: 0,
       allowExitOnIdle: true,
       // Short statements never gain from JIT compilation; a plan that
-      // crosses jit_above_cost would pay it on every call.
-      options: '-c jit=off',
+      // crosses jit_above_cost would pay it on every call. Prepared
+      // statements are planned for their values each time: a generic plan
+      // made while the executions table was empty scans the whole table
+      // for ever after (seen: a sequential scan of every execution per
+      // claim), and planning one short statement costs less than parsing it.
+      options: '-c jit=off -c plan_cache_mode=force_custom_plan',
       ...(timeout > 0 ? { statement_timeout: timeout } : {}),
     });
     // An idle client that loses its connection emits here; without a

@@ -490,7 +490,8 @@ export class ExecutionStore {
   /**
    * Renews the leases of the executions this worker is running now (by id:
    * a row it abandoned after a failed write must expire, not be kept alive
-   * by a busy worker); returns the ones it still holds, with cancel requests.
+   * by a busy worker); returns the ones it renewed, with cancel requests (a
+   * row a finish is writing at that moment is left out, not waited for).
    */
   async renewLeases(
     owner: string,
@@ -499,9 +500,15 @@ export class ExecutionStore {
   ): Promise<{ id: string; cancelRequested: boolean }[]> {
     if (ids.length === 0) return [];
     const { rows } = await this.db.query<{ id: string; cancel_requested: boolean }>(
-      `UPDATE executions SET lease_expires_at = now() + $3 * interval '1 millisecond'
-       WHERE id = ANY($2::uuid[]) AND lease_owner = $1 AND ${running('executions')}
-       RETURNING id, cancel_requested`,
+      // Rows a finish is writing now are skipped, not waited for: two
+      // multi-row updates that lock in different orders deadlock. The caller
+      // looks up every id not returned before it gives a lease up.
+      `UPDATE executions e SET lease_expires_at = now() + $3 * interval '1 millisecond'
+       FROM (SELECT id FROM executions
+              WHERE id = ANY($2::uuid[]) AND lease_owner = $1 AND ${running('executions')}
+              ORDER BY id FOR UPDATE SKIP LOCKED) held
+       WHERE e.id = held.id
+       RETURNING e.id, e.cancel_requested`,
       [owner, ids, leaseMs],
     );
     return rows.map((r) => ({ id: r.id, cancelRequested: r.cancel_requested }));
