@@ -574,6 +574,9 @@ describe.skipIf(!chromiumPath)(
       expect(index).toBeGreaterThan(-1);
       for (let i = 0; i < index; i++) await values.press('ArrowDown');
       await values.press('Enter');
+      // The pick lands before typing goes on, and typing goes on at the end.
+      await expect.poll(() => values.inputValue()).toContain('$node.`Set`.json.host');
+      await values.press('End');
       await values.pressSequentially(' }}"}');
       expect(await values.inputValue()).toBe(
         '{"upper": "={{ $uppercase($json.host) }}", "from": "={{ $node.`Set`.json.host }}"}',
