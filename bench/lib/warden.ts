@@ -274,6 +274,24 @@ const toCounts = (r: CountRow): RecordCounts => ({
   notSucceeded: Number(r.not_succeeded),
 });
 
+/** Runs the count for each window through either database's query function. */
+async function countWindows(
+  query: (sql: string, params: unknown[]) => Promise<{ rows: CountRow[] }>,
+  workflowId: number,
+  windows: Window[],
+): Promise<RecordCounts[]> {
+  const out: RecordCounts[] = [];
+  for (const w of windows) {
+    const { rows } = await query(countsSql, [
+      new Date(w.from).toISOString(),
+      new Date(w.to).toISOString(),
+      workflowId,
+    ]);
+    out.push(toCounts(rows[0]!));
+  }
+  return out;
+}
+
 /** Counts in each window from PostgreSQL. */
 export async function countRecordsPg(
   url: string,
@@ -283,16 +301,7 @@ export async function countRecordsPg(
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
-    const out: RecordCounts[] = [];
-    for (const w of windows) {
-      const { rows } = await c.query<CountRow>(countsSql, [
-        new Date(w.from).toISOString(),
-        new Date(w.to).toISOString(),
-        workflowId,
-      ]);
-      out.push(toCounts(rows[0]!));
-    }
-    return out;
+    return await countWindows((sql, params) => c.query<CountRow>(sql, params), workflowId, windows);
   } finally {
     await c.end();
   }
@@ -308,16 +317,11 @@ export async function countRecordsPglite(
   const { vector } = await import('@electric-sql/pglite-pgvector');
   const db = await PGlite.create(join(dataDir, 'pglite'), { extensions: { vector } });
   try {
-    const out: RecordCounts[] = [];
-    for (const w of windows) {
-      const { rows } = await db.query<CountRow>(countsSql, [
-        new Date(w.from).toISOString(),
-        new Date(w.to).toISOString(),
-        workflowId,
-      ]);
-      out.push(toCounts(rows[0]!));
-    }
-    return out;
+    return await countWindows(
+      (sql, params) => db.query<CountRow>(sql, params),
+      workflowId,
+      windows,
+    );
   } finally {
     await db.close();
   }

@@ -234,6 +234,23 @@ const claimable = `CASE status WHEN 'queued' THEN true
   WHEN 'waiting' THEN resume_at <= now() ELSE false END`;
 const running = (alias: string) => `CASE ${alias}.status WHEN 'running' THEN true ELSE false END`;
 
+/** A new execution's columns, as the batched insert reads them. */
+function newExecutionRow(id: string, input: NewExecution) {
+  return {
+    id,
+    workflow_id: input.workflowId,
+    workflow_version: input.workflowVersion,
+    mode: input.mode,
+    trigger_node: input.triggerNode,
+    trigger_data: input.triggerItems,
+    timeout_ms: input.timeoutMs,
+    parent_execution_id: input.parentExecutionId ?? null,
+    parent_node: input.parentNode ?? null,
+    retry_of: input.retryOf ?? null,
+    destination_node: input.destinationNode ?? null,
+  };
+}
+
 export class ExecutionStore {
   constructor(
     private readonly db: Db,
@@ -333,19 +350,7 @@ export class ExecutionStore {
   /** Inserts a queued execution; returns its id once the row is committed. */
   async create(input: NewExecution, q?: Queryable): Promise<string> {
     const id = input.id ?? randomUUID();
-    const row = {
-      id,
-      workflow_id: input.workflowId,
-      workflow_version: input.workflowVersion,
-      mode: input.mode,
-      trigger_node: input.triggerNode,
-      trigger_data: input.triggerItems,
-      timeout_ms: input.timeoutMs,
-      parent_execution_id: input.parentExecutionId ?? null,
-      parent_node: input.parentNode ?? null,
-      retry_of: input.retryOf ?? null,
-      destination_node: input.destinationNode ?? null,
-    };
+    const row = newExecutionRow(id, input);
     if (!q) {
       await this.creates.submit(row);
       return id;
@@ -381,17 +386,7 @@ export class ExecutionStore {
   async createClaimed(input: NewExecution, owner: string, leaseMs: number): Promise<Execution> {
     const id = input.id ?? randomUUID();
     await this.creates.submit({
-      id,
-      workflow_id: input.workflowId,
-      workflow_version: input.workflowVersion,
-      mode: input.mode,
-      trigger_node: input.triggerNode,
-      trigger_data: input.triggerItems,
-      timeout_ms: input.timeoutMs,
-      parent_execution_id: input.parentExecutionId ?? null,
-      parent_node: input.parentNode ?? null,
-      retry_of: input.retryOf ?? null,
-      destination_node: input.destinationNode ?? null,
+      ...newExecutionRow(id, input),
       lease_owner: owner,
       lease_ms: leaseMs,
     });

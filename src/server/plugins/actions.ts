@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 
 import type { Services } from '../../app.ts';
+import { actionView } from '../../exec/action-catalogue.ts';
 import type { PageQuery } from '../paging.ts';
 import { pagedQuery, pagedResponse, pageInMemory } from '../paging.ts';
 
@@ -19,17 +20,7 @@ export default async function actionsPlugin(app: FastifyInstance, opts: { servic
       },
     },
     async (request) => {
-      const all = (await catalogue.list()).map((a) => ({
-        name: a.name,
-        description: a.description,
-        risk: a.risk,
-        params: a.params,
-        ...(a.argv ? { argv: a.argv } : {}),
-        ...(a.builtin ? { builtin: a.builtin } : {}),
-        verify: a.verify ?? null,
-        rollback: a.rollback ?? null,
-        source: a.source,
-      }));
+      const all = (await catalogue.list()).map(actionView);
       const page = pageInMemory(all, request.query, { key: (a) => [a.name], shape: ['string'] });
       return { actions: page.items, nextCursor: page.nextCursor };
     },
