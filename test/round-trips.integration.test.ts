@@ -123,9 +123,9 @@ describe('round trips of one webhook -> set -> respond execution', () => {
       }
     });
 
-    it('costs 2 SQL statements (insert already claimed, finish with its steps) and no Redis command', async () => {
+    it('costs 1 SQL statement (the ended execution with its steps, written once) and no Redis command', async () => {
       const cost = await measure(s, s, 1);
-      expect(cost.statements).toBeLessThanOrEqual(2 + cost.slack);
+      expect(cost.statements).toBeLessThanOrEqual(1 + cost.slack);
       expect(cost.redis).toBe(0);
     });
   });

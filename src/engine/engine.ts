@@ -2,6 +2,8 @@
 // controlling executions, and the background roles a process may run
 // (worker, scheduler, sweep). Triggers write the execution row first and
 // enqueue its id second: the row is the promise, the job only a wake-up.
+// Instant workflows, in a process that runs executions, run first and are
+// written once, ended (start, isInstant).
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 
@@ -17,7 +19,7 @@ import type {
   ExecutionError,
   ExecutionStatus,
 } from './execution-store.ts';
-import { ExecutionStore, terminalStatuses } from './execution-store.ts';
+import { ExecutionStore, heldExecution, terminalStatuses } from './execution-store.ts';
 import type { ExecutionObserver } from './executor.ts';
 import { Backoff } from './backoff.ts';
 import { Executor, testMode } from './executor.ts';
@@ -75,6 +77,29 @@ export type StartInput = {
   beforeEnqueue?(executionId: string): void;
 };
 
+/** A started execution, and where it stood when start returned. */
+export type Started = { id: string; status: ExecutionStatus };
+
+/** Instant runs in flight at once in one process; past it, new ones take the queue. */
+const maxInstantRuns = 1000;
+
+const instantDefinitions = new WeakMap<WorkflowDefinition, boolean>();
+
+/**
+ * Whether a workflow can run before it is recorded: every node instant (in
+ * memory, at once, no side effects) and none retried after a pause.
+ */
+function isInstant(def: WorkflowDefinition, registry: NodeRegistry): boolean {
+  let instant = instantDefinitions.get(def);
+  if (instant === undefined) {
+    instant = def.nodes.every(
+      (n) => registry.get(n.type)?.instant === true && (n.retry?.maxTries ?? 1) <= 1,
+    );
+    instantDefinitions.set(def, instant);
+  }
+  return instant;
+}
+
 export class Engine {
   readonly registry: NodeRegistry = builtinNodes();
   readonly workflows: WorkflowStore;
@@ -84,6 +109,7 @@ export class Engine {
   readonly sweeper: Sweeper;
   readonly workerId: string;
   private consuming = false;
+  private instantRuns = 0;
   private stopped = false;
 
   constructor(private readonly o: EngineOptions) {
@@ -197,8 +223,15 @@ export class Engine {
    * committed. When this process runs executions and has a free slot (the
    * in-process queue), the row is inserted already claimed by this worker
    * and runs here at once: one statement fewer, no trip through the queue.
+   * An instant workflow (isInstant) runs here first, in memory, and its row
+   * is written once, ended: the id comes back once that row is committed.
    */
   async start(input: StartInput): Promise<string> {
+    return (await this.startWithStatus(input)).id;
+  }
+
+  /** start, also saying where the execution stood when it returned (ended, for a run in memory). */
+  async startWithStatus(input: StartInput): Promise<Started> {
     const def = await this.workflows.version(input.workflowId, input.version);
     const record = {
       workflowId: input.workflowId,
@@ -211,10 +244,25 @@ export class Engine {
       destinationNode: input.destinationNode,
     };
     // The concurrency group's executions are counted when claimed; they take the queue.
-    const slot =
-      this.consuming && !this.stopped && !this.o.group?.modes.includes(input.mode)
-        ? this.o.queue.reserve?.()
-        : undefined;
+    const runsHere = this.consuming && !this.stopped && !this.o.group?.modes.includes(input.mode);
+    // An instant run holds no worker slot (the slots bound what waits on I/O);
+    // past maxInstantRuns in flight, it takes the queue like any other.
+    if (
+      runsHere &&
+      input.mode !== testMode &&
+      this.instantRuns < maxInstantRuns &&
+      isInstant(def, this.registry)
+    ) {
+      const ex = heldExecution(randomUUID(), record, this.workerId);
+      input.beforeEnqueue?.(ex.id);
+      this.instantRuns++;
+      try {
+        return { id: ex.id, status: await this.executor.runInMemory(ex, record) };
+      } finally {
+        this.instantRuns--;
+      }
+    }
+    const slot = runsHere ? this.o.queue.reserve?.() : undefined;
     if (slot) {
       let ex: Execution;
       try {
@@ -230,12 +278,12 @@ export class Engine {
           this.o.logger.error({ err, executionId: ex.id }, 'execution run failed'),
         )
         .finally(() => slot.release());
-      return ex.id;
+      return { id: ex.id, status: 'running' };
     }
     const id = await this.executions.create(record);
     input.beforeEnqueue?.(id);
     await this.enqueue(id);
-    return id;
+    return { id, status: 'queued' };
   }
 
   /**
@@ -531,7 +579,11 @@ export class Engine {
     this.scheduler.stop();
     this.sweeper.stop();
     if (this.consuming) {
+      const until = Date.now() + timeoutMs;
       await this.o.queue.stopConsuming(timeoutMs);
+      // Instant runs hold no queue slot: they are let finish here (they are quick).
+      while (this.executor.unrecorded.size > 0 && Date.now() < until)
+        await new Promise((r) => setTimeout(r, 10));
       if (this.executor.inFlight > 0) {
         this.executor.abortAll('shutdown');
         const until = Date.now() + 5000;

@@ -251,6 +251,38 @@ function newExecutionRow(id: string, input: NewExecution) {
   };
 }
 
+/**
+ * The execution a worker holds right after taking a new one (status running,
+ * attempt 1), built here rather than read back: its times are this process's
+ * clock.
+ */
+export function heldExecution(id: string, input: NewExecution, owner: string): Execution {
+  const now = new Date();
+  return {
+    id,
+    workflowId: input.workflowId,
+    workflowVersion: input.workflowVersion,
+    status: 'running',
+    mode: input.mode,
+    triggerNode: input.triggerNode,
+    triggerData: input.triggerItems,
+    parentExecutionId: input.parentExecutionId ?? null,
+    parentNode: input.parentNode ?? null,
+    retryOf: input.retryOf ?? null,
+    destinationNode: input.destinationNode ?? null,
+    leaseOwner: owner,
+    attempts: 1,
+    cancelRequested: false,
+    result: null,
+    error: null,
+    createdAt: now,
+    startedAt: now,
+    finishedAt: null,
+    resumeAt: null,
+    deadlineAt: input.timeoutMs > 0 ? new Date(now.getTime() + input.timeoutMs) : null,
+  };
+}
+
 export class ExecutionStore {
   constructor(
     private readonly db: Db,
@@ -347,6 +379,58 @@ export class ExecutionStore {
     return items.map((i) => done.has(i.id));
   });
 
+  // Executions run in memory before they were recorded (instant workflows):
+  // each is written once, ended, with its steps, in one statement per batch.
+  private readonly records = new MicroBatcher<Record<string, unknown>, void>(async (items) => {
+    await this.db.query(
+      `WITH input AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, workflow_id bigint,
+           workflow_version int, mode text, trigger_node text, trigger_data jsonb, timeout_ms int,
+           parent_execution_id uuid, parent_node text, retry_of uuid, destination_node text,
+           status text, result jsonb, error jsonb, started_at timestamptz, steps jsonb)
+       ), e AS (
+         INSERT INTO executions (id, workflow_id, workflow_version, status, mode, trigger_node,
+           trigger_data, timeout_ms, parent_execution_id, parent_node, retry_of, destination_node,
+           attempts, result, error, created_at, enqueued_at, started_at, finished_at)
+         SELECT id, workflow_id, workflow_version, status, mode, trigger_node, trigger_data,
+           timeout_ms, parent_execution_id, parent_node, retry_of, destination_node, 1, result,
+           error, started_at, started_at, started_at, greatest(now(), started_at)
+         FROM input
+       )
+       INSERT INTO execution_steps (execution_id, node_name, seq, status, attempts, input, output,
+         truncated, error, worker, started_at, finished_at, duration_ms)
+       SELECT i.id, x.node_name, x.seq, x.status, x.attempts, x.input, x.output, x.truncated,
+         x.error, x.worker, x.started_at, x.finished_at, x.duration_ms
+       FROM input i CROSS JOIN LATERAL jsonb_to_recordset(i.steps) AS x(node_name text, seq int,
+         status text, attempts int, input jsonb, output jsonb, truncated boolean, error jsonb,
+         worker text, started_at timestamptz, finished_at timestamptz, duration_ms int)`,
+      [JSON.stringify(items)],
+      { prepare: true },
+    );
+    return items.map(() => undefined);
+  });
+
+  /**
+   * Records an execution that ran in memory, already ended, with its steps:
+   * its one write. Until it is committed the execution does not exist, and
+   * nothing of it (its webhook answer included) has left the process.
+   */
+  record(
+    execution: Execution,
+    input: NewExecution,
+    outcome: { status: ExecutionStatus; result: unknown; error: ExecutionError | null },
+    steps: StepWrite[],
+  ): Promise<void> {
+    return this.records.submit({
+      ...newExecutionRow(execution.id, input),
+      status: outcome.status,
+      result: outcome.result,
+      error: outcome.error,
+      started_at: (execution.startedAt ?? execution.createdAt).toISOString(),
+      steps,
+    });
+  }
+
   /** Inserts a queued execution; returns its id once the row is committed. */
   async create(input: NewExecution, q?: Queryable): Promise<string> {
     const id = input.id ?? randomUUID();
@@ -390,30 +474,7 @@ export class ExecutionStore {
       lease_owner: owner,
       lease_ms: leaseMs,
     });
-    const now = new Date();
-    return {
-      id,
-      workflowId: input.workflowId,
-      workflowVersion: input.workflowVersion,
-      status: 'running',
-      mode: input.mode,
-      triggerNode: input.triggerNode,
-      triggerData: input.triggerItems,
-      parentExecutionId: input.parentExecutionId ?? null,
-      parentNode: input.parentNode ?? null,
-      retryOf: input.retryOf ?? null,
-      destinationNode: input.destinationNode ?? null,
-      leaseOwner: owner,
-      attempts: 1,
-      cancelRequested: false,
-      result: null,
-      error: null,
-      createdAt: now,
-      startedAt: now,
-      finishedAt: null,
-      resumeAt: null,
-      deadlineAt: input.timeoutMs > 0 ? new Date(now.getTime() + input.timeoutMs) : null,
-    };
+    return heldExecution(id, input, owner);
   }
 
   /**

@@ -10,7 +10,14 @@
 //   which is harmless since they change nothing.
 import type { Logger } from '../log.ts';
 import { isOperationalError, UserError } from '../errors.ts';
-import type { Execution, ExecutionError, ExecutionStore, StepWrite } from './execution-store.ts';
+import type {
+  Execution,
+  ExecutionError,
+  ExecutionStatus,
+  ExecutionStore,
+  NewExecution,
+  StepWrite,
+} from './execution-store.ts';
 import { terminalStatuses } from './execution-store.ts';
 import type { Item } from './expressions.ts';
 import { evaluateParameter, ExpressionError } from './expressions.ts';
@@ -23,6 +30,7 @@ import type {
   NodeType,
 } from './node-types.ts';
 import { hasSideEffects } from './node-types.ts';
+import type { WebhookResponse } from './node-types.ts';
 import type { WorkflowDefinition, WorkflowNode } from './workflow-model.ts';
 import { edgesOf, topologicalOrder } from './workflow-model.ts';
 import type { WorkflowStore } from './workflow-store.ts';
@@ -122,6 +130,8 @@ export function capJson(value: unknown, max: number): { value: unknown; truncate
 
 export class Executor {
   private readonly running = new Map<string, AbortController>();
+  /** Runs in memory whose row is not written yet (see runInMemory). */
+  readonly unrecorded = new Set<string>();
   /** Executions this process ended, by final status (for /metrics). */
   readonly ended: Record<string, number> = {};
   private timer: NodeJS.Timeout | undefined;
@@ -154,8 +164,9 @@ export class Executor {
    * read says another worker holds it or it has ended.
    */
   async heartbeat(): Promise<void> {
-    if (this.running.size === 0) return;
-    const ids = [...this.running.keys()];
+    // A run not recorded yet has no row and no lease to renew.
+    const ids = [...this.running.keys()].filter((id) => !this.unrecorded.has(id));
+    if (ids.length === 0) return;
     try {
       const held = await this.o.store.renewLeases(this.o.workerId, ids, this.o.leaseMs);
       const byId = new Map(held.map((h) => [h.id, h]));
@@ -197,6 +208,33 @@ export class Executor {
 
   /** Runs an execution this worker already holds (claimed, or inserted claimed). */
   async runClaimed(ex: Execution, depth = 0): Promise<void> {
+    await this.runHeld(ex, depth);
+  }
+
+  /**
+   * Runs a new execution that has no row yet, in memory, and writes it once,
+   * ended, with its steps: for instant workflows (every node runs in memory
+   * at once, none changes the world). Nothing of the run leaves the process
+   * before that write is committed: its webhook answer is held until then.
+   * Should the run need a durable write before its end after all (a wait, a
+   * side effect), its row is inserted, claimed by this worker, first, and the
+   * run goes on as any other. Returns the status it ended with; throws when
+   * it could not be recorded (then it did not happen: nothing was answered).
+   */
+  async runInMemory(ex: Execution, input: NewExecution): Promise<ExecutionStatus> {
+    const deferred: Deferred = { input, held: [] };
+    this.unrecorded.add(ex.id);
+    try {
+      await this.runHeld(ex, 0, deferred);
+    } finally {
+      this.unrecorded.delete(ex.id);
+    }
+    if (deferred.failure !== undefined) throw deferred.failure;
+    // Recorded mid-run and its end not written: its lease runs out and the sweep resumes it.
+    return deferred.status ?? 'running';
+  }
+
+  private async runHeld(ex: Execution, depth: number, deferred?: Deferred): Promise<void> {
     const ctrl = new AbortController();
     this.running.set(ex.id, ctrl);
     let deadline: NodeJS.Timeout | undefined;
@@ -206,7 +244,7 @@ export class Executor {
         Math.max(0, ex.deadlineAt.getTime() - Date.now()),
       );
     try {
-      await new ExecutionRun(this, this.o, ex, ctrl, depth).execute();
+      await new ExecutionRun(this, this.o, ex, ctrl, depth, deferred).execute();
     } finally {
       clearTimeout(deadline);
       this.running.delete(ex.id);
@@ -258,6 +296,17 @@ export class Executor {
   }
 }
 
+/** A run in memory whose row is not written yet, and what it holds back until then. */
+type Deferred = {
+  input: NewExecution;
+  /** Webhook answers given before the row existed. */
+  held: WebhookResponse[];
+  /** How it ended: with this status, or given back to the queue ('queued'). */
+  status?: ExecutionStatus;
+  /** The write that failed: the run is not recorded. */
+  failure?: unknown;
+};
+
 class ExecutionRun {
   private readonly pending: StepWrite[] = [];
   private responded = false;
@@ -269,6 +318,8 @@ class ExecutionRun {
     private readonly ex: Execution,
     private readonly ctrl: AbortController,
     depth: number,
+    /** Set while the run has no row (runInMemory). */
+    private deferred?: Deferred,
   ) {
     this.info = {
       id: ex.id,
@@ -317,6 +368,56 @@ class ExecutionRun {
     return [...this.pending.splice(0), ...more];
   }
 
+  /** Whether the execution's row exists (always, but for a run in memory before its end). */
+  private recorded = false;
+
+  /**
+   * A run in memory that needs a durable write before its end gets its row
+   * first, claimed by this worker; from then on it is an ordinary run.
+   */
+  private async ensureRecorded(): Promise<void> {
+    if (!this.deferred || this.recorded) return;
+    await this.o.store.createClaimed(
+      { ...this.deferred.input, id: this.ex.id },
+      this.owner,
+      this.o.leaseMs,
+    );
+    this.recorded = true;
+    this.executor.unrecorded.delete(this.ex.id);
+    this.sendHeld();
+  }
+
+  private sendHeld(): void {
+    for (const response of this.deferred?.held.splice(0) ?? [])
+      this.o.nodeEnv.respond(this.ex.id, response);
+  }
+
+  private async writeSteps(steps: StepWrite[]): Promise<void> {
+    await this.ensureRecorded();
+    await this.o.store.writeSteps(this.ex.id, this.owner, steps);
+  }
+
+  private async suspend(at: Date, steps: StepWrite[]): Promise<boolean> {
+    await this.ensureRecorded();
+    return this.o.store.suspend(this.ex.id, this.owner, at, steps);
+  }
+
+  /**
+   * Gives the execution back to the queue (shutdown, a dependency failed). A
+   * run in memory with no row yet is written queued, as if never started:
+   * nothing it did changed anything, and its answer was never sent.
+   */
+  private async release(steps: StepWrite[]): Promise<boolean> {
+    if (this.deferred && !this.recorded) {
+      await this.o.store.create({ ...this.deferred.input, id: this.ex.id });
+      this.recorded = true;
+      this.deferred.held.length = 0;
+      this.deferred.status = 'queued';
+      return true;
+    }
+    return this.o.store.release(this.ex.id, this.owner, steps);
+  }
+
   async execute(): Promise<void> {
     const { ex, o } = this;
     const log = o.logger.child({ executionId: ex.id });
@@ -336,8 +437,7 @@ class ExecutionRun {
           // no longer renewed, expires and the sweep resumes it.
           if (kind === undefined)
             log.warn({ err }, 'a dependency failed; handing the execution back');
-          if (await o.store.release(ex.id, this.owner, steps))
-            o.requeue(ex.id, kind === 'shutdown' ? 0 : 2000);
+          if (await this.release(steps)) o.requeue(ex.id, kind === 'shutdown' ? 0 : 2000);
         } else if (kind === 'canceled') {
           await this.end(
             def,
@@ -365,6 +465,12 @@ class ExecutionRun {
           );
         }
       } catch (writeErr) {
+        if (this.deferred && !this.recorded) {
+          // Never written: the run did not happen, and its caller is told so.
+          this.deferred.failure = writeErr;
+          log.warn({ err: writeErr }, 'could not record an execution run in memory');
+          return;
+        }
         // The database is unreachable: the lease expires and the sweep resumes it.
         log.warn({ err: writeErr }, 'could not record the end of an execution; it will be resumed');
       }
@@ -380,7 +486,14 @@ class ExecutionRun {
   ) {
     const { ex, o } = this;
     const capped = capJson(result, o.stepDataMaxBytes).value;
-    const ok = await o.store.finish(ex.id, this.owner, status, { result: capped, error }, steps);
+    let ok: boolean;
+    if (this.deferred && !this.recorded) {
+      await o.store.record(ex, this.deferred.input, { status, result: capped, error }, steps);
+      this.recorded = true;
+      this.sendHeld();
+      ok = true;
+    } else ok = await o.store.finish(ex.id, this.owner, status, { result: capped, error }, steps);
+    if (ok && this.deferred) this.deferred.status = status;
     if (ok) {
       this.executor.ended[status] = (this.executor.ended[status] ?? 0) + 1;
       o.observer?.executionEnded?.({
@@ -526,9 +639,7 @@ class ExecutionRun {
           const verified = await this.verify(type, ctx);
           if (verified.status === 'done') {
             outcome = { ok: true, result: verified.result, attempts: before.attempts };
-            await o.store.writeSteps(
-              ex.id,
-              this.owner,
+            await this.writeSteps(
               this.takePending(
                 this.step(name, 'succeeded', startedAt, {
                   input: inputs,
@@ -556,7 +667,7 @@ class ExecutionRun {
         last = outcome.result.outputs[0] ?? null;
         if (outcome.result.waitUntil && before?.status !== 'succeeded') {
           const at = outcome.result.waitUntil;
-          if (await o.store.suspend(ex.id, this.owner, at, this.takePending())) {
+          if (await this.suspend(at, this.takePending())) {
             o.requeue(ex.id, Math.max(0, at.getTime() - Date.now()));
             // A webhook caller still waiting for a respond node is told it went to sleep.
             if (ex.mode === 'webhook' && !this.responded)
@@ -597,11 +708,9 @@ class ExecutionRun {
     inputs: Item[][],
     startedAt: Date,
   ): Promise<Outcome> {
-    const { o, ex } = this;
+    const { o } = this;
     if (effects)
-      await o.store.writeSteps(
-        ex.id,
-        this.owner,
+      await this.writeSteps(
         this.takePending(this.step(name, 'started', startedAt, { input: inputs })),
       );
     const outcome = await this.tryRun(type, ctx);
@@ -621,7 +730,7 @@ class ExecutionRun {
       status: outcome.ok ? 'succeeded' : 'failed',
       seconds: (Date.now() - startedAt.getTime()) / 1000,
     });
-    if (effects) await o.store.writeSteps(ex.id, this.owner, this.takePending(record));
+    if (effects) await this.writeSteps(this.takePending(record));
     else this.pending.push(record);
     return outcome;
   }
@@ -685,7 +794,8 @@ class ExecutionRun {
         ...o.nodeEnv,
         respond: (id, response) => {
           this.responded = true;
-          o.nodeEnv.respond(id, response);
+          if (this.deferred && !this.recorded) this.deferred.held.push(response);
+          else o.nodeEnv.respond(id, response);
         },
         // A child workflow runs in production mode and may act on what it is
         // given: it never starts on pinned data, for the same reason a side
@@ -698,7 +808,7 @@ class ExecutionRun {
                   `node "${node.name}" would start another workflow with the pinned data of "${pinnedSource}"; a test run never hands pinned data on. Unpin "${pinnedSource}", or run up to a node before "${node.name}".`,
                 ),
               )
-            : this.executor.runSubWorkflow(input),
+            : this.ensureRecorded().then(() => this.executor.runSubWorkflow(input)),
       },
     };
   }

@@ -91,6 +91,12 @@ export type NodeType = {
   parameters: readonly ParamSpec[];
   /** Whether running it changes something outside the execution; may depend on parameters. */
   sideEffects: boolean | ((parameters: Record<string, unknown>) => boolean);
+  /**
+   * Runs in memory and at once: no I/O, no waiting, no side effects, no
+   * other execution. A workflow made only of instant nodes is run before it
+   * is recorded, then written once (Engine.start). @default false
+   */
+  instant?: boolean;
   run(ctx: NodeContext): Promise<NodeResult>;
   /** Checks of literal parameters beyond their types, at save time: problems by field. */
   check?(parameters: Record<string, unknown>): { field: string; message: string }[];
@@ -138,6 +144,7 @@ export function describeNodeType(t: NodeType) {
     outputs: typeof t.outputs === 'number' ? t.outputs : null,
     sideEffects: typeof t.sideEffects === 'boolean' ? t.sideEffects : 'depends on parameters',
     verifiable: t.verify !== undefined,
+    instant: t.instant === true,
     parameters: t.parameters.map((p) => ({ ...p })),
   };
 }

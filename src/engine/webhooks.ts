@@ -95,7 +95,7 @@ export class WebhookService {
     };
     const respondMode = def.nodes.some((n) => n.type === 'respondToWebhook');
     let waiter: ResponseWaiter | undefined;
-    const id = await this.engine.start({
+    const { id, status } = await this.engine.startWithStatus({
       workflowId: route.workflowId,
       version: route.version,
       mode: 'webhook',
@@ -106,7 +106,7 @@ export class WebhookService {
           waiter = this.engine.responses.waitFor(executionId, this.responseTimeoutMs);
       },
     });
-    if (!waiter) return { status: 202, headers: {}, body: { executionId: id, status: 'queued' } };
+    if (!waiter) return { status: 202, headers: {}, body: { executionId: id, status } };
     const answer = await waiter.promise;
     if (!answer)
       return {

@@ -10,6 +10,7 @@ export const ifNode: NodeType = {
   inputs: 1,
   outputs: 2,
   sideEffects: false,
+  instant: true,
   parameters: [
     {
       name: 'condition',
@@ -39,6 +40,7 @@ export const switchNode: NodeType = {
   inputs: 1,
   outputs: (p) => caseCount(p) + 1,
   sideEffects: false,
+  instant: true,
   check: (p) =>
     p.cases === undefined || Array.isArray(p.cases)
       ? []
@@ -79,6 +81,7 @@ export const mergeNode: NodeType = {
   inputs: 2,
   outputs: 1,
   sideEffects: false,
+  instant: true,
   parameters: [
     {
       name: 'mode',
@@ -104,6 +107,7 @@ export const noOpNode: NodeType = {
   inputs: 1,
   outputs: 1,
   sideEffects: false,
+  instant: true,
   parameters: [],
   async run(ctx) {
     return { outputs: [ctx.items] };

@@ -11,6 +11,7 @@ export const respondToWebhookNode: NodeType = {
   inputs: 1,
   outputs: 1,
   sideEffects: false,
+  instant: true,
   parameters: [
     { name: 'statusCode', type: 'number', default: 200, description: 'HTTP status.' },
     { name: 'body', type: 'json', description: 'Body (JSON). @default the first input item' },

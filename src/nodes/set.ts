@@ -11,6 +11,7 @@ export const setNode: NodeType = {
   inputs: 1,
   outputs: 1,
   sideEffects: false,
+  instant: true,
   parameters: [
     {
       name: 'values',

@@ -15,6 +15,7 @@ export const webhookTrigger: NodeType = {
   inputs: 0,
   outputs: 1,
   sideEffects: false,
+  instant: true,
   parameters: [
     {
       name: 'path',
@@ -77,6 +78,7 @@ export const scheduleTrigger: NodeType = {
   inputs: 0,
   outputs: 1,
   sideEffects: false,
+  instant: true,
   parameters: [
     {
       name: 'cron',
@@ -124,6 +126,7 @@ export const manualTrigger: NodeType = {
   inputs: 0,
   outputs: 1,
   sideEffects: false,
+  instant: true,
   parameters: [],
   run: emit,
 };
