@@ -169,7 +169,12 @@ describe('Redis blips', () => {
     });
     try {
       await s.engine.startWorker(2);
-      const wf = await s.engine.createWorkflow(simple());
+      // A node retried after a pause is not instant: the run takes the queue.
+      const base = simple();
+      const wf = await s.engine.createWorkflow({
+        ...base,
+        nodes: [base.nodes[0], { ...base.nodes[1], retry: { maxTries: 2, waitMs: 10 } }],
+      });
       await redis.stop();
       const id = await s.engine.runManual(wf.id);
       expect(s.engine.enqueuePending).toBe(1);
