@@ -4,7 +4,7 @@
 // ignored and initdb makes the database instead; a template older than the
 // build gets the newer migrations; and a data directory made the old way
 // (initdb, no template) still opens with its data. The page cache is sized
-// from the setting.
+// from the setting, and new WAL segments are not zero-filled.
 import {
   cpSync,
   existsSync,
@@ -100,6 +100,9 @@ describe('a new data directory seeded from the template', () => {
       // The page cache is the one configured, not PGlite's 128 MB.
       const sb = await opened.db.query<{ shared_buffers: string }>('SHOW shared_buffers');
       expect(sb.rows[0]!.shared_buffers).toBe('24MB');
+      // A new WAL segment is not zero-filled (a stall inside a commit).
+      const wal = await opened.db.query<{ wal_init_zero: string }>('SHOW wal_init_zero');
+      expect(wal.rows[0]!.wal_init_zero).toBe('off');
       await opened.db.query("INSERT INTO workflows (name, current_version) VALUES ('seeded', 1)");
     } finally {
       await opened.close();
