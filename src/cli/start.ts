@@ -25,6 +25,7 @@ function onSignals(
   timeoutMs: number,
   services: Services,
   app: FastifyInstance | undefined,
+  stopHousekeeping?: () => Promise<void>,
 ) {
   let stopping = false;
   const stop = async (signal: string) => {
@@ -41,6 +42,7 @@ function onSignals(
     timer.unref();
     try {
       await app?.close();
+      await stopHousekeeping?.();
       await services.engine.shutdown(timeoutMs);
       await services.close();
       logger.info('stopped');
@@ -55,15 +57,33 @@ function onSignals(
 }
 
 /** Periodic upkeep of the main process; the timers never hold the process open. */
-function startHousekeeping(services: Services, logger: Logger): void {
+async function startHousekeeping(services: Services, logger: Logger): Promise<() => Promise<void>> {
+  const timers: NodeJS.Timeout[] = [];
   const every = (ms: number, what: string, fn: () => Promise<unknown>) =>
-    setInterval(() => {
-      fn().catch((err: unknown) => logger.warn({ err }, `${what} failed`));
-    }, ms).unref();
+    timers.push(
+      setInterval(() => {
+        fn().catch((err: unknown) => logger.warn({ err }, `${what} failed`));
+      }, ms).unref(),
+    );
   // Expired sessions are refused on read anyway; this keeps the table small.
   every(3600_000, 'session purge', () => services.sessions.purgeExpired());
   // Approvals also expire when read; this tells waiting work in time.
   every(30_000, 'approval expiry', () => services.approvals.expireDue());
+  let vacuum: { stop(): Promise<void> } | undefined;
+  if (services.db.kind === 'pglite') {
+    const { PgliteVacuum } = await import('../db/pglite-vacuum.ts');
+    const v = new PgliteVacuum({
+      db: services.db,
+      logger,
+      intervalMs: services.config.database.pgliteVacuumIntervalMs,
+    });
+    v.start();
+    vacuum = v;
+  }
+  return async () => {
+    for (const t of timers) clearInterval(t);
+    await vacuum?.stop();
+  };
 }
 
 export async function startCommand(options: StartOptions): Promise<void> {
@@ -81,6 +101,7 @@ export async function startCommand(options: StartOptions): Promise<void> {
   installProcessGuard(logger, services.metrics, { role });
   const controlToken = newControlToken();
   let app;
+  let stopHousekeeping: (() => Promise<void>) | undefined;
   try {
     const { buildServer } = await import('../server/server.ts');
     app = await buildServer(services, { controlToken });
@@ -92,7 +113,7 @@ export async function startCommand(options: StartOptions): Promise<void> {
     services.monitors.start();
     if (config.backup.enabled) services.backups.startSchedule();
     if (config.heal.enabled) await installAutoHeal(services.engine);
-    startHousekeeping(services, logger);
+    stopHousekeeping = await startHousekeeping(services, logger);
     // The CLI on this machine finds this process through the control file.
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.server.port;
@@ -101,6 +122,7 @@ export async function startCommand(options: StartOptions): Promise<void> {
     process.once('exit', () => removeControlFile(config, controlToken));
   } catch (err) {
     await app?.close().catch(() => {});
+    await stopHousekeeping?.().catch(() => {});
     await services.close();
     throw err;
   }
@@ -120,7 +142,7 @@ export async function startCommand(options: StartOptions): Promise<void> {
       `\nNo users yet. Open this one-time link to create the administrator (valid 24 h):\n  ${base}/setup?token=${token}\nor run: warden users create --username admin --role admin\n\n`,
     );
   }
-  onSignals(logger, config.server.shutdownTimeoutMs, services, app);
+  onSignals(logger, config.server.shutdownTimeoutMs, services, app, stopHousekeeping);
 }
 
 export async function workerCommand(options: WorkerOptions): Promise<void> {

@@ -88,6 +88,12 @@ export const databaseDomain = domain('database', 'Where Warden keeps its data.',
     default: 32,
     doc: "Embedded database only: PostgreSQL's page cache (shared_buffers), in MB. It lives in the process's memory; PGlite's own 128 MB is more than Warden's tables need. Raise it for a large incident memory.",
   }),
+  pgliteVacuumIntervalMs: setting({
+    env: 'WARDEN_PGLITE_VACUUM_INTERVAL_MS',
+    schema: durationMs,
+    default: 30_000,
+    doc: "Embedded database only: how often the main process vacuums tables with many dead or new rows (PGlite has no autovacuum; without it a busy installation's queries slow down). 0: never.",
+  }),
   pgliteWasmTierUp: setting({
     env: 'WARDEN_PGLITE_WASM_TIER_UP',
     schema: envBoolean,
