@@ -7,6 +7,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 
 import { UserError } from '../errors.ts';
 import type { CredentialStore } from '../secrets/credential-store.ts';
+import { RefreshingCache } from './refreshing-cache.ts';
 import type { Engine } from './engine.ts';
 import type { Item } from './expressions.ts';
 import type { ResponseWaiter } from './response-bus.ts';
@@ -32,20 +33,26 @@ function equal(a: string, b: string): boolean {
 }
 
 export class WebhookService {
-  private readonly secrets = new Map<string, { at: number; value: string }>();
+  /**
+   * Webhook secrets by credential name, loaded once per 5 s however many
+   * requests arrive; never answered stale, so a rotated secret is in use
+   * within 5 s.
+   */
+  private readonly secrets: RefreshingCache<string, string>;
 
   constructor(
     private readonly engine: Engine,
     private readonly credentials: CredentialStore,
     private readonly responseTimeoutMs: number,
-  ) {}
+  ) {
+    this.secrets = new RefreshingCache((name) => this.credentials.get(name), {
+      ttlMs: 5000,
+      staleMs: 0,
+    });
+  }
 
-  private async secret(name: string): Promise<string> {
-    const hit = this.secrets.get(name);
-    if (hit && Date.now() - hit.at < 5000) return hit.value;
-    const value = await this.credentials.get(name);
-    this.secrets.set(name, { at: Date.now(), value });
-    return value;
+  private secret(name: string): Promise<string> {
+    return this.secrets.get(name);
   }
 
   private async authenticate(params: Record<string, unknown>, req: WebhookRequest) {

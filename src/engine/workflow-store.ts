@@ -3,6 +3,7 @@
 // so they are cached forever in the process.
 import type { Db, Queryable } from '../db/db.ts';
 import { notFound, UserError } from '../errors.ts';
+import { RefreshingCache } from './refreshing-cache.ts';
 import type { WorkflowDefinition } from './workflow-model.ts';
 
 export type Workflow = {
@@ -51,13 +52,22 @@ export type ScheduleEntry = {
 
 export class WorkflowStore {
   private readonly versions = new Map<string, WorkflowDefinition>();
-  private readonly routeCache = new Map<string, { at: number; route: WebhookRoute | null }>();
+  /** Webhook routes by "METHOD path"; cleared by every change made in this process. */
+  private readonly routeCache: RefreshingCache<string, WebhookRoute | null>;
 
   constructor(
     private readonly db: Db,
-    /** How long a webhook route lookup is reused in this process. */
-    private readonly routeCacheMs = 1000,
-  ) {}
+    /**
+     * How long a webhook route lookup is reused in this process; another
+     * process's change is seen within twice this (a stale route is answered
+     * while it refreshes).
+     */
+    routeCacheMs = 1000,
+  ) {
+    this.routeCache = new RefreshingCache((key) => this.loadWebhook(key), {
+      ttlMs: routeCacheMs,
+    });
+  }
 
   async create(def: WorkflowDefinition): Promise<Workflow> {
     return this.db.transaction(async (tx) => {
@@ -227,10 +237,14 @@ export class WorkflowStore {
   }
 
   /** The active workflow answering METHOD /webhook/path, if any. */
-  async findWebhook(method: string, path: string): Promise<WebhookRoute | null> {
-    const key = `${method} ${path}`;
-    const hit = this.routeCache.get(key);
-    if (hit && Date.now() - hit.at < this.routeCacheMs) return hit.route;
+  findWebhook(method: string, path: string): Promise<WebhookRoute | null> {
+    return this.routeCache.get(`${method} ${path}`);
+  }
+
+  private async loadWebhook(key: string): Promise<WebhookRoute | null> {
+    const space = key.indexOf(' ');
+    const method = key.slice(0, space);
+    const path = key.slice(space + 1);
     const { rows } = await this.db.query<{
       workflow_id: number;
       node_name: string;
@@ -242,12 +256,9 @@ export class WorkflowStore {
       [method, path],
     );
     const r = rows[0];
-    const route = r
+    return r
       ? { workflowId: Number(r.workflow_id), version: r.active_version, nodeName: r.node_name }
       : null;
-    if (this.routeCache.size > 10_000) this.routeCache.clear();
-    this.routeCache.set(key, { at: Date.now(), route });
-    return route;
   }
 
   /** Schedule triggers of every active workflow. */
