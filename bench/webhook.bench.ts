@@ -56,12 +56,19 @@ const num = (name: string, fallback: number) => {
   return n;
 };
 
-const modeNames = ['embedded-pglite', 'embedded-pg', 'queue-1', 'queue-2'] as const;
+const modeNames = [
+  'embedded-pglite',
+  'embedded-pg',
+  'queue-1',
+  'queue-1-on-worker',
+  'queue-2',
+] as const;
 type ModeName = (typeof modeNames)[number];
 const modeLabels: Record<ModeName, string> = {
   'embedded-pglite': 'embedded, PGlite (the default)',
   'embedded-pg': 'embedded, PostgreSQL',
   'queue-1': 'queue mode, 1 worker',
+  'queue-1-on-worker': 'queue mode, 1 worker, every execution on the worker',
   'queue-2': 'queue mode, 2 workers',
 };
 const modes = (env.BENCH_MODES ?? modeNames.join(','))
@@ -182,7 +189,7 @@ async function waitForQuiet(): Promise<number> {
 }
 
 async function runMode(mode: ModeName): Promise<ModeResult> {
-  const workers = mode === 'queue-1' ? 1 : mode === 'queue-2' ? 2 : 0;
+  const workers = mode === 'queue-2' ? 2 : mode.startsWith('queue-1') ? 1 : 0;
   const usesPg = mode !== 'embedded-pglite';
   const dataDir = mkdtempSync(join(tmpdir(), 'warden-bench-'));
   const db = usesPg ? await createDatabase() : undefined;
@@ -200,6 +207,8 @@ async function runMode(mode: ModeName): Promise<ModeResult> {
           WARDEN_QUEUE_PREFIX: `warden-bench-${process.pid}-${Date.now()}`,
         }
       : {}),
+    // The main process runs an instant workflow (this one) itself unless told not to.
+    ...(mode === 'queue-1-on-worker' ? { WARDEN_INSTANT_RUNS_IN_MAIN: 'false' } : {}),
     ...extraEnv,
   };
   try {

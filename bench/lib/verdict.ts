@@ -38,6 +38,7 @@ export type Target = { saturationMin?: number; p99At200Max?: number };
 export const targets: Record<string, Target> = {
   'embedded-pglite': { saturationMin: 5000, p99At200Max: 10 },
   'queue-1': { saturationMin: 3000, p99At200Max: 20 },
+  'queue-1-on-worker': { saturationMin: 3000, p99At200Max: 20 },
 };
 
 export function judge(

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 
 import { parseAllowEntry } from '../nodes/outbound-policy.ts';
-import { commaList, domain, durationMs, setting } from './setting.ts';
+import { commaList, domain, durationMs, envBoolean, setting } from './setting.ts';
 
 const positiveInt = z.coerce.number().int().min(1);
 
@@ -55,6 +55,12 @@ export const engineDomain = domain('engine', 'Workflow engine: workers, leases, 
     schema: positiveInt.max(1000),
     default: 20,
     doc: 'Executions one process runs at once.',
+  }),
+  instantRunsInMain: setting({
+    env: 'WARDEN_INSTANT_RUNS_IN_MAIN',
+    schema: envBoolean,
+    default: true,
+    doc: 'Queue mode: the main process runs an instant workflow (only webhook, schedule, manual, set, if, switch, merge, no-op and respond nodes: nothing that waits or acts on the world) itself, in memory, and records it in one statement, instead of sending it through Redis to a worker. false: every execution goes to a worker.',
   }),
   leaseMs: setting({
     env: 'WARDEN_LEASE_MS',

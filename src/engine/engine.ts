@@ -44,6 +44,8 @@ export type EngineSettings = {
   httpMaxResponseBytes: number;
   /** WARDEN_HTTP_ALLOW_HOSTS entries. @default [] */
   httpAllowHosts?: readonly string[];
+  /** Queue mode: a process that does not consume runs instant workflows itself. @default false */
+  instantRunsInMain?: boolean;
 };
 
 export type EngineOptions = {
@@ -111,12 +113,15 @@ export class Engine {
   private consuming = false;
   private instantRuns = 0;
   private stopped = false;
+  /** Queue mode, not consuming: instant workflows still run here. */
+  private readonly instantRunsInMain: boolean;
 
   constructor(private readonly o: EngineOptions) {
     const s = o.settings;
     this.workerId = o.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.workflows = new WorkflowStore(o.db);
     this.executions = new ExecutionStore(o.db, o.group);
+    this.instantRunsInMain = (s.instantRunsInMain ?? false) && o.queue.kind === 'bullmq';
     const source = o.environment ?? process.env;
     const env: Record<string, string> = {};
     for (const name of s.envAllowlist
@@ -244,17 +249,23 @@ export class Engine {
       destinationNode: input.destinationNode,
     };
     // The concurrency group's executions are counted when claimed; they take the queue.
-    const runsHere = this.consuming && !this.stopped && !this.o.group?.modes.includes(input.mode);
+    const mayRunHere = !this.stopped && !this.o.group?.modes.includes(input.mode);
+    const runsHere = this.consuming && mayRunHere;
     // An instant run holds no worker slot (the slots bound what waits on I/O);
-    // past maxInstantRuns in flight, it takes the queue like any other.
+    // past maxInstantRuns in flight, it takes the queue like any other. A
+    // queue-mode main process runs them too (instantRunsInMain): sending one
+    // to a worker would cost a job, a claim and an answer over Redis for
+    // work that takes microseconds.
     if (
-      runsHere &&
+      (runsHere || (mayRunHere && this.instantRunsInMain)) &&
       input.mode !== testMode &&
       this.instantRuns < maxInstantRuns &&
       isInstant(def, this.registry)
     ) {
       const ex = heldExecution(randomUUID(), record, this.workerId);
       input.beforeEnqueue?.(ex.id);
+      // A run that turns out to need its row mid-run holds a lease: renew it.
+      this.executor.start();
       this.instantRuns++;
       try {
         return { id: ex.id, status: await this.executor.runInMemory(ex, record) };
@@ -578,12 +589,12 @@ export class Engine {
     this.retryTimer = undefined;
     this.scheduler.stop();
     this.sweeper.stop();
+    const until = Date.now() + timeoutMs;
+    if (this.consuming) await this.o.queue.stopConsuming(timeoutMs);
+    // Instant runs hold no queue slot: they are let finish here (they are quick).
+    while (this.executor.unrecorded.size > 0 && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 10));
     if (this.consuming) {
-      const until = Date.now() + timeoutMs;
-      await this.o.queue.stopConsuming(timeoutMs);
-      // Instant runs hold no queue slot: they are let finish here (they are quick).
-      while (this.executor.unrecorded.size > 0 && Date.now() < until)
-        await new Promise((r) => setTimeout(r, 10));
       if (this.executor.inFlight > 0) {
         this.executor.abortAll('shutdown');
         const until = Date.now() + 5000;
