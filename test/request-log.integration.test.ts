@@ -69,6 +69,15 @@ describe('request log', () => {
     expect(JSON.stringify(lines)).not.toContain('s3cret-in-the-query');
   });
 
+  it('logs an unknown route once, at info, without its query string', async () => {
+    const res = await app.inject({ method: 'DELETE', url: '/healthz?key=s3cret-404' });
+    expect(res.statusCode).toBe(404);
+    expect(answered()).toEqual([
+      expect.objectContaining({ level: 'info', path: '/healthz', status: 404 }),
+    ]);
+    expect(JSON.stringify(lines)).not.toContain('s3cret-404');
+  });
+
   it('logs a server error at warn, beside the error handler’s own line', async () => {
     const res = await app.inject({ method: 'GET', url: '/test/boom' });
     expect(res.statusCode).toBe(500);

@@ -3,8 +3,14 @@
 import { randomUUID } from 'node:crypto';
 
 import cookie from '@fastify/cookie';
-import Fastify from 'fastify';
-import type { FastifyBaseLogger, FastifyInstance, RouteOptions } from 'fastify';
+import Fastify, { LogController } from 'fastify';
+import type {
+  FastifyBaseLogger,
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  RouteOptions,
+} from 'fastify';
 
 import type { Services } from '../app.ts';
 import { acceptEmptyBodies } from './empty-body.ts';
@@ -68,24 +74,34 @@ function addResponseHeaders(app: FastifyInstance): void {
 /**
  * One log line per request, when it is answered, in place of Fastify's two
  * (in and out) at info: successful requests at debug, so a busy webhook does
- * not spend a tenth of its CPU writing logs, 4xx at info, 5xx at warn. The
- * path is logged without its query string, which may carry a token.
+ * not spend a tenth of its CPU writing logs, 4xx at info, 5xx at warn (the
+ * error handler logs the error itself). The path is logged without its query
+ * string, which may carry a token; so is an unknown route.
  */
-function logResponses(app: FastifyInstance): void {
-  app.addHook('onResponse', async (request, reply) => {
+class RequestLog extends LogController {
+  override incomingRequest(): void {}
+
+  override routeNotFound(): void {}
+
+  override requestCompleted(
+    error: Error | null,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): void {
     const status = reply.statusCode;
-    const level = status >= 500 ? 'warn' : status >= 400 ? 'info' : 'debug';
+    const level = error || status >= 500 ? 'warn' : status >= 400 ? 'info' : 'debug';
     const query = request.url.indexOf('?');
-    request.log[level](
+    reply.log[level](
       {
         method: request.method,
         path: query < 0 ? request.url : request.url.slice(0, query),
         status,
         ms: Math.round(reply.elapsedTime * 10) / 10,
+        ...(error ? { err: error } : {}),
       },
       'request answered',
     );
-  });
+  }
 }
 
 export async function buildServer(
@@ -98,11 +114,10 @@ export async function buildServer(
     bodyLimit: config.server.bodyLimit,
     trustProxy: config.server.trustProxy,
     genReqId,
-    disableRequestLogging: true,
+    logController: new RequestLog(),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
   addResponseHeaders(app);
-  logResponses(app);
   if (options.onRoute) app.addHook('onRoute', options.onRoute);
   registerErrorHandler(app);
   acceptEmptyBodies(app);
