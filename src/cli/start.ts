@@ -20,13 +20,14 @@ import { cliConfig } from './context.ts';
 export type StartOptions = { port?: string; host?: string; role?: string };
 export type WorkerOptions = { concurrency?: string; healthPort?: string };
 
-function onSignals(
-  logger: Logger,
-  timeoutMs: number,
-  services: Services,
-  app: FastifyInstance | undefined,
-  stopHousekeeping?: () => Promise<void>,
-) {
+/** What a stop closes; filled in as start-up gets that far. */
+type Running = { app?: FastifyInstance; stopHousekeeping?: () => Promise<void> };
+
+/**
+ * Installed as soon as the services exist, so a signal during start-up
+ * (a supervisor stopping a slow start) still closes what is open and exits 0.
+ */
+function onSignals(logger: Logger, timeoutMs: number, services: Services, running: Running) {
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) {
@@ -41,8 +42,8 @@ function onSignals(
     }, timeoutMs + 5000);
     timer.unref();
     try {
-      await app?.close();
-      await stopHousekeeping?.();
+      await running.app?.close();
+      await running.stopHousekeeping?.();
       await services.engine.shutdown(timeoutMs);
       await services.close();
       logger.info('stopped');
@@ -99,33 +100,40 @@ export async function startCommand(options: StartOptions): Promise<void> {
   const logger = createLogger({ level: config.log.level });
   const services = await createServices(config, logger, { role });
   installProcessGuard(logger, services.metrics, { role });
+  const running: Running = {};
+  onSignals(logger, config.server.shutdownTimeoutMs, services, running);
   const controlToken = newControlToken();
-  let app;
-  let stopHousekeeping: (() => Promise<void>) | undefined;
+  let setupToken: string | undefined;
   try {
     const { buildServer } = await import('../server/server.ts');
-    app = await buildServer(services, { controlToken });
+    running.app = await buildServer(services, { controlToken });
     await services.engine.warmUp();
-    await app.listen({ host: config.server.host, port: config.server.port });
     if (role === 'all') await services.engine.startWorker(config.engine.concurrency);
     services.engine.startScheduler();
     services.engine.startSweeper();
     services.monitors.start();
     if (config.backup.enabled) services.backups.startSchedule();
     if (config.heal.enabled) await installAutoHeal(services.engine);
-    stopHousekeeping = await startHousekeeping(services, logger);
-    // The CLI on this machine finds this process through the control file.
-    const address = app.server.address();
-    const port = typeof address === 'object' && address ? address.port : config.server.port;
-    const url = loopbackUrl(config.server.host, port);
-    writeControlFile(config, { url, token: controlToken, pid: process.pid });
-    process.once('exit', () => removeControlFile(config, controlToken));
+    running.stopHousekeeping = await startHousekeeping(services, logger);
+    setupToken = (await services.users.issueSetupToken()) ?? undefined;
+    await running.app.listen({ host: config.server.host, port: config.server.port });
   } catch (err) {
-    await app?.close().catch(() => {});
-    await stopHousekeeping?.().catch(() => {});
+    await running.app?.close().catch(() => {});
+    await running.stopHousekeeping?.().catch(() => {});
     await services.close();
     throw err;
   }
+  // From here to the end nothing waits: whoever sees the port answer also
+  // finds the control file, the "running" line and the setup link.
+  const address = running.app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.server.port;
+  // The CLI on this machine finds this process through the control file.
+  writeControlFile(config, {
+    url: loopbackUrl(config.server.host, port),
+    token: controlToken,
+    pid: process.pid,
+  });
+  process.once('exit', () => removeControlFile(config, controlToken));
   const base = config.server.publicUrl ?? `http://localhost:${config.server.port}`;
   logger.info(
     { url: base, role, database: services.db.kind, queue: services.queue.kind },
@@ -136,13 +144,11 @@ export async function startCommand(options: StartOptions): Promise<void> {
     logger.warn(
       'no notification channel is configured: escalations and approvals needed reach nobody (set WARDEN_NOTIFY_WEBHOOK_URL, TELEGRAM_BOT_TOKEN, SLACK_WEBHOOK_URL or SMTP_URL; see `warden doctor`)',
     );
-  const token = await services.users.issueSetupToken();
-  if (token) {
+  if (setupToken) {
     process.stderr.write(
-      `\nNo users yet. Open this one-time link to create the administrator (valid 24 h):\n  ${base}/setup?token=${token}\nor run: warden users create --username admin --role admin\n\n`,
+      `\nNo users yet. Open this one-time link to create the administrator (valid 24 h):\n  ${base}/setup?token=${setupToken}\nor run: warden users create --username admin --role admin\n\n`,
     );
   }
-  onSignals(logger, config.server.shutdownTimeoutMs, services, app, stopHousekeeping);
 }
 
 export async function workerCommand(options: WorkerOptions): Promise<void> {
@@ -160,7 +166,8 @@ export async function workerCommand(options: WorkerOptions): Promise<void> {
   const logger = createLogger({ level: config.log.level });
   const services = await createServices(config, logger, { role: 'worker' });
   installProcessGuard(logger, services.metrics, { role: 'worker' });
-  let app: FastifyInstance | undefined;
+  const running: Running = {};
+  onSignals(logger, config.server.shutdownTimeoutMs, services, running);
   try {
     await services.engine.warmUp();
     await services.engine.startWorker(concurrency);
@@ -168,11 +175,11 @@ export async function workerCommand(options: WorkerOptions): Promise<void> {
     if (options.healthPort) {
       // Fastify is loaded only for a health port: a plain worker never serves HTTP.
       const { buildHealthServer } = await import('../server/server.ts');
-      app = await buildHealthServer(services);
-      await app.listen({ host: config.server.host, port: Number(options.healthPort) });
+      running.app = await buildHealthServer(services);
+      await running.app.listen({ host: config.server.host, port: Number(options.healthPort) });
     }
   } catch (err) {
-    await app?.close().catch(() => {});
+    await running.app?.close().catch(() => {});
     await services.close();
     throw err;
   }
@@ -180,5 +187,4 @@ export async function workerCommand(options: WorkerOptions): Promise<void> {
     { concurrency, workerId: services.engine.workerId, healthPort: options.healthPort },
     'worker is consuming',
   );
-  onSignals(logger, config.server.shutdownTimeoutMs, services, app);
 }
