@@ -45,7 +45,13 @@ describe('live events', () => {
   let worker: WardenProcess | undefined;
   const queue = { WARDEN_QUEUE_NAME: `q-${randomUUID()}`, WARDEN_QUEUE_PREFIX: 'warden-test' };
   beforeAll(async () => {
-    s = await makeTestServices('postgres', { REDIS_URL: testRedisUrl, ...queue });
+    // What this process starts goes to the worker process, instant workflows
+    // too: the feed must show another process moving an execution.
+    s = await makeTestServices('postgres', {
+      REDIS_URL: testRedisUrl,
+      WARDEN_INSTANT_RUNS_IN_MAIN: 'false',
+      ...queue,
+    });
   });
   afterAll(async () => {
     await worker?.stop();

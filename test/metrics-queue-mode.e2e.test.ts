@@ -56,7 +56,13 @@ describe('metrics of main and a worker in queue mode', () => {
       WARDEN_HEAL_EVIDENCE_ACTIONS: 'system.resources',
       ...queue,
     };
-    const s = await makeTestServices('postgres', common);
+    // This process stands in for a client of the queue: what it starts goes
+    // to the worker, instant workflows too (a main process would run those
+    // itself, and count them in its own scrape).
+    const s = await makeTestServices('postgres', {
+      ...common,
+      WARDEN_INSTANT_RUNS_IN_MAIN: 'false',
+    });
     const procs: WardenProcess[] = [];
     try {
       const env = { ...common, DATABASE_URL: s.config.database.url! };
