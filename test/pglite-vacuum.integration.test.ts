@@ -1,10 +1,12 @@
 // The embedded database's vacuum: PGlite has no autovacuum, so this job
-// finds the tables whose dead or new rows pass autovacuum's thresholds and
-// vacuums them; a table with little churn is left alone.
+// finds the tables whose dead, new or changed rows pass autovacuum's
+// thresholds and vacuums or analyzes them, ANALYZE on a small sample; a
+// table with little churn is left alone.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { PgliteDb } from '../src/db/pglite-db.ts';
-import { PgliteVacuum } from '../src/db/pglite-vacuum.ts';
+import { migrate } from '../src/db/migrate.ts';
+import { analyzeStatisticsTarget, PgliteVacuum } from '../src/db/pglite-vacuum.ts';
 import { createLogger } from '../src/log.ts';
 
 let db: PgliteDb;
@@ -27,8 +29,12 @@ beforeEach(async () => {
     CREATE TABLE calm (id int PRIMARY KEY, n int NOT NULL);
     INSERT INTO calm SELECT g, 0 FROM generate_series(1, 500) g;`);
   // VACUUM refuses to run in a multi-statement script (a transaction block).
-  await db.exec('VACUUM churn');
-  await db.exec('VACUUM calm');
+  // Both start vacuumed and analyzed, with the inserts' statistics flushed
+  // first (single-user PostgreSQL flushes them lazily): no threshold passed.
+  await db.query('SELECT pg_stat_force_next_flush()');
+  await db.query('SELECT 1');
+  await db.exec('VACUUM (ANALYZE) churn');
+  await db.exec('VACUUM (ANALYZE) calm');
 });
 
 afterEach(() => db.close());
@@ -59,10 +65,66 @@ describe('PgliteVacuum', () => {
     const vacuum = new PgliteVacuum({ db, logger, intervalMs: 0 });
     const [c, ...rest] = await vacuum.candidates();
     expect(rest).toEqual([]);
-    expect(c).toMatchObject({ table: 'public.calm', dead: 0 });
+    expect(c).toMatchObject({ table: 'public.calm', dead: 0, vacuum: true, analyze: true });
     expect(c!.inserted).toBeGreaterThanOrEqual(1500);
     expect(await vacuum.runOnce()).toEqual(['public.calm']);
     expect(await vacuum.candidates()).toEqual([]);
+  });
+
+  it('analyzes a table whose changed rows pass the analyze threshold only, on a small sample', async () => {
+    // 300 new rows in 500: under the vacuum threshold (1,000 + 20%), over
+    // the analyze threshold (50 + 10%).
+    await db.exec('INSERT INTO calm SELECT g, 0 FROM generate_series(501, 800) g');
+    const counts = async () =>
+      (
+        await db.query<{ vacuums: string; analyzes: string }>(
+          `SELECT vacuum_count AS vacuums, analyze_count AS analyzes
+             FROM pg_stat_user_tables WHERE relname = 'calm'`,
+        )
+      ).rows[0]!;
+    const before = await counts();
+    const vacuum = new PgliteVacuum({ db, logger, intervalMs: 0 });
+    expect(await vacuum.candidates()).toEqual([
+      expect.objectContaining({ table: 'public.calm', vacuum: false, analyze: true }),
+    ]);
+    expect(await vacuum.runOnce()).toEqual(['public.calm']);
+    await db.query('SELECT pg_stat_force_next_flush()');
+    const after = await counts();
+    expect(Number(after.vacuums)).toBe(Number(before.vacuums));
+    expect(Number(after.analyzes)).toBe(Number(before.analyzes) + 1);
+    // 800 distinct ids: the default target (100) keeps 101 histogram bounds;
+    // this job's keeps at most target + 1.
+    const { rows } = await db.query<{ bounds: number }>(
+      `SELECT cardinality(histogram_bounds::text::int[]) AS bounds
+         FROM pg_stats WHERE tablename = 'calm' AND attname = 'id'`,
+    );
+    expect(rows[0]!.bounds).toBe(analyzeStatisticsTarget + 1);
+    // The setting was the transaction's own.
+    const target = await db.query<{ t: string }>(
+      "SELECT current_setting('default_statistics_target') AS t",
+    );
+    expect(target.rows[0]!.t).toBe('100');
+  });
+
+  it("leaves the payload columns of executions and steps out of ANALYZE's sample", async () => {
+    await migrate(db);
+    const { rows } = await db.query<{ col: string; target: number | null }>(
+      `SELECT attrelid::regclass || '.' || attname AS col, attstattarget AS target
+         FROM pg_attribute
+        WHERE attrelid IN ('executions'::regclass, 'execution_steps'::regclass)
+          AND attnum > 0 AND NOT attisdropped AND atttypid = 'jsonb'::regtype
+        ORDER BY 1`,
+    );
+    expect(rows).toEqual(
+      [
+        'execution_steps.error',
+        'execution_steps.input',
+        'execution_steps.output',
+        'executions.error',
+        'executions.result',
+        'executions.trigger_data',
+      ].map((col) => ({ col, target: 0 })),
+    );
   });
 
   it('runs on its interval once started, and stop() waits for a pass in progress', async () => {
