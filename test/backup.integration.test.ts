@@ -13,7 +13,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -22,6 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServices } from '../src/app.ts';
 import { diagnose } from '../src/cli/doctor.ts';
 import { BackupService, libpqEnv } from '../src/backup/backup-service.ts';
+import { tarEntries } from '../src/db/pglite-template.ts';
 import { createLogger } from '../src/log.ts';
 import { runWarden } from './helpers/cli.ts';
 import { describeUnless, missingPrograms, programs } from './helpers/programs.ts';
@@ -374,6 +375,43 @@ describe('backups of the embedded database', () => {
     }
     // Two CLI processes and three database opens: slow on a loaded machine.
   }, 90_000);
+});
+
+describe('an embedded backup under way', () => {
+  it('holds only the WAL since a checkpoint, and queries go on while it is compressed', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'warden-embedded-backup-'));
+    const s = await createServices(
+      testConfig({ WARDEN_DATA_DIR: dataDir }),
+      createLogger({ level: 'silent' }),
+    );
+    try {
+      // About 40 MB of WAL, more than two segments of 16 MB.
+      await s.db.exec(`CREATE TABLE filler (v text);
+        INSERT INTO filler SELECT repeat('x', 1000) FROM generate_series(1, 40000)`);
+      const segments = (names: string[]) =>
+        names.filter((n) => /^\/?pg_wal\/[0-9A-F]{24}$/.test(n)).length;
+      expect(
+        segments(readdirSync(join(dataDir, 'pglite', 'pg_wal')).map((n) => `pg_wal/${n}`)),
+      ).toBeGreaterThanOrEqual(3);
+      const order: string[] = [];
+      let query: Promise<void> | undefined;
+      const b = await s.backups.create((m) => {
+        if (m === 'compressing the archive')
+          query = s.db.query('SELECT count(*) FROM filler').then(() => void order.push('query'));
+      });
+      order.push('backup written');
+      await query;
+      // Issued once the files were read, the query did not wait for the compression.
+      expect(order).toEqual(['query', 'backup written']);
+      const names = [...tarEntries(gunzipSync(readFileSync(b.path)))].map((e) => e.name);
+      expect(names.some((n) => n.endsWith('PG_VERSION'))).toBe(true);
+      expect(segments(names)).toBeGreaterThanOrEqual(1);
+      expect(segments(names)).toBeLessThanOrEqual(2);
+    } finally {
+      await s.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describe('a damaged embedded backup', () => {

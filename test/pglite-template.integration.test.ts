@@ -100,9 +100,12 @@ describe('a new data directory seeded from the template', () => {
       // The page cache is the one configured, not PGlite's 128 MB.
       const sb = await opened.db.query<{ shared_buffers: string }>('SHOW shared_buffers');
       expect(sb.rows[0]!.shared_buffers).toBe('24MB');
-      // A new WAL segment is not zero-filled (a stall inside a commit).
-      const wal = await opened.db.query<{ wal_init_zero: string }>('SHOW wal_init_zero');
-      expect(wal.rows[0]!.wal_init_zero).toBe('off');
+      // A new WAL segment is not zero-filled (a stall inside a commit), and
+      // an old one is removed after a checkpoint rather than kept for reuse.
+      const wal = await opened.db.query<{ zero: string; recycle: string }>(
+        "SELECT current_setting('wal_init_zero') AS zero, current_setting('wal_recycle') AS recycle",
+      );
+      expect(wal.rows[0]).toEqual({ zero: 'off', recycle: 'off' });
       await opened.db.query("INSERT INTO workflows (name, current_version) VALUES ('seeded', 1)");
     } finally {
       await opened.close();

@@ -15,7 +15,7 @@
 import type { SpawnOptions } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import {
   chmod,
   mkdir,
@@ -28,8 +28,10 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
+import { createGzip, gunzip } from 'node:zlib';
 
 import type { Config } from '../config/load.ts';
 import { acquireDataLock } from '../db/data-lock.ts';
@@ -38,6 +40,7 @@ import type { PgliteDb } from '../db/pglite-db.ts';
 import { UserError } from '../errors.ts';
 import { auditPendingFile, writePendingReanchor } from '../exec/audit-anchor.ts';
 import type { Logger } from '../log.ts';
+import { readTreeSync, tarOf } from './tar-writer.ts';
 
 export type BackupKind = 'pg_dump' | 'pglite';
 
@@ -175,8 +178,7 @@ export class BackupService {
         await chmod(partial, 0o600);
       } else {
         progress('dumping the embedded database');
-        const blob = await (this.open as PgliteDb).pg.dumpDataDir('gzip');
-        await writeFile(partial, Buffer.from(await blob.arrayBuffer()), { mode: 0o600 });
+        await this.dumpPglite(partial, progress);
       }
       progress('computing the checksum');
       const bytes = (await stat(partial)).size;
@@ -197,6 +199,45 @@ export class BackupService {
       await rm(`${path}.json`, { force: true });
       throw err;
     }
+  }
+
+  /**
+   * The embedded database as a gzipped tar. A checkpoint first, so the
+   * archive holds only the WAL written since. PGlite answers no query while
+   * its files are read into memory (a crash-consistent snapshot: a restore
+   * replays the WAL from that checkpoint), about 80 ms for 70 MB; the tar and
+   * its compression are made after, on libuv's thread pool, while queries go
+   * on. PGlite's own dumpDataDir built the tar in JavaScript and compressed it
+   * inside that hold: 1.4 s without an answer at 90 MB.
+   */
+  private async dumpPglite(partial: string, progress: Progress): Promise<void> {
+    const pglite = this.open as PgliteDb;
+    const t0 = performance.now();
+    await pglite.exec('CHECKPOINT');
+    const t1 = performance.now();
+    const dataDir = pglite.pg.dataDir;
+    let chunks: Iterable<Buffer>;
+    if (!dataDir || dataDir.includes('://')) {
+      // A database in memory (tests): only PGlite can read its files.
+      chunks = [Buffer.from(await (await pglite.pg.dumpDataDir('none')).arrayBuffer())];
+    } else {
+      const tree = await pglite.pg._runExclusiveQuery(async () => readTreeSync(dataDir));
+      chunks = tarOf(tree);
+    }
+    const t2 = performance.now();
+    progress('compressing the archive');
+    // Level 1: a data directory compresses almost as well as at the default
+    // level, in a third of the CPU, which on a small machine the requests share.
+    await pipeline(
+      Readable.from(chunks),
+      createGzip({ level: 1 }),
+      createWriteStream(partial, { mode: 0o600 }),
+    );
+    const ms = (a: number, b: number) => Math.round(b - a);
+    this.o.logger?.debug(
+      { checkpointMs: ms(t0, t1), snapshotMs: ms(t1, t2), compressMs: ms(t2, performance.now()) },
+      'embedded database archived',
+    );
   }
 
   private run(program: string, args: string[], progress: Progress): Promise<void> {

@@ -70,20 +70,20 @@ async function startHousekeeping(services: Services, logger: Logger): Promise<()
   every(3600_000, 'session purge', () => services.sessions.purgeExpired());
   // Approvals also expire when read; this tells waiting work in time.
   every(30_000, 'approval expiry', () => services.approvals.expireDue());
-  let vacuum: { stop(): Promise<void> } | undefined;
+  let maintenance: { stop(): Promise<void> } | undefined;
   if (services.db.kind === 'pglite') {
-    const { PgliteVacuum } = await import('../db/pglite-vacuum.ts');
-    const v = new PgliteVacuum({
+    const { PgliteMaintenance } = await import('../db/pglite-maintenance.ts');
+    const m = new PgliteMaintenance({
       db: services.db,
       logger,
-      intervalMs: services.config.database.pgliteVacuumIntervalMs,
+      intervalMs: services.config.database.pgliteMaintenanceIntervalMs,
     });
-    v.start();
-    vacuum = v;
+    m.start();
+    maintenance = m;
   }
   return async () => {
     for (const t of timers) clearInterval(t);
-    await vacuum?.stop();
+    await maintenance?.stop();
   };
 }
 

@@ -88,11 +88,11 @@ export const databaseDomain = domain('database', 'Where Warden keeps its data.',
     default: 32,
     doc: "Embedded database only: PostgreSQL's page cache (shared_buffers), in MB. It lives in the process's memory; PGlite's own 128 MB is more than Warden's tables need. Raise it for a large incident memory.",
   }),
-  pgliteVacuumIntervalMs: setting({
-    env: 'WARDEN_PGLITE_VACUUM_INTERVAL_MS',
+  pgliteMaintenanceIntervalMs: setting({
+    env: 'WARDEN_PGLITE_MAINTENANCE_INTERVAL_MS',
     schema: durationMs,
     default: 30_000,
-    doc: "Embedded database only: how often the main process vacuums tables with many dead or new rows (PGlite has no autovacuum; without it a busy installation's queries slow down). 0: never.",
+    doc: 'Embedded database only: how often the main process vacuums and analyzes tables with many dead, new or changed rows; every 5 s it also checkpoints once 32 MB of WAL were written (PGlite has neither autovacuum nor a checkpointer: without them queries slow down and the WAL grows for ever). 0: none of it.',
   }),
   pgliteWasmTierUp: setting({
     env: 'WARDEN_PGLITE_WASM_TIER_UP',

@@ -38,9 +38,12 @@ function toResult<R extends Row>(res: { rows: R[]; affectedRows?: number }): Que
  * zero-filled (wal_init_zero=off): on PGlite's file system that fill is 16 MB
  * of writes done inside a commit, a 50-70 ms stall every few seconds under
  * load, and it buys nothing there (the fill exists to reserve disk blocks).
+ * Nor is an old segment kept for reuse (wal_recycle=off): after a checkpoint
+ * (pglite-maintenance.ts) it is removed, so the data directory and each
+ * backup hold only the WAL written since.
  */
 export function startParams(options: PgliteDbOptions): string[] {
-  const params = [...PGlite.defaultStartParams, '-c', 'wal_init_zero=off'];
+  const params = [...PGlite.defaultStartParams, '-c', 'wal_init_zero=off', '-c', 'wal_recycle=off'];
   if (options.sharedBuffersMb) params.push('-c', `shared_buffers=${options.sharedBuffersMb}MB`);
   return params;
 }

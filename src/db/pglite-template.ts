@@ -89,7 +89,9 @@ export function writeTemplate(dir: string, archive: Uint8Array, migrations: Migr
 }
 
 /** Reads a (ustar) tar as PGlite's dumpDataDir writes it: directories and regular files. */
-function* tarEntries(tar: Buffer): Generator<{ name: string; type: 'file' | 'dir'; data: Buffer }> {
+export function* tarEntries(
+  tar: Buffer,
+): Generator<{ name: string; type: 'file' | 'dir'; data: Buffer }> {
   const text = (at: number, len: number) =>
     tar.toString('latin1', at, at + len).replace(/\0.*$/s, '');
   for (let off = 0; off + 512 <= tar.length;) {

@@ -1,12 +1,17 @@
-// The embedded database's vacuum: PGlite has no autovacuum, so this job
-// finds the tables whose dead, new or changed rows pass autovacuum's
-// thresholds and vacuums or analyzes them, ANALYZE on a small sample; a
-// table with little churn is left alone.
+// The embedded database's upkeep: PGlite has neither autovacuum nor a
+// checkpointer, so this job finds the tables whose dead, new or changed rows
+// pass autovacuum's thresholds and vacuums or analyzes them (ANALYZE on a
+// small sample), leaving a table with little churn alone, and checkpoints
+// once enough WAL was written, after which the older segments are gone.
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { PgliteDb } from '../src/db/pglite-db.ts';
 import { migrate } from '../src/db/migrate.ts';
-import { analyzeStatisticsTarget, PgliteVacuum } from '../src/db/pglite-vacuum.ts';
+import { analyzeStatisticsTarget, PgliteMaintenance } from '../src/db/pglite-maintenance.ts';
 import { createLogger } from '../src/log.ts';
 
 let db: PgliteDb;
@@ -39,7 +44,7 @@ beforeEach(async () => {
 
 afterEach(() => db.close());
 
-describe('PgliteVacuum', () => {
+describe('PgliteMaintenance', () => {
   it('vacuums a table whose dead rows pass the threshold, and only that one', async () => {
     // Up to 3 x 500 dead row versions in churn (an update may prune some
     // as it goes); 10 in calm, under 50 + 20% of 500.
@@ -48,26 +53,26 @@ describe('PgliteVacuum', () => {
     const dead = await deadRows('churn');
     expect(dead).toBeGreaterThan(1000);
 
-    const vacuum = new PgliteVacuum({ db, logger, intervalMs: 0 });
+    const vacuum = new PgliteMaintenance({ db, logger, intervalMs: 0 });
     const candidates = await vacuum.candidates();
     expect(candidates.map((c) => c.table)).toEqual(['public.churn']);
     expect(candidates[0]!.dead).toBe(dead);
 
-    expect(await vacuum.runOnce()).toEqual(['public.churn']);
+    expect(await vacuum.vacuumPass()).toEqual(['public.churn']);
     expect(await deadRows('churn')).toBe(0);
     expect(await deadRows('calm')).toBe(10);
     // Nothing left past a threshold: the next pass does nothing.
-    expect(await vacuum.runOnce()).toEqual([]);
+    expect(await vacuum.vacuumPass()).toEqual([]);
   });
 
   it('vacuums an insert-only table once enough new rows arrived', async () => {
     await db.exec('INSERT INTO calm SELECT g, 0 FROM generate_series(501, 2000) g');
-    const vacuum = new PgliteVacuum({ db, logger, intervalMs: 0 });
+    const vacuum = new PgliteMaintenance({ db, logger, intervalMs: 0 });
     const [c, ...rest] = await vacuum.candidates();
     expect(rest).toEqual([]);
     expect(c).toMatchObject({ table: 'public.calm', dead: 0, vacuum: true, analyze: true });
     expect(c!.inserted).toBeGreaterThanOrEqual(1500);
-    expect(await vacuum.runOnce()).toEqual(['public.calm']);
+    expect(await vacuum.vacuumPass()).toEqual(['public.calm']);
     expect(await vacuum.candidates()).toEqual([]);
   });
 
@@ -83,11 +88,11 @@ describe('PgliteVacuum', () => {
         )
       ).rows[0]!;
     const before = await counts();
-    const vacuum = new PgliteVacuum({ db, logger, intervalMs: 0 });
+    const vacuum = new PgliteMaintenance({ db, logger, intervalMs: 0 });
     expect(await vacuum.candidates()).toEqual([
       expect.objectContaining({ table: 'public.calm', vacuum: false, analyze: true }),
     ]);
-    expect(await vacuum.runOnce()).toEqual(['public.calm']);
+    expect(await vacuum.vacuumPass()).toEqual(['public.calm']);
     await db.query('SELECT pg_stat_force_next_flush()');
     const after = await counts();
     expect(Number(after.vacuums)).toBe(Number(before.vacuums));
@@ -127,9 +132,51 @@ describe('PgliteVacuum', () => {
     );
   });
 
+  it('checkpoints once 32 MB of WAL were written, and the segments before it are removed', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'warden-checkpoint-'));
+    const disk = await PgliteDb.open({ dataDir });
+    try {
+      const segments = () =>
+        readdirSync(join(dataDir, 'pg_wal')).filter((f) => /^[0-9A-F]{24}$/.test(f)).length;
+      const m = new PgliteMaintenance({ db: disk, logger, intervalMs: 0 });
+      await disk.exec('CREATE TABLE big (id int, v text)');
+      await disk.exec('CHECKPOINT');
+      // About 20 MB of WAL: under the threshold, nothing happens.
+      await disk.exec(
+        "INSERT INTO big SELECT g, repeat('x', 1000) FROM generate_series(1, 20000) g",
+      );
+      expect((await m.walState()).bytesSinceCheckpoint).toBeGreaterThan(16 * 1024 * 1024);
+      expect(await m.checkpointIfDue()).toBe(false);
+      // About 40 MB: past it.
+      await disk.exec(
+        "INSERT INTO big SELECT g, repeat('x', 1000) FROM generate_series(1, 20000) g",
+      );
+      const before = segments();
+      expect(before).toBeGreaterThanOrEqual(3);
+      expect(await m.checkpointIfDue()).toBe(true);
+      expect((await m.walState()).bytesSinceCheckpoint).toBeLessThan(8192);
+      expect(segments()).toBeLessThanOrEqual(2);
+      expect(await m.checkpointIfDue()).toBe(false);
+    } finally {
+      await disk.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('checkpoints a little WAL once the last checkpoint is old enough, and no WAL never', async () => {
+    const m = new PgliteMaintenance({ db, logger, intervalMs: 0, checkpointMaxAgeMs: 0 });
+    await db.exec('CHECKPOINT');
+    expect(await m.checkpointIfDue()).toBe(false);
+    await db.exec('UPDATE calm SET n = n + 1');
+    expect(await m.checkpointIfDue()).toBe(true);
+    const young = new PgliteMaintenance({ db, logger, intervalMs: 0 });
+    await db.exec('UPDATE calm SET n = n + 1');
+    expect(await young.checkpointIfDue()).toBe(false);
+  });
+
   it('runs on its interval once started, and stop() waits for a pass in progress', async () => {
     for (let i = 0; i < 2; i++) await db.exec('UPDATE churn SET n = n + 1');
-    const vacuum = new PgliteVacuum({ db, logger, intervalMs: 20 });
+    const vacuum = new PgliteMaintenance({ db, logger, intervalMs: 20 });
     vacuum.start();
     try {
       await vi.waitFor(async () => expect(await deadRows('churn')).toBe(0), { timeout: 5000 });
@@ -140,7 +187,7 @@ describe('PgliteVacuum', () => {
 
   it('does nothing when its interval is 0', async () => {
     for (let i = 0; i < 2; i++) await db.exec('UPDATE churn SET n = n + 1');
-    const vacuum = new PgliteVacuum({ db, logger, intervalMs: 0 });
+    const vacuum = new PgliteMaintenance({ db, logger, intervalMs: 0 });
     vacuum.start();
     await new Promise((r) => setTimeout(r, 100));
     await vacuum.stop();
