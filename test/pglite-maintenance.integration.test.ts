@@ -132,13 +132,18 @@ describe('PgliteMaintenance', () => {
     );
   });
 
-  it('checkpoints once 32 MB of WAL were written, and the segments before it are removed', async () => {
+  it('checkpoints once enough WAL was written (here 32 MB), and the segments before it are removed', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'warden-checkpoint-'));
     const disk = await PgliteDb.open({ dataDir });
     try {
       const segments = () =>
         readdirSync(join(dataDir, 'pg_wal')).filter((f) => /^[0-9A-F]{24}$/.test(f)).length;
-      const m = new PgliteMaintenance({ db: disk, logger, intervalMs: 0 });
+      const m = new PgliteMaintenance({
+        db: disk,
+        logger,
+        intervalMs: 0,
+        checkpointWalBytes: 32 * 1024 * 1024,
+      });
       await disk.exec('CREATE TABLE big (id int, v text)');
       await disk.exec('CHECKPOINT');
       // About 20 MB of WAL: under the threshold, nothing happens.

@@ -92,7 +92,7 @@ export const databaseDomain = domain('database', 'Where Warden keeps its data.',
     env: 'WARDEN_PGLITE_MAINTENANCE_INTERVAL_MS',
     schema: durationMs,
     default: 30_000,
-    doc: 'Embedded database only: how often the main process vacuums and analyzes tables with many dead, new or changed rows; every 5 s it also checkpoints once 32 MB of WAL were written (PGlite has neither autovacuum nor a checkpointer: without them queries slow down and the WAL grows for ever). 0: none of it.',
+    doc: 'Embedded database only: how often the main process vacuums and analyzes tables with many dead, new or changed rows; every 5 s it also checkpoints once 256 MB of WAL were written, or 5 minutes after the last checkpoint (PGlite has neither autovacuum nor a checkpointer: without them queries slow down and the WAL grows for ever). 0: none of it.',
   }),
   pgliteWasmTierUp: setting({
     env: 'WARDEN_PGLITE_WASM_TIER_UP',
