@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Services } from '../app.ts';
 import { createServices } from '../app.ts';
 import { installAutoHeal } from '../healing/auto-heal.ts';
+import { IdleGc } from '../idle-gc.ts';
 import { UserError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { installProcessGuard } from '../process-guard.ts';
@@ -81,8 +82,11 @@ async function startHousekeeping(services: Services, logger: Logger): Promise<()
     m.start();
     maintenance = m;
   }
+  const idleGc = new IdleGc({ logger });
+  idleGc.start();
   return async () => {
     for (const t of timers) clearInterval(t);
+    idleGc.stop();
     await maintenance?.stop();
   };
 }
@@ -166,7 +170,8 @@ export async function workerCommand(options: WorkerOptions): Promise<void> {
   const logger = createLogger({ level: config.log.level });
   const services = await createServices(config, logger, { role: 'worker' });
   installProcessGuard(logger, services.metrics, { role: 'worker' });
-  const running: Running = {};
+  const idleGc = new IdleGc({ logger });
+  const running: Running = { stopHousekeeping: async () => idleGc.stop() };
   onSignals(logger, config.server.shutdownTimeoutMs, services, running);
   try {
     await services.engine.warmUp();
@@ -187,4 +192,5 @@ export async function workerCommand(options: WorkerOptions): Promise<void> {
     { concurrency, workerId: services.engine.workerId, healthPort: options.healthPort },
     'worker is consuming',
   );
+  idleGc.start();
 }

@@ -1,0 +1,90 @@
+// Gives memory back after a burst. Under load, requests in flight outlive
+// the young generation's collections and are promoted to the old one; when
+// the load stops, nothing allocates, so V8 never runs the major collection
+// that would free them: after a 64-connection run the embedded process kept
+// 155 MB of old space of which 44 MB was live, and its RSS stayed at 340 MB.
+// Every 10 s this looks at the event loop: once it was nearly idle over the
+// last period and the heap holds much more than after the last full
+// collection, it runs one. A pause of tens of milliseconds, only when the
+// process has nothing else to do.
+import { performance } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { getHeapStatistics } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+import type { Logger } from './log.ts';
+
+export type IdleGcOptions = {
+  logger: Logger;
+  /** How often to look (default 10 s). */
+  everyMs?: number;
+  /** Event-loop use over the period under which the process counts as idle (default 0.05). */
+  idleBelow?: number;
+  /** Heap growth since the last full collection that makes one worth it (default 32 MB). */
+  growthBytes?: number;
+  /** Seams for tests: the heap in use, the loop's use over the period, a full collection. */
+  heapUsed?: () => number;
+  loopUse?: () => number;
+  collect?: () => void;
+};
+
+/** A full collection: V8's gc(), exposed without starting the process with --expose-gc. */
+export function fullCollection(): () => void {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  return () => gc();
+}
+
+export class IdleGc {
+  private timer: NodeJS.Timeout | undefined;
+  private baseline: number;
+  private readonly heapUsed: () => number;
+  private readonly loopUse: () => number;
+  private readonly collect: () => void;
+  collections = 0;
+
+  constructor(private readonly o: IdleGcOptions) {
+    this.heapUsed = o.heapUsed ?? (() => getHeapStatistics().used_heap_size);
+    if (o.loopUse) this.loopUse = o.loopUse;
+    else {
+      let last = performance.eventLoopUtilization();
+      this.loopUse = () => {
+        const now = performance.eventLoopUtilization();
+        const use = performance.eventLoopUtilization(now, last).utilization;
+        last = now;
+        return use;
+      };
+    }
+    this.collect = o.collect ?? fullCollection();
+    this.baseline = this.heapUsed();
+  }
+
+  start(): void {
+    this.timer ??= setInterval(() => this.check(), this.o.everyMs ?? 10_000);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** One look; returns whether it collected. */
+  check(): boolean {
+    const use = this.loopUse();
+    const used = this.heapUsed();
+    // A busy process collects on its own; a smaller heap is the new floor.
+    if (used < this.baseline) this.baseline = used;
+    if (use >= (this.o.idleBelow ?? 0.05)) return false;
+    if (used - this.baseline < (this.o.growthBytes ?? 32 * 1024 * 1024)) return false;
+    const started = performance.now();
+    this.collect();
+    this.baseline = this.heapUsed();
+    this.collections++;
+    this.o.logger.debug(
+      { before: used, after: this.baseline, ms: Math.round(performance.now() - started) },
+      'idle: full garbage collection',
+    );
+    return true;
+  }
+}
