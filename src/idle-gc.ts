@@ -8,8 +8,7 @@
 // collection, it runs one. A pause of tens of milliseconds, only when the
 // process has nothing else to do.
 import { performance } from 'node:perf_hooks';
-import { setFlagsFromString } from 'node:v8';
-import { getHeapStatistics } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 import type { Logger } from './log.ts';
@@ -41,7 +40,6 @@ export class IdleGc {
   private readonly heapUsed: () => number;
   private readonly loopUse: () => number;
   private readonly collect: () => void;
-  collections = 0;
 
   constructor(private readonly o: IdleGcOptions) {
     this.heapUsed = o.heapUsed ?? (() => getHeapStatistics().used_heap_size);
@@ -80,7 +78,6 @@ export class IdleGc {
     const started = performance.now();
     this.collect();
     this.baseline = this.heapUsed();
-    this.collections++;
     this.o.logger.debug(
       { before: used, after: this.baseline, ms: Math.round(performance.now() - started) },
       'idle: full garbage collection',

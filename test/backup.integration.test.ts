@@ -22,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServices } from '../src/app.ts';
 import { diagnose } from '../src/cli/doctor.ts';
 import { BackupService, libpqEnv } from '../src/backup/backup-service.ts';
-import { tarEntries } from '../src/db/pglite-template.ts';
+import { tarEntries } from '../src/db/tar.ts';
 import { createLogger } from '../src/log.ts';
 import { runWarden } from './helpers/cli.ts';
 import { describeUnless, missingPrograms, programs } from './helpers/programs.ts';

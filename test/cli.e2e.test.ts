@@ -2,6 +2,7 @@
 // the data directory lock, clean shutdown, restart on the same data, bad
 // settings, and PostgreSQL through DATABASE_URL.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -121,6 +122,24 @@ describe('warden start with embedded defaults', () => {
     expect(r.stderr).toMatch(/DATABASE_POOL_SIZE/);
     expect(existsSync(join(cwd, 'data'))).toBe(false);
   });
+
+  it('exits non-zero on a port in use, and lets go of its data directory', async () => {
+    const port = await freePort();
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(port, '127.0.0.1', resolve));
+    try {
+      const cwd = workDir();
+      const r = await runWarden(['start'], {
+        cwd,
+        env: { WARDEN_PORT: String(port), WARDEN_HOST: '127.0.0.1' },
+      });
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/EADDRINUSE/);
+      expect(existsSync(join(cwd, 'data', 'warden.lock'))).toBe(false);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
+  }, 60_000);
 });
 
 describe('warden start on PostgreSQL', () => {

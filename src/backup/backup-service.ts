@@ -37,10 +37,10 @@ import type { Config } from '../config/load.ts';
 import { acquireDataLock } from '../db/data-lock.ts';
 import type { Db } from '../db/db.ts';
 import type { PgliteDb } from '../db/pglite-db.ts';
+import { readTreeSync, tarOf } from '../db/tar.ts';
 import { UserError } from '../errors.ts';
 import { auditPendingFile, writePendingReanchor } from '../exec/audit-anchor.ts';
 import type { Logger } from '../log.ts';
-import { readTreeSync, tarOf } from './tar-writer.ts';
 
 export type BackupKind = 'pg_dump' | 'pglite';
 

@@ -108,27 +108,26 @@ export async function startCommand(options: StartOptions): Promise<void> {
   onSignals(logger, config.server.shutdownTimeoutMs, services, running);
   const controlToken = newControlToken();
   let setupToken: string | undefined;
-  try {
-    const { buildServer } = await import('../server/server.ts');
-    running.app = await buildServer(services, { controlToken });
-    await services.engine.warmUp();
-    if (role === 'all') await services.engine.startWorker(config.engine.concurrency);
-    services.engine.startScheduler();
-    services.engine.startSweeper();
-    services.monitors.start();
-    if (config.backup.enabled) services.backups.startSchedule();
-    if (config.heal.enabled) await installAutoHeal(services.engine);
-    running.stopHousekeeping = await startHousekeeping(services, logger);
-    setupToken = (await services.users.issueSetupToken()) ?? undefined;
-    await running.app.listen({ host: config.server.host, port: config.server.port });
-  } catch (err) {
+  const closeAndThrow = async (err: unknown): Promise<never> => {
     await running.app?.close().catch(() => {});
     await running.stopHousekeeping?.().catch(() => {});
     await services.close();
     throw err;
+  };
+  try {
+    const { buildServer } = await import('../server/server.ts');
+    running.app = await buildServer(services, { controlToken });
+    await services.engine.warmUp();
+    if (config.heal.enabled) await installAutoHeal(services.engine);
+    running.stopHousekeeping = await startHousekeeping(services, logger);
+    setupToken = (await services.users.issueSetupToken()) ?? undefined;
+    // The port before any work: a port in use fails here, with nothing run.
+    await running.app.listen({ host: config.server.host, port: config.server.port });
+  } catch (err) {
+    return closeAndThrow(err);
   }
-  // From here to the end nothing waits: whoever sees the port answer also
-  // finds the control file, the "running" line and the setup link.
+  // From the port opening to the setup link nothing waits: whoever sees the
+  // port answer also finds the control file, the "running" line and the link.
   const address = running.app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.server.port;
   // The CLI on this machine finds this process through the control file.
@@ -152,6 +151,17 @@ export async function startCommand(options: StartOptions): Promise<void> {
     process.stderr.write(
       `\nNo users yet. Open this one-time link to create the administrator (valid 24 h):\n  ${base}/setup?token=${setupToken}\nor run: warden users create --username admin --role admin\n\n`,
     );
+  }
+  // Work starts once the port is Warden's; a webhook answered before the
+  // worker starts waits in the queue for it.
+  try {
+    if (role === 'all') await services.engine.startWorker(config.engine.concurrency);
+    services.engine.startScheduler();
+    services.engine.startSweeper();
+    services.monitors.start();
+    if (config.backup.enabled) services.backups.startSchedule();
+  } catch (err) {
+    await closeAndThrow(err);
   }
 }
 

@@ -52,8 +52,6 @@ export type PgliteMaintenanceOptions = {
   logger: Logger;
   /** How often tables are vacuumed and analyzed; 0: no upkeep at all. */
   intervalMs: number;
-  /** How often the WAL written since the last checkpoint is looked at (default 5 s, at most intervalMs). */
-  checkpointCheckMs?: number;
   /** CHECKPOINT once this much WAL was written since the last one (default 256 MB). */
   checkpointWalBytes?: number;
   /** ... or once the last one is this old and any WAL was written since (default 5 min). */
@@ -76,7 +74,8 @@ export class PgliteMaintenance {
 
   start(): void {
     if (this.o.intervalMs <= 0) return;
-    const every = Math.min(this.o.checkpointCheckMs ?? 5000, this.o.intervalMs);
+    // The WAL is looked at every 5 s (or each interval, when shorter).
+    const every = Math.min(5000, this.o.intervalMs);
     this.timer ??= setInterval(() => {
       if (this.running) return;
       this.running = this.tick()

@@ -15,6 +15,7 @@ import { gunzipSync } from 'node:zlib';
 
 import type { Migration } from './migrate.ts';
 import { loadMigrations } from './migrate.ts';
+import { tarEntries } from './tar.ts';
 
 /** Where the build puts the template: dist/pglite-template/ of this package. */
 export const defaultTemplateDir = fileURLToPath(
@@ -86,27 +87,6 @@ export function writeTemplate(dir: string, archive: Uint8Array, migrations: Migr
   rmSync(join(dir, manifestName), { force: true });
   writeFileSync(join(dir, archiveName), archive);
   writeFileSync(join(dir, manifestName), `${JSON.stringify(manifest, null, 2)}\n`);
-}
-
-/** Reads a (ustar) tar as PGlite's dumpDataDir writes it: directories and regular files. */
-export function* tarEntries(
-  tar: Buffer,
-): Generator<{ name: string; type: 'file' | 'dir'; data: Buffer }> {
-  const text = (at: number, len: number) =>
-    tar.toString('latin1', at, at + len).replace(/\0.*$/s, '');
-  for (let off = 0; off + 512 <= tar.length;) {
-    if (tar[off] === 0) return; // the zero blocks that end the archive
-    const prefix = text(off + 345, 155);
-    const name = (prefix ? `${prefix}/` : '') + text(off, 100);
-    const size = parseInt(text(off + 124, 12).trim() || '0', 8);
-    const flag = String.fromCharCode(tar[off + 156] ?? 0);
-    const start = off + 512;
-    if (flag === '0' || flag === '\0')
-      yield { name, type: 'file', data: tar.subarray(start, start + size) };
-    else if (flag === '5') yield { name, type: 'dir', data: Buffer.alloc(0) };
-    else throw new Error(`unexpected entry type ${JSON.stringify(flag)} for ${name}`);
-    off = start + Math.ceil(size / 512) * 512;
-  }
 }
 
 /**

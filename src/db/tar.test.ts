@@ -1,4 +1,4 @@
-// The ustar writer: what it writes reads back entry for entry, long
+// The ustar writer and reader: what one writes the other reads back entry for entry, long
 // names included (through the prefix field), and GNU tar agrees where it is
 // installed.
 import { spawnSync } from 'node:child_process';
@@ -8,8 +8,7 @@ import { join } from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { tarEntries } from '../db/pglite-template.ts';
-import { readTreeSync, tarOf } from './tar-writer.ts';
+import { readTreeSync, tarEntries, tarOf } from './tar.ts';
 
 let root: string;
 beforeEach(() => {
