@@ -322,60 +322,66 @@ describeUnless(needsPgTools, 'warden doctor', () => {
   });
 });
 
-describe('backups of the embedded database', () => {
-  it('restores a data directory while Warden is stopped, and refuses while it runs', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'warden-embedded-backup-'));
-    const open = () =>
-      createServices(testConfig({ WARDEN_DATA_DIR: dataDir }), createLogger({ level: 'silent' }));
-    try {
-      let s = await open();
-      const decision = (rule: string) =>
-        s.exec.audit.append({
-          caller: { kind: 'cli' },
-          operation: 'execute_command',
-          input: rule,
-          decision: 'allowed',
-          rule,
-        });
-      await s.engine.createWorkflow({ ...webhookSetRespond('kept'), name: 'kept' });
-      await decision('before');
-      const b = await s.backups.create();
-      expect(b.kind).toBe('pglite');
-      await s.engine.createWorkflow({ ...webhookSetRespond('later'), name: 'later' });
-      await decision('after');
-      // The command line, as a person runs it: refused while Warden runs.
-      const cwd = dataDir;
-      const env = { WARDEN_DATA_DIR: dataDir };
-      const refused = await runWarden(['backup', 'restore', b.file, '--yes'], { cwd, env });
-      expect(refused.code).not.toBe(0);
-      expect(refused.stderr).toContain(`Another Warden process (pid ${process.pid})`);
-      await s.close();
-
-      const restored = await runWarden(['backup', 'restore', b.file, '--yes', '--json'], {
-        cwd,
-        env,
-      });
-      expect(restored.code).toBe(0);
-      expect(restored.stderr).toContain('switching the data directory');
-      s = await open();
+describe.each(['false', 'true'])(
+  'backups of the embedded database (WARDEN_PGLITE_THREAD=%s)',
+  (thread) => {
+    it('restores a data directory while Warden is stopped, and refuses while it runs', async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'warden-embedded-backup-'));
+      const open = () =>
+        createServices(
+          testConfig({ WARDEN_DATA_DIR: dataDir, WARDEN_PGLITE_THREAD: thread }),
+          createLogger({ level: 'silent' }),
+        );
       try {
-        expect((await s.engine.workflows.list()).map((w) => w.name)).toEqual(['kept']);
-        // The record the restore took back is not read as tampering: the chain says it was restored.
-        expect(await s.exec.audit.verify()).toMatchObject({ ok: true, database: { records: 2 } });
-        const ops = [];
-        for await (const r of s.exec.audit.records()) ops.push(r.operation);
-        expect(ops).toEqual(['execute_command', 'chain.restored']);
-      } finally {
+        let s = await open();
+        const decision = (rule: string) =>
+          s.exec.audit.append({
+            caller: { kind: 'cli' },
+            operation: 'execute_command',
+            input: rule,
+            decision: 'allowed',
+            rule,
+          });
+        await s.engine.createWorkflow({ ...webhookSetRespond('kept'), name: 'kept' });
+        await decision('before');
+        const b = await s.backups.create();
+        expect(b.kind).toBe('pglite');
+        await s.engine.createWorkflow({ ...webhookSetRespond('later'), name: 'later' });
+        await decision('after');
+        // The command line, as a person runs it: refused while Warden runs.
+        const cwd = dataDir;
+        const env = { WARDEN_DATA_DIR: dataDir };
+        const refused = await runWarden(['backup', 'restore', b.file, '--yes'], { cwd, env });
+        expect(refused.code).not.toBe(0);
+        expect(refused.stderr).toContain(`Another Warden process (pid ${process.pid})`);
         await s.close();
+
+        const restored = await runWarden(['backup', 'restore', b.file, '--yes', '--json'], {
+          cwd,
+          env,
+        });
+        expect(restored.code).toBe(0);
+        expect(restored.stderr).toContain('switching the data directory');
+        s = await open();
+        try {
+          expect((await s.engine.workflows.list()).map((w) => w.name)).toEqual(['kept']);
+          // The record the restore took back is not read as tampering: the chain says it was restored.
+          expect(await s.exec.audit.verify()).toMatchObject({ ok: true, database: { records: 2 } });
+          const ops = [];
+          for await (const r of s.exec.audit.records()) ops.push(r.operation);
+          expect(ops).toEqual(['execute_command', 'chain.restored']);
+        } finally {
+          await s.close();
+        }
+        // The replaced data directory is kept next to the new one.
+        expect(readdirSync(dataDir).some((n) => n.startsWith('pglite.before-restore-'))).toBe(true);
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
       }
-      // The replaced data directory is kept next to the new one.
-      expect(readdirSync(dataDir).some((n) => n.startsWith('pglite.before-restore-'))).toBe(true);
-    } finally {
-      rmSync(dataDir, { recursive: true, force: true });
-    }
-    // Two CLI processes and three database opens: slow on a loaded machine.
-  }, 90_000);
-});
+      // Two CLI processes and three database opens: slow on a loaded machine.
+    }, 90_000);
+  },
+);
 
 describe('an embedded backup under way', () => {
   it('holds only the WAL since a checkpoint, and queries go on while it is compressed', async () => {

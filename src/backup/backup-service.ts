@@ -36,8 +36,8 @@ import { createGzip, gunzip } from 'node:zlib';
 import type { Config } from '../config/load.ts';
 import { acquireDataLock } from '../db/data-lock.ts';
 import type { Db } from '../db/db.ts';
-import type { PgliteDb } from '../db/pglite-db.ts';
-import { readTreeSync, tarOf } from '../db/tar.ts';
+import type { EmbeddedDb } from '../db/pglite-db.ts';
+import { tarOf } from '../db/tar.ts';
 import { UserError } from '../errors.ts';
 import { auditPendingFile, writePendingReanchor } from '../exec/audit-anchor.ts';
 import type { Logger } from '../log.ts';
@@ -211,19 +211,17 @@ export class BackupService {
    * inside that hold: 1.4 s without an answer at 90 MB.
    */
   private async dumpPglite(partial: string, progress: Progress): Promise<void> {
-    const pglite = this.open as PgliteDb;
+    const pglite = this.open as EmbeddedDb;
     const t0 = performance.now();
     await pglite.exec('CHECKPOINT');
     const t1 = performance.now();
-    const dataDir = pglite.pg.dataDir;
-    let chunks: Iterable<Buffer>;
-    if (!dataDir || dataDir.includes('://')) {
-      // A database in memory (tests): only PGlite can read its files.
-      chunks = [Buffer.from(await (await pglite.pg.dumpDataDir('none')).arrayBuffer())];
-    } else {
-      const tree = await pglite.pg._runExclusiveQuery(async () => readTreeSync(dataDir));
-      chunks = tarOf(tree);
-    }
+    const snap = await pglite.snapshot();
+    // File contents from the database's thread arrive as Uint8Arrays.
+    const asBuffer = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+    const chunks: Iterable<Buffer> =
+      snap.kind === 'tarball'
+        ? [asBuffer(snap.data)]
+        : tarOf(snap.tree.map((e) => ({ ...e, data: asBuffer(e.data) })));
     const t2 = performance.now();
     progress('compressing the archive');
     // Level 1: a data directory compresses almost as well as at the default

@@ -23,6 +23,8 @@ export async function withServices<T>(fn: (services: Services) => Promise<T>): P
   // stays on V8's baseline compiler whatever the setting. Optimising it (a 9 MB
   // module) costs about a second of CPU for a command over before it pays off.
   config.database.pgliteWasmTierUp = false;
+  // Nor does it gain from a thread for the database: its queries run one after another.
+  config.database.pgliteThread = false;
   // Loaded here, not at the top: commands that answer through a running
   // Warden's API never need the database drivers and the engine.
   const { createServices } = await import('../app.ts');

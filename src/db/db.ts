@@ -47,6 +47,13 @@ export interface Db extends Queryable {
    * warden_db_statements_total: round trips, not JavaScript, bound the rate.
    */
   readonly statementCount: number;
+  /**
+   * How many batched writes (db/micro-batcher.ts) are worth sending at once.
+   * A pool runs them side by side; PGlite on its own thread runs one at a
+   * time, and there a second batch sent early would only wait, smaller than
+   * if it had gathered what arrives meanwhile. @default 4
+   */
+  readonly writeBatchesInFlight?: number;
   /** Runs fn in one transaction; commits when it resolves, rolls back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Runs a script of several statements without parameters (migrations). */

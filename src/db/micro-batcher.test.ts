@@ -22,4 +22,28 @@ describe('MicroBatcher', () => {
     const out = await Promise.allSettled([1, 2, 3].map((i) => b.submit(i)));
     expect(out.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
   });
+
+  it('with one batch in flight, calls made meanwhile wait and go together in the next', async () => {
+    const batches: number[][] = [];
+    let release!: () => void;
+    const first = new Promise<void>((r) => (release = r));
+    const b = new MicroBatcher<number, number>(
+      async (items) => {
+        batches.push(items);
+        if (batches.length === 1) await first;
+        return items;
+      },
+      500,
+      () => 1,
+    );
+    const a = b.submit(1);
+    await new Promise((r) => setImmediate(r));
+    const rest = [2, 3, 4].map((i) => b.submit(i));
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect(batches).toEqual([[1]]);
+    release();
+    expect(await Promise.all([a, ...rest])).toEqual([1, 2, 3, 4]);
+    expect(batches).toEqual([[1], [2, 3, 4]]);
+  });
 });

@@ -11,8 +11,13 @@ export class MicroBatcher<I, O> {
     private readonly runBatch: (items: I[]) => Promise<O[]>,
     /** Largest batch. @default 500 */
     private readonly max = 500,
-    /** Batches running at once; more calls wait and join the next batch. @default 4 */
-    private readonly maxInFlight = 4,
+    /**
+     * Batches running at once; more calls wait and join the next batch. A
+     * function is asked each time (a database with one connection runs one
+     * statement at a time: a second batch sent meanwhile would only wait
+     * there, smaller than if it had waited here). @default 4
+     */
+    private readonly maxInFlight: number | (() => number) = 4,
   ) {}
 
   submit(item: I): Promise<O> {
@@ -23,7 +28,8 @@ export class MicroBatcher<I, O> {
   }
 
   private schedule() {
-    if (this.scheduled || this.pending.length === 0 || this.inFlight >= this.maxInFlight) return;
+    const limit = typeof this.maxInFlight === 'number' ? this.maxInFlight : this.maxInFlight();
+    if (this.scheduled || this.pending.length === 0 || this.inFlight >= limit) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;

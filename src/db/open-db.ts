@@ -47,14 +47,16 @@ export async function openDb(
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const lock = acquireDataLock(dataDir);
   try {
-    const { PgliteDb } = await import('./pglite-db.ts');
     const pgDir = join(dataDir, 'pglite');
     await seedIfNew(pgDir, options);
-    const db = await PgliteDb.open({
+    const pgliteOptions = {
       dataDir: pgDir,
       sharedBuffersMb: config.database.pgliteSharedBuffersMb,
       wasmTierUp: config.database.pgliteWasmTierUp,
-    });
+    };
+    const db = config.database.pgliteThread
+      ? await (await import('./pglite-thread-db.ts')).PgliteThreadDb.open(pgliteOptions)
+      : await (await import('./pglite-db.ts')).PgliteDb.open(pgliteOptions);
     return {
       db,
       async close() {

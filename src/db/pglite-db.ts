@@ -8,6 +8,8 @@ import { vector } from '@electric-sql/pglite-pgvector';
 
 import type { Db, Queryable, QueryResult, Row } from './db.ts';
 import { KeyedMutex } from './keyed-mutex.ts';
+import type { TreeEntry } from './tar.ts';
+import { readTreeSync } from './tar.ts';
 
 export type PgliteDbOptions = {
   /** Directory for the database files; undefined keeps it in memory (tests). */
@@ -29,6 +31,21 @@ export type PgliteDbOptions = {
   wasmTierUp?: boolean;
 };
 
+/**
+ * The embedded database's files at one instant, for a backup: the data
+ * directory's tree (read while PGlite answers nothing, so no statement
+ * changes it midway), or PGlite's own tar of a database kept in memory.
+ */
+export type EmbeddedSnapshot =
+  { kind: 'tree'; tree: TreeEntry[] } | { kind: 'tarball'; data: Uint8Array };
+
+/** The embedded database, in process or on its own thread. */
+export interface EmbeddedDb extends Db {
+  readonly kind: 'pglite';
+  /** Its files at one instant; checkpoint first to keep the WAL in it short. */
+  snapshot(): Promise<EmbeddedSnapshot>;
+}
+
 function toResult<R extends Row>(res: { rows: R[]; affectedRows?: number }): QueryResult<R> {
   return { rows: res.rows, rowCount: res.affectedRows || res.rows.length };
 }
@@ -48,13 +65,47 @@ export function startParams(options: PgliteDbOptions): string[] {
   return params;
 }
 
-export class PgliteDb implements Db {
+/**
+ * What both embedded adapters share: one connection, so locks are this
+ * process's own mutex (the data-directory lock keeps other processes out),
+ * and the pool statistics are of that one connection.
+ */
+export abstract class OneConnection {
   readonly kind = 'pglite' as const;
-  private readonly locks = new KeyedMutex();
-  private waiting = 0;
   statementCount = 0;
+  /** Statements sent and not yet answered. */
+  protected waiting = 0;
+  private readonly locks = new KeyedMutex();
 
-  private constructor(readonly pg: PGlite) {}
+  abstract query<R extends Row = Row>(
+    sql: string,
+    params?: readonly unknown[],
+  ): Promise<QueryResult<R>>;
+
+  withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    return this.locks.run(key, fn);
+  }
+
+  async tryWithLock<T>(key: string, fn: () => Promise<T>): Promise<T | undefined> {
+    if (this.locks.isLocked(key)) return undefined;
+    return this.locks.run(key, fn);
+  }
+
+  /** One connection: running sql once loads what it touches. */
+  async warm(sql = 'SELECT 1'): Promise<void> {
+    await this.query(sql);
+  }
+
+  stats() {
+    const busy = Math.min(this.waiting, 1);
+    return { total: 1, idle: 1 - busy, waiting: Math.max(0, this.waiting - 1), max: 1 };
+  }
+}
+
+export class PgliteDb extends OneConnection implements EmbeddedDb {
+  private constructor(readonly pg: PGlite) {
+    super();
+  }
 
   static async open(options: PgliteDbOptions = {}): Promise<PgliteDb> {
     if (options.wasmTierUp === false) setFlagsFromString('--liftoff-only');
@@ -96,23 +147,17 @@ export class PgliteDb implements Db {
     );
   }
 
-  withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    return this.locks.run(key, fn);
-  }
-
-  async tryWithLock<T>(key: string, fn: () => Promise<T>): Promise<T | undefined> {
-    if (this.locks.isLocked(key)) return undefined;
-    return this.locks.run(key, fn);
-  }
-
-  /** One connection, in process: running sql once loads what it touches. */
-  async warm(sql = 'SELECT 1'): Promise<void> {
-    await this.query(sql);
-  }
-
-  stats() {
-    const busy = Math.min(this.waiting, 1);
-    return { total: 1, idle: 1 - busy, waiting: Math.max(0, this.waiting - 1), max: 1 };
+  async snapshot(): Promise<EmbeddedSnapshot> {
+    const dataDir = this.pg.dataDir;
+    if (!dataDir || dataDir.includes('://')) {
+      // A database in memory (tests): only PGlite can read its files.
+      const blob = await this.pg.dumpDataDir('none');
+      return { kind: 'tarball', data: new Uint8Array(await blob.arrayBuffer()) };
+    }
+    return {
+      kind: 'tree',
+      tree: await this.pg._runExclusiveQuery(async () => readTreeSync(dataDir)),
+    };
   }
 
   async close(): Promise<void> {

@@ -291,9 +291,12 @@ export class ExecutionStore {
 
   // Under load, concurrent inserts, claims and finishes share statements. A
   // row with a lease owner is inserted already claimed by that worker.
-  private readonly creates = new MicroBatcher<Record<string, unknown>, void>(async (rows) => {
-    await this.db.query(
-      `INSERT INTO executions (id, workflow_id, workflow_version, status, mode, trigger_node,
+  private readonly batchesInFlight = () => this.db.writeBatchesInFlight ?? 4;
+
+  private readonly creates = new MicroBatcher<Record<string, unknown>, void>(
+    async (rows) => {
+      await this.db.query(
+        `INSERT INTO executions (id, workflow_id, workflow_version, status, mode, trigger_node,
          trigger_data, timeout_ms, parent_execution_id, parent_node, retry_of, destination_node,
          lease_owner, lease_expires_at, attempts, started_at, deadline_at)
        SELECT x.id, x.workflow_id, x.workflow_version,
@@ -308,33 +311,40 @@ export class ExecutionStore {
          mode text, trigger_node text, trigger_data jsonb, timeout_ms int,
          parent_execution_id uuid, parent_node text, retry_of uuid, destination_node text,
          lease_owner text, lease_ms int)`,
-      [JSON.stringify(rows)],
-      { prepare: true },
-    );
-    return rows.map(() => undefined);
-  });
+        [JSON.stringify(rows)],
+        { prepare: true },
+      );
+      return rows.map(() => undefined);
+    },
+    500,
+    this.batchesInFlight,
+  );
 
   private readonly claims = new MicroBatcher<
     { id: string; owner: string; leaseMs: number },
     Execution | undefined
-  >(async (items) => {
-    const { owner, leaseMs } = items[0]!;
-    if (items.some((i) => i.owner !== owner || i.leaseMs !== leaseMs))
-      return Promise.all(
-        items.map((i) => this.claimNow([i.id], i.owner, i.leaseMs).then((r) => r.get(i.id))),
+  >(
+    async (items) => {
+      const { owner, leaseMs } = items[0]!;
+      if (items.some((i) => i.owner !== owner || i.leaseMs !== leaseMs))
+        return Promise.all(
+          items.map((i) => this.claimNow([i.id], i.owner, i.leaseMs).then((r) => r.get(i.id))),
+        );
+      const rows = await this.claimNow(
+        items.map((i) => i.id),
+        owner,
+        leaseMs,
       );
-    const rows = await this.claimNow(
-      items.map((i) => i.id),
-      owner,
-      leaseMs,
-    );
-    // One row answers one caller: a second claim of the same id in the batch loses.
-    return items.map((i) => {
-      const row = rows.get(i.id);
-      rows.delete(i.id);
-      return row;
-    });
-  });
+      // One row answers one caller: a second claim of the same id in the batch loses.
+      return items.map((i) => {
+        const row = rows.get(i.id);
+        rows.delete(i.id);
+        return row;
+      });
+    },
+    500,
+    this.batchesInFlight,
+  );
 
   private readonly finishes = new MicroBatcher<
     {
@@ -346,9 +356,10 @@ export class ExecutionStore {
       steps: StepWrite[];
     },
     boolean
-  >(async (items) => {
-    const { rows } = await this.db.query<{ id: string }>(
-      `WITH input AS (
+  >(
+    async (items) => {
+      const { rows } = await this.db.query<{ id: string }>(
+        `WITH input AS (
          SELECT * FROM jsonb_to_recordset($1::jsonb) AS i(id uuid, owner text, status text,
            result jsonb, error jsonb, steps jsonb)
        ), s AS (
@@ -372,18 +383,22 @@ export class ExecutionStore {
        FROM input i WHERE e.id = ANY($2::uuid[]) AND e.id = i.id AND e.lease_owner = i.owner
          AND ${running('e')}
        RETURNING e.id`,
-      [JSON.stringify(items), items.map((i) => i.id)],
-      { prepare: true },
-    );
-    const done = new Set(rows.map((r) => r.id));
-    return items.map((i) => done.has(i.id));
-  });
+        [JSON.stringify(items), items.map((i) => i.id)],
+        { prepare: true },
+      );
+      const done = new Set(rows.map((r) => r.id));
+      return items.map((i) => done.has(i.id));
+    },
+    500,
+    this.batchesInFlight,
+  );
 
   // Executions run in memory before they were recorded (instant workflows):
   // each is written once, ended, with its steps, in one statement per batch.
-  private readonly records = new MicroBatcher<Record<string, unknown>, void>(async (items) => {
-    await this.db.query(
-      `WITH input AS (
+  private readonly records = new MicroBatcher<Record<string, unknown>, void>(
+    async (items) => {
+      await this.db.query(
+        `WITH input AS (
          SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, workflow_id bigint,
            workflow_version int, mode text, trigger_node text, trigger_data jsonb, timeout_ms int,
            parent_execution_id uuid, parent_node text, retry_of uuid, destination_node text,
@@ -404,11 +419,14 @@ export class ExecutionStore {
        FROM input i CROSS JOIN LATERAL jsonb_to_recordset(i.steps) AS x(node_name text, seq int,
          status text, attempts int, input jsonb, output jsonb, truncated boolean, error jsonb,
          worker text, started_at timestamptz, finished_at timestamptz, duration_ms int)`,
-      [JSON.stringify(items)],
-      { prepare: true },
-    );
-    return items.map(() => undefined);
-  });
+        [JSON.stringify(items)],
+        { prepare: true },
+      );
+      return items.map(() => undefined);
+    },
+    500,
+    this.batchesInFlight,
+  );
 
   /**
    * Records an execution that ran in memory, already ended, with its steps:
