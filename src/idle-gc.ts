@@ -3,22 +3,27 @@
 // the load stops, nothing allocates, so V8 never runs the major collection
 // that would free them: after a 64-connection run the embedded process kept
 // 155 MB of old space of which 44 MB was live, and its RSS stayed at 340 MB.
-// Every 10 s this looks at the event loop: once it was nearly idle over the
-// last period and the heap holds much more than after the last full
-// collection, it runs one. A pause of tens of milliseconds, only when the
-// process has nothing else to do.
+// Every second this looks at the event loop; once it has been nearly idle
+// for ten looks in a row and the heap holds much more than after the last
+// full collection, it runs one. A pause of tens of milliseconds, only when
+// the process has had nothing to do for a while. The decision rests on the
+// last second, not on a long period: averaged over 10 s, a load that began
+// two seconds ago still looked idle, and the pause fell on its requests.
 import { performance } from 'node:perf_hooks';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 import type { Logger } from './log.ts';
+import { loopUse } from './loop-use.ts';
 
 export type IdleGcOptions = {
   logger: Logger;
-  /** How often to look (default 10 s). */
+  /** How often to look (default 1 s). */
   everyMs?: number;
-  /** Event-loop use over the period under which the process counts as idle (default 0.05). */
+  /** Event-loop use since the last look under which the process counts as idle (default 0.02). */
   idleBelow?: number;
+  /** Idle looks in a row before a collection (default 10). */
+  quietLooks?: number;
   /** Heap growth since the last full collection that makes one worth it (default 32 MB). */
   growthBytes?: number;
   /** Seams for tests: the heap in use, the loop's use over the period, a full collection. */
@@ -40,25 +45,18 @@ export class IdleGc {
   private readonly heapUsed: () => number;
   private readonly loopUse: () => number;
   private readonly collect: () => void;
+  /** Idle looks in a row so far. */
+  private quiet = 0;
 
   constructor(private readonly o: IdleGcOptions) {
     this.heapUsed = o.heapUsed ?? (() => getHeapStatistics().used_heap_size);
-    if (o.loopUse) this.loopUse = o.loopUse;
-    else {
-      let last = performance.eventLoopUtilization();
-      this.loopUse = () => {
-        const now = performance.eventLoopUtilization();
-        const use = performance.eventLoopUtilization(now, last).utilization;
-        last = now;
-        return use;
-      };
-    }
+    this.loopUse = o.loopUse ?? loopUse();
     this.collect = o.collect ?? fullCollection();
     this.baseline = this.heapUsed();
   }
 
   start(): void {
-    this.timer ??= setInterval(() => this.check(), this.o.everyMs ?? 10_000);
+    this.timer ??= setInterval(() => this.check(), this.o.everyMs ?? 1000);
     this.timer.unref();
   }
 
@@ -73,7 +71,12 @@ export class IdleGc {
     const used = this.heapUsed();
     // A busy process collects on its own; a smaller heap is the new floor.
     if (used < this.baseline) this.baseline = used;
-    if (use >= (this.o.idleBelow ?? 0.05)) return false;
+    if (use >= (this.o.idleBelow ?? 0.02)) {
+      this.quiet = 0;
+      return false;
+    }
+    this.quiet++;
+    if (this.quiet < (this.o.quietLooks ?? 10)) return false;
     if (used - this.baseline < (this.o.growthBytes ?? 32 * 1024 * 1024)) return false;
     const started = performance.now();
     this.collect();

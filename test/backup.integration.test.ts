@@ -291,6 +291,51 @@ describeUnless(needsPgTools, 'the schedule', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('puts a scheduled backup off while the process is busy, then takes it once quiet or after the limit', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warden-schedule-busy-'));
+    const s = await makeTestServices('postgres', { WARDEN_BACKUP_DIR: dir });
+    const waitForBackup = async (d: string) => {
+      const until = Date.now() + 20_000;
+      while (readdirSync(d).length === 0 && Date.now() < until)
+        await new Promise((r) => setTimeout(r, 20));
+    };
+    try {
+      let busy = true;
+      let looks = 0;
+      s.backups.startSchedule(60_000, 50, {
+        busy: async () => (looks++, busy),
+        retryMs: 30,
+        maxDeferMs: 60_000,
+      });
+      await new Promise((r) => setTimeout(r, 400));
+      expect(looks).toBeGreaterThan(3); // it keeps looking...
+      expect(readdirSync(dir)).toEqual([]); // ...and takes nothing while busy
+      busy = false;
+      await waitForBackup(dir);
+      await s.backups.stop();
+      expect(await s.backups.list()).toHaveLength(1);
+    } finally {
+      await s.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // Busy for longer than the limit: it goes ahead.
+    const dir2 = mkdtempSync(join(tmpdir(), 'warden-schedule-busy-'));
+    const s2 = await makeTestServices('postgres', { WARDEN_BACKUP_DIR: dir2 });
+    try {
+      s2.backups.startSchedule(60_000, 50, {
+        busy: async () => true,
+        retryMs: 30,
+        maxDeferMs: 200,
+      });
+      await waitForBackup(dir2);
+      await s2.backups.stop();
+      expect(await s2.backups.list()).toHaveLength(1);
+    } finally {
+      await s2.dispose();
+      rmSync(dir2, { recursive: true, force: true });
+    }
+  });
 });
 
 // On PostgreSQL: a pg_dump of a fresh schema takes a fraction of a second,

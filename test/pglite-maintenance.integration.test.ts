@@ -181,13 +181,38 @@ describe('PgliteMaintenance', () => {
 
   it('runs on its interval once started, and stop() waits for a pass in progress', async () => {
     for (let i = 0; i < 2; i++) await db.exec('UPDATE churn SET n = n + 1');
-    const vacuum = new PgliteMaintenance({ db, logger, intervalMs: 20 });
+    const vacuum = new PgliteMaintenance({ db, logger, intervalMs: 20, busy: () => false });
     vacuum.start();
     try {
       await vi.waitFor(async () => expect(await deadRows('churn')).toBe(0), { timeout: 5000 });
     } finally {
       await vacuum.stop();
     }
+  });
+
+  it('puts a due pass off while the process is busy, for at most its limit', async () => {
+    for (let i = 0; i < 2; i++) await db.exec('UPDATE churn SET n = n + 1');
+    let busy = true;
+    const m = new PgliteMaintenance({
+      db,
+      logger,
+      intervalMs: 1,
+      busy: () => busy,
+      maxDeferMs: 300,
+    });
+    await new Promise((r) => setTimeout(r, 5));
+    expect(await m.tick()).toBe('deferred');
+    expect(await deadRows('churn')).toBeGreaterThan(500);
+    // Still busy, but waiting longer than the limit: it runs anyway.
+    await new Promise((r) => setTimeout(r, 350));
+    expect(await m.tick()).toBe('ran');
+    expect(await deadRows('churn')).toBe(0);
+    // A quiet process runs a due pass at once.
+    for (let i = 0; i < 2; i++) await db.exec('UPDATE churn SET n = n + 1');
+    busy = false;
+    await new Promise((r) => setTimeout(r, 5));
+    expect(await m.tick()).toBe('ran');
+    expect(await deadRows('churn')).toBe(0);
   });
 
   it('does nothing when its interval is 0', async () => {

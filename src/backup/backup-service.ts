@@ -118,6 +118,8 @@ export class BackupService {
   readonly dir: string;
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<unknown> | undefined;
+  /** A look again at a check put off for load. */
+  private retry: NodeJS.Timeout | undefined;
   private readonly now: () => Date;
 
   /** db: the open database; not needed to list, prune or restore. */
@@ -452,13 +454,32 @@ export class BackupService {
   /**
    * Runs scheduled backups: a check every checkEveryMs (the first a minute
    * after start, not during it) takes one when the newest is older than
-   * everyHours, then prunes.
+   * everyHours, then prunes. With busy (the embedded database, whose backup
+   * holds every query for its snapshot), a check that finds the process
+   * busy looks again every retryMs, for at most maxDeferMs, before it goes
+   * ahead anyway.
    */
-  startSchedule(checkEveryMs = 10 * 60_000, firstAfterMs = 60_000): void {
+  startSchedule(
+    checkEveryMs = 10 * 60_000,
+    firstAfterMs = 60_000,
+    defer: { busy?: () => Promise<boolean>; retryMs?: number; maxDeferMs?: number } = {},
+  ): void {
     if (this.timer) return;
+    let deferredSince: number | undefined;
     const tick = () => {
       if (this.inFlight) return;
-      this.inFlight = this.runScheduled()
+      this.inFlight = (async () => {
+        if (defer.busy && (await defer.busy())) {
+          deferredSince ??= Date.now();
+          if (Date.now() - deferredSince < (defer.maxDeferMs ?? 30 * 60_000)) {
+            this.retry = setTimeout(tick, defer.retryMs ?? 5000);
+            this.retry.unref();
+            return;
+          }
+        }
+        deferredSince = undefined;
+        await this.runScheduled();
+      })()
         .catch((err: unknown) => this.o.logger?.error({ err }, 'scheduled backup failed'))
         .finally(() => (this.inFlight = undefined));
     };
@@ -493,7 +514,9 @@ export class BackupService {
   async stop(): Promise<void> {
     // The first check's timeout and the interval after it share this handle.
     clearTimeout(this.timer);
+    clearTimeout(this.retry);
     this.timer = undefined;
     await this.inFlight;
+    clearTimeout(this.retry);
   }
 }

@@ -16,6 +16,7 @@ import { installProcessGuard } from '../process-guard.ts';
 import { createLogger } from '../log.ts';
 import { notifiersFromConfig } from '../notify/notifiers-from-config.ts';
 import { loopbackUrl, newControlToken, removeControlFile, writeControlFile } from './api-client.ts';
+import { busyNow } from '../loop-use.ts';
 import { cliConfig } from './context.ts';
 
 export type StartOptions = { port?: string; host?: string; role?: string };
@@ -159,7 +160,13 @@ export async function startCommand(options: StartOptions): Promise<void> {
     services.engine.startScheduler();
     services.engine.startSweeper();
     services.monitors.start();
-    if (config.backup.enabled) services.backups.startSchedule();
+    // An embedded backup holds every query for its snapshot: it waits for a quiet moment.
+    if (config.backup.enabled)
+      services.backups.startSchedule(
+        undefined,
+        undefined,
+        services.db.kind === 'pglite' ? { busy: () => busyNow() } : {},
+      );
   } catch (err) {
     await closeAndThrow(err);
   }

@@ -24,7 +24,7 @@ export const backupDomain = domain('backup', 'Database backups: daily, rotated, 
       .min(1)
       .max(24 * 7),
     default: 24,
-    doc: 'Hours between scheduled backups.',
+    doc: 'Hours between scheduled backups. With the embedded database, a scheduled backup that finds the process busy waits for a quiet moment (at most 30 minutes), since its snapshot holds every query.',
   }),
   keepDays: setting({
     env: 'WARDEN_BACKUP_KEEP_DAYS',

@@ -92,7 +92,7 @@ export const databaseDomain = domain('database', 'Where Warden keeps its data.',
     env: 'WARDEN_PGLITE_MAINTENANCE_INTERVAL_MS',
     schema: durationMs,
     default: 30_000,
-    doc: 'Embedded database only: how often the main process vacuums and analyzes tables with many dead, new or changed rows; every 5 s it also checkpoints once 256 MB of WAL were written, or 5 minutes after the last checkpoint (PGlite has neither autovacuum nor a checkpointer: without them queries slow down and the WAL grows for ever). 0: none of it.',
+    doc: 'Embedded database only: how often the main process vacuums and analyzes tables with many dead, new or changed rows (a pass that falls due while the process is busy waits for a quieter moment, at most 5 minutes: it holds every query while it runs); every 5 s it also checkpoints once 256 MB of WAL were written, or 5 minutes after the last checkpoint (PGlite has neither autovacuum nor a checkpointer: without them queries slow down and the WAL grows for ever). 0: none of it.',
   }),
   pgliteThread: setting({
     env: 'WARDEN_PGLITE_THREAD',
