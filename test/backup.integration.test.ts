@@ -273,6 +273,13 @@ describeUnless(needsPgTools, 'backups of another database', () => {
   });
 });
 
+/** Waits (up to 20 s) for the first file to appear in a backup directory. */
+async function waitForBackup(dir: string): Promise<void> {
+  const until = Date.now() + 20_000;
+  while (readdirSync(dir).length === 0 && Date.now() < until)
+    await new Promise((r) => setTimeout(r, 20));
+}
+
 describeUnless(needsPgTools, 'the schedule', () => {
   it('takes the first backup after its delay, not at start, and stop waits for one under way', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'warden-schedule-'));
@@ -280,9 +287,7 @@ describeUnless(needsPgTools, 'the schedule', () => {
     try {
       s.backups.startSchedule(60_000, 300);
       expect(await s.backups.list()).toEqual([]);
-      const until = Date.now() + 20_000;
-      while (readdirSync(dir).length === 0 && Date.now() < until)
-        await new Promise((r) => setTimeout(r, 20));
+      await waitForBackup(dir);
       await s.backups.stop();
       expect(await s.backups.list()).toHaveLength(1);
       expect(readdirSync(dir).filter((n) => n.endsWith('.partial'))).toEqual([]);
@@ -295,11 +300,6 @@ describeUnless(needsPgTools, 'the schedule', () => {
   it('puts a scheduled backup off while the process is busy, then takes it once quiet or after the limit', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'warden-schedule-busy-'));
     const s = await makeTestServices('postgres', { WARDEN_BACKUP_DIR: dir });
-    const waitForBackup = async (d: string) => {
-      const until = Date.now() + 20_000;
-      while (readdirSync(d).length === 0 && Date.now() < until)
-        await new Promise((r) => setTimeout(r, 20));
-    };
     try {
       let busy = true;
       let looks = 0;

@@ -107,10 +107,13 @@ export class PgliteMaintenance {
 
   /** One look: a checkpoint if due, then the vacuum pass if due and the process is quiet enough. */
   async tick(): Promise<'ran' | 'deferred' | 'not due'> {
+    // Asked on every look, so that it measures the last few seconds: asked
+    // only when a pass is due, it averaged over the whole interval, and a
+    // load that had just begun looked quiet.
+    const busy = this.busy();
     await this.checkpointIfDue();
     const now = performance.now();
     if (now - this.lastVacuumAt < this.o.intervalMs) return 'not due';
-    const busy = this.busy();
     this.deferredSince ??= now;
     if (busy && now - this.deferredSince < (this.o.maxDeferMs ?? 300_000)) return 'deferred';
     this.deferredSince = undefined;
