@@ -39,6 +39,7 @@ import type { Db } from '../db/db.ts';
 import type { EmbeddedDb } from '../db/pglite-db.ts';
 import { tarOf } from '../db/tar.ts';
 import { UserError } from '../errors.ts';
+import { syncPath, syncPathAsync, syncTree } from '../fs-sync.ts';
 import { auditPendingFile, writePendingReanchor } from '../exec/audit-anchor.ts';
 import type { Logger } from '../log.ts';
 
@@ -194,7 +195,13 @@ export class BackupService {
       };
       await writeFile(`${path}.json`, `${JSON.stringify(sidecar, null, 2)}\n`, { mode: 0o600 });
       await chmod(`${path}.json`, 0o600);
+      // On the disk before it takes its name, so a power loss never leaves
+      // a backup that is listed and empty.
+      progress('flushing it to the disk');
+      await syncPathAsync(partial);
+      await syncPathAsync(`${path}.json`);
       await rename(partial, path);
+      await syncPathAsync(this.dir);
       return { file, path, kind: this.kind, createdAt, bytes, sha256, database: this.database };
     } catch (err) {
       await rm(partial, { force: true });
@@ -434,11 +441,16 @@ export class BackupService {
         await rm(incoming, { recursive: true, force: true });
         throw damaged(`it does not open as a database (${reason(err)})`);
       }
+      // What PGlite wrote is in the operating system's cache only: flushed
+      // before it replaces the database, as initdb flushes its own.
+      progress('flushing the restored files to the disk');
+      syncTree(incoming);
       progress('switching the data directory');
       await rename(target, previous).catch((err: NodeJS.ErrnoException) => {
         if (err.code !== 'ENOENT') throw err;
       });
       await rename(incoming, target);
+      syncPath(root);
       // The audit chain now ends where the backup did; the next start records
       // that as a chain.restored event instead of reading it as removed records.
       writePendingReanchor(join(root, auditPendingFile), {

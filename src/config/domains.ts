@@ -100,6 +100,12 @@ export const databaseDomain = domain('database', 'Where Warden keeps its data.',
     default: false,
     doc: 'Embedded database only: run PGlite on a thread of its own, beside the thread that serves HTTP and runs workflows. On two cores it gave about a fifth more executions per second at saturation (runs varied from 0 to 60%), for about a third more CPU per execution, about 20 MB more memory and a longer tail (p99 at 1,000/s about 30 ms against 20); off, one thread does both. One-shot commands never use a thread.',
   }),
+  pgliteFsync: setting({
+    env: 'WARDEN_PGLITE_FSYNC',
+    schema: envBoolean,
+    default: true,
+    doc: "Embedded database only: flush each commit to the disk (fsync), as PostgreSQL does, so that an accepted execution survives a power loss or a kernel crash. Off (PGlite's own default), commits reach only the operating system's cache: a crash of Warden loses nothing, but a crash of the machine can lose the last commits and corrupt the database. Off is for a data directory you can lose (tmpfs, a throwaway test).",
+  }),
   pgliteWasmTierUp: setting({
     env: 'WARDEN_PGLITE_WASM_TIER_UP',
     schema: envBoolean,

@@ -54,6 +54,13 @@ export interface Db extends Queryable {
    * if it had gathered what arrives meanwhile. @default 4
    */
   readonly writeBatchesInFlight?: number;
+  /**
+   * Files this process flushed to the disk (fsync) for the database: the
+   * embedded database's commits and checkpoints. Undefined where the process
+   * does not flush them itself (PostgreSQL's server does; PGlite with fsync
+   * off or on its own thread).
+   */
+  readonly diskFlushCount?: number;
   /** Runs fn in one transaction; commits when it resolves, rolls back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Runs a script of several statements without parameters (migrations). */

@@ -21,7 +21,7 @@ export type OpenDbOptions = {
 };
 
 /** Seeds dir from the template when it holds no database yet; a no-op otherwise. */
-async function seedIfNew(dir: string, options: OpenDbOptions): Promise<void> {
+async function seedIfNew(dir: string, options: OpenDbOptions & { sync: boolean }): Promise<void> {
   if (existsSync(join(dir, 'PG_VERSION'))) return;
   // An empty directory (made by hand, or by a start that stopped early) is a new database.
   if (existsSync(dir)) {
@@ -29,7 +29,9 @@ async function seedIfNew(dir: string, options: OpenDbOptions): Promise<void> {
     rmdirSync(dir);
   }
   const { seedFromTemplate, defaultTemplateDir } = await import('./pglite-template.ts');
-  const result = seedFromTemplate(dir, options.templateDir ?? defaultTemplateDir);
+  const result = seedFromTemplate(dir, options.templateDir ?? defaultTemplateDir, undefined, {
+    sync: options.sync,
+  });
   if (!result.seeded) options.onTemplateSkipped?.(result.reason);
 }
 
@@ -48,11 +50,12 @@ export async function openDb(
   const lock = acquireDataLock(dataDir);
   try {
     const pgDir = join(dataDir, 'pglite');
-    await seedIfNew(pgDir, options);
+    await seedIfNew(pgDir, { ...options, sync: config.database.pgliteFsync });
     const pgliteOptions = {
       dataDir: pgDir,
       sharedBuffersMb: config.database.pgliteSharedBuffersMb,
       wasmTierUp: config.database.pgliteWasmTierUp,
+      fsync: config.database.pgliteFsync,
     };
     const db = config.database.pgliteThread
       ? await (await import('./pglite-thread-db.ts')).PgliteThreadDb.open(pgliteOptions)

@@ -7,6 +7,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 
 import type { Db, Queryable, QueryResult, Row } from './db.ts';
+import { FlushingNodeFS, flushingStartParams } from './durable-fs.ts';
 import { KeyedMutex } from './keyed-mutex.ts';
 import type { TreeEntry } from './tar.ts';
 import { readTreeSync } from './tar.ts';
@@ -29,6 +30,15 @@ export type PgliteDbOptions = {
    * @default true
    */
   wasmTierUp?: boolean;
+  /**
+   * Flush each commit's WAL, and each checkpoint's files, to the disk
+   * (durable-fs.ts), so that what was committed survives a power loss or a
+   * kernel crash. Off, as PGlite runs by default, writes reach only the
+   * operating system's cache: a crash of Warden loses nothing, a crash of
+   * the machine can lose commits and corrupt the database.
+   * @default true
+   */
+  fsync?: boolean;
 };
 
 /**
@@ -61,6 +71,7 @@ function toResult<R extends Row>(res: { rows: R[]; affectedRows?: number }): Que
  */
 export function startParams(options: PgliteDbOptions): string[] {
   const params = [...PGlite.defaultStartParams, '-c', 'wal_init_zero=off', '-c', 'wal_recycle=off'];
+  if (flushes(options)) params.push(...flushingStartParams);
   if (options.sharedBuffersMb) params.push('-c', `shared_buffers=${options.sharedBuffersMb}MB`);
   return params;
 }
@@ -70,6 +81,11 @@ export function startParams(options: PgliteDbOptions): string[] {
  * process's own mutex (the data-directory lock keeps other processes out),
  * and the pool statistics are of that one connection.
  */
+/** A database on disk flushes unless told not to; one in memory has no disk. */
+function flushes(options: PgliteDbOptions): boolean {
+  return options.fsync !== false && !!options.dataDir && !options.dataDir.includes('://');
+}
+
 export abstract class OneConnection {
   readonly kind = 'pglite' as const;
   statementCount = 0;
@@ -103,17 +119,31 @@ export abstract class OneConnection {
 }
 
 export class PgliteDb extends OneConnection implements EmbeddedDb {
-  private constructor(readonly pg: PGlite) {
+  private constructor(
+    readonly pg: PGlite,
+    /** On disk; undefined for a database in memory. */
+    private readonly dataDir: string | undefined,
+    private readonly fs?: FlushingNodeFS,
+  ) {
     super();
   }
 
   static async open(options: PgliteDbOptions = {}): Promise<PgliteDb> {
     if (options.wasmTierUp === false) setFlagsFromString('--liftoff-only');
-    const pg = await PGlite.create(options.dataDir ?? 'memory://', {
+    const fs = flushes(options) ? new FlushingNodeFS(options.dataDir!) : undefined;
+    const pg = await PGlite.create({
+      ...(fs ? { fs } : { dataDir: options.dataDir ?? 'memory://' }),
       extensions: { vector },
       startParams: startParams(options),
     });
-    return new PgliteDb(pg);
+    const onDisk =
+      options.dataDir && !options.dataDir.includes('://') ? options.dataDir : undefined;
+    return new PgliteDb(pg, onDisk, fs);
+  }
+
+  /** Files flushed to the disk (fsync) since open; undefined when it does not flush. */
+  get diskFlushCount(): number | undefined {
+    return this.fs?.flushCount;
   }
 
   async query<R extends Row = Row>(
@@ -148,8 +178,8 @@ export class PgliteDb extends OneConnection implements EmbeddedDb {
   }
 
   async snapshot(): Promise<EmbeddedSnapshot> {
-    const dataDir = this.pg.dataDir;
-    if (!dataDir || dataDir.includes('://')) {
+    const dataDir = this.dataDir;
+    if (!dataDir) {
       // A database in memory (tests): only PGlite can read its files.
       const blob = await this.pg.dumpDataDir('none');
       return { kind: 'tarball', data: new Uint8Array(await blob.arrayBuffer()) };

@@ -13,6 +13,7 @@ import { dirname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 
+import { syncPath, syncTree } from '../fs-sync.ts';
 import type { Migration } from './migrate.ts';
 import { loadMigrations } from './migrate.ts';
 import { tarEntries } from './tar.ts';
@@ -93,12 +94,16 @@ export function writeTemplate(dir: string, archive: Uint8Array, migrations: Migr
  * Unpacks the template into target, which must not exist: into a sibling
  * first, renamed into place when complete, so an interrupted first start
  * leaves no half database behind. Returns false, changing nothing, when the
- * template does not fit this build (see templateMismatch).
+ * template does not fit this build (see templateMismatch). With sync (the
+ * default), the files are flushed to the disk before the rename and the
+ * rename after it, as initdb does, so a database that later commits on top
+ * of them does not lose its base to a power loss.
  */
 export function seedFromTemplate(
   target: string,
   dir: string = defaultTemplateDir,
   migrations?: Migration[],
+  { sync = true }: { sync?: boolean } = {},
 ): { seeded: true } | { seeded: false; reason: string } {
   const mismatch = templateMismatch(dir, migrations);
   if (mismatch) return { seeded: false, reason: mismatch };
@@ -123,7 +128,9 @@ export function seedFromTemplate(
       }
     }
     if (!existsSync(join(incoming, 'PG_VERSION'))) throw new Error('the archive has no PG_VERSION');
+    if (sync) syncTree(incoming);
     renameSync(incoming, target);
+    if (sync) syncPath(dirname(target));
   } catch (err) {
     rmSync(incoming, { recursive: true, force: true });
     return { seeded: false, reason: `it could not be unpacked (${(err as Error).message})` };

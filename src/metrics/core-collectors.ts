@@ -51,6 +51,16 @@ export function registerRoundTripMetrics(m: MetricsRegistry, db: Db): void {
       this.inc(labels, db.statementCount);
     },
   });
+  if (db.diskFlushCount !== undefined)
+    m.counter({
+      name: 'warden_db_disk_flushes_total',
+      help: 'Files the embedded database flushed to the disk (fsync): one per commit that wrote, more at a checkpoint.',
+      labelNames: ['database'],
+      collect() {
+        this.reset();
+        this.inc(labels, db.diskFlushCount ?? 0);
+      },
+    });
   m.counter({
     name: 'warden_redis_commands_total',
     help: 'Commands this process sent to Redis (queue, webhook answers, pings; each command of a pipeline counts).',

@@ -1,0 +1,186 @@
+// The embedded database flushes what it commits to the disk. PGlite runs
+// PostgreSQL with fsync off on a file system with no fsync, so commits reach
+// only the operating system's cache; Warden turns fsync on and gives the
+// file system a real one (db/durable-fs.ts). These tests count the flushes
+// the adapter makes and, with strace, the fsync system calls that reach the
+// kernel; a data directory seeded from the template or restored is flushed
+// before it is used.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { PgliteDb } from '../src/db/pglite-db.ts';
+import { findProgram, describeUnless } from './helpers/programs.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'warden-durability-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function setting(db: PgliteDb, name: string): Promise<string> {
+  const { rows } = await db.query<Record<string, string>>(`SHOW ${name}`);
+  return rows[0]![name]!;
+}
+
+describe('the embedded database on disk', () => {
+  it('flushes each commit that writes, and not a read', async () => {
+    const db = await PgliteDb.open({ dataDir: join(dir, 'default') });
+    try {
+      expect(await setting(db, 'fsync')).toBe('on');
+      expect(await setting(db, 'wal_sync_method')).toBe('fsync');
+      await db.exec('CREATE TABLE t (id int PRIMARY KEY, doc jsonb)');
+
+      const before = db.diskFlushCount!;
+      for (let i = 0; i < 5; i++) await db.query('INSERT INTO t VALUES ($1, $2)', [i, { i }]);
+      const afterWrites = db.diskFlushCount!;
+      expect(afterWrites - before).toBeGreaterThanOrEqual(5);
+
+      await db.query('SELECT count(*) FROM t');
+      expect(db.diskFlushCount).toBe(afterWrites);
+
+      // One transaction, one flush at its commit, however many rows.
+      await db.transaction(async (tx) => {
+        for (let i = 5; i < 15; i++) await tx.query('INSERT INTO t VALUES ($1, $2)', [i, { i }]);
+      });
+      expect(db.diskFlushCount! - afterWrites).toBe(1);
+
+      // A checkpoint flushes the files the writes dirtied.
+      const beforeCheckpoint = db.diskFlushCount!;
+      await db.exec('CHECKPOINT');
+      expect(db.diskFlushCount! - beforeCheckpoint).toBeGreaterThan(1);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('keeps the data it committed across a close and an open', async () => {
+    const path = join(dir, 'reopen');
+    const first = await PgliteDb.open({ dataDir: path });
+    await first.exec('CREATE TABLE kept (n int)');
+    await first.query('INSERT INTO kept VALUES (7)');
+    await first.close();
+    const second = await PgliteDb.open({ dataDir: path });
+    try {
+      expect((await second.query('SELECT n FROM kept')).rows).toEqual([{ n: 7 }]);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('runs as PGlite does, without flushing, when fsync is off', async () => {
+    const db = await PgliteDb.open({ dataDir: join(dir, 'off'), fsync: false });
+    try {
+      expect(await setting(db, 'fsync')).toBe('off');
+      expect(db.diskFlushCount).toBeUndefined();
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('has nothing to flush in memory', async () => {
+    const db = await PgliteDb.open();
+    try {
+      expect(await setting(db, 'fsync')).toBe('off');
+      expect(db.diskFlushCount).toBeUndefined();
+    } finally {
+      await db.close();
+    }
+  });
+});
+
+// strace shows what reaches the kernel. It needs ptrace, which a container
+// may deny: then the test says so and skips.
+const strace = findProgram('strace');
+const straceWorks =
+  strace !== undefined &&
+  spawnSync(strace, ['-f', '--seccomp-bpf', '-e', 'trace=fsync', 'true']).status === 0;
+const noStrace = !strace
+  ? 'needs strace (apt install strace)'
+  : !straceWorks
+    ? 'strace cannot trace here (ptrace is not permitted)'
+    : undefined;
+
+describeUnless(noStrace, 'flushes that reach the kernel', () => {
+  /**
+   * Runs body in a child process under strace: the number of fsync calls it
+   * made before and after it made the directory named "marker".
+   */
+  function fsyncCalls(body: string): { before: number; after: number } {
+    const work = mkdtempSync(join(dir, 'strace-'));
+    const file = join(work, 'run.mts');
+    writeFileSync(
+      file,
+      [
+        `import { mkdirSync } from 'node:fs';`,
+        `import { PgliteDb } from ${JSON.stringify(join(root, 'src/db/pglite-db.ts'))};`,
+        `import { seedFromTemplate, writeTemplate } from ${JSON.stringify(join(root, 'src/db/pglite-template.ts'))};`,
+        `const work = ${JSON.stringify(work)};`,
+        `const marker = () => mkdirSync(work + '/marker');`,
+        'void PgliteDb; void seedFromTemplate; void writeTemplate; void marker;',
+        body,
+      ].join('\n'),
+    );
+    const log = join(work, 'strace.log');
+    const res = spawnSync(
+      strace!,
+      [
+        '-f',
+        '--seccomp-bpf',
+        '-qq',
+        '-e',
+        'trace=fsync,fdatasync,mkdir',
+        '-o',
+        log,
+        process.execPath,
+        '--import',
+        'tsx',
+        file,
+      ],
+      { cwd: root, encoding: 'utf8', timeout: 120_000 },
+    );
+    expect(res.stderr).toBe('');
+    expect(res.status).toBe(0);
+    const lines = readFileSync(log, 'utf8').split('\n');
+    const at = lines.findIndex((l) => l.includes('/marker"'));
+    expect(at).toBeGreaterThan(-1);
+    const syncs = (part: string[]) =>
+      part.filter((l) => /\bf(data)?sync\(\d+\)\s+=\s+0/.test(l)).length;
+    return { before: syncs(lines.slice(0, at)), after: syncs(lines.slice(at)) };
+  }
+
+  it('makes an fsync system call for each commit', () => {
+    const commits = 40;
+    const { after } = fsyncCalls(`
+      const db = await PgliteDb.open({ dataDir: work + '/db' });
+      await db.exec('CREATE TABLE t (n int)');
+      marker();
+      for (let i = 0; i < ${commits}; i++) await db.query('INSERT INTO t VALUES ($1)', [i]);
+      await db.close();
+    `);
+    expect(after).toBeGreaterThanOrEqual(commits);
+  });
+
+  it('flushes every file of a data directory seeded from the template, and none with sync off', () => {
+    const { before, after } = fsyncCalls(`
+      // A template of an empty database, made in memory (no flush).
+      const db = await PgliteDb.open();
+      await db.exec('CHECKPOINT');
+      const archive = new Uint8Array(await (await db.pg.dumpDataDir('gzip')).arrayBuffer());
+      await db.close();
+      writeTemplate(work + '/template', archive, []);
+      const seed = (name: string, sync: boolean) => {
+        const result = seedFromTemplate(work + '/' + name, work + '/template', [], { sync });
+        if (!result.seeded) throw new Error(result.reason);
+      };
+      seed('unsynced', false);
+      marker();
+      seed('synced', true);
+    `);
+    expect(before).toBe(0);
+    // A data directory holds about a thousand files and directories.
+    expect(after).toBeGreaterThan(500);
+  });
+});
