@@ -19,6 +19,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import autocannon from 'autocannon';
 
+import type { DiskFlushProbe } from './lib/disk.ts';
+import { describeDiskFlush, probeDiskFlush } from './lib/disk.ts';
 import { busyNote, defaultMaxLoad, loadGate } from './lib/gate.ts';
 import type { OpenLoopResult } from './lib/open-loop.ts';
 import { spawnOpenLoop } from './lib/open-loop.ts';
@@ -130,6 +132,8 @@ type ModeResult = {
   mode: ModeName;
   label: string;
   loadBefore: number;
+  /** The disk's flush time just before the open loop. */
+  diskBefore: DiskFlushProbe;
   openLoop: {
     phases: PhaseFigures[];
     generator: OpenLoopResult['generator'];
@@ -265,6 +269,8 @@ async function runMode(mode: ModeName): Promise<ModeResult> {
 
     if (!allowBusy) log(`   waiting for a quiet machine (load <= ${maxLoad}) ...`);
     const loadBefore = await waitForQuiet();
+    const diskBefore = await probeDiskFlush(tmpdir());
+    log(`   ${describeDiskFlush(diskBefore)}`);
     log(
       `   load average ${loadBefore.toFixed(2)}; open loop ${phases.map((p) => `${p.name} ${p.seconds} s`).join(', ')}`,
     );
@@ -397,6 +403,7 @@ async function runMode(mode: ModeName): Promise<ModeResult> {
       mode,
       label: modeLabels[mode],
       loadBefore,
+      diskBefore,
       openLoop: {
         phases: phaseFigures,
         generator: result.generator,
@@ -430,6 +437,7 @@ const mb = (b: number) => `${(b / 1048576).toFixed(0)} MB`;
 
 function printMode(r: ModeResult): void {
   log(`\n### ${r.label}  (load average before: ${r.loadBefore.toFixed(2)})`);
+  log(`\nBefore the open loop, ${describeDiskFlush(r.diskBefore)}`);
   log("\nOpen loop, latency in ms from each request's due time:\n");
   log('| rate | window | sent | 2xx | errors | p50 | p99 | max | load before -> after | note |');
   log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
@@ -523,6 +531,11 @@ function printMode(r: ModeResult): void {
     `| PostgreSQL tuples written | ${f2(o.pgTuplesWritten, noPg)} | ${f2(t.pgTuplesWritten, noPg)} |`,
   );
   log(`| PostgreSQL tuples read | ${f2(o.pgTuplesRead, noPg)} | ${f2(t.pgTuplesRead, noPg)} |`);
+  const flushes =
+    r.mode === 'embedded-pglite'
+      ? 'disk flushes (warden_db_disk_flushes_total)'
+      : 'disk flushes (pg_stat_wal.wal_sync, whole server)';
+  log(`| ${flushes} | ${f2(o.diskFlushes)} | ${f2(t.diskFlushes)} |`);
 
   log(
     `\nRSS after the open loop: ${Object.entries(r.rssAfterOpenLoop)
@@ -555,6 +568,8 @@ log(
   `machine: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, Linux ${machine.kernel}`,
 );
 log(`load average at the start: ${startLoad.map((x) => x.toFixed(2)).join(' ')}; ${gate.message}`);
+const startDisk = await probeDiskFlush(tmpdir());
+log(`${describeDiskFlush(startDisk)} (in ${tmpdir()}, where the data directories go)`);
 log(
   `open loop: ${phases.map((p) => `${p.name} for ${p.seconds} s`).join(', then ')} (first ${stepSeconds} s after each step apart); saturation ${satSeconds} s at ${connections} connections`,
 );
@@ -593,6 +608,7 @@ if (json)
       {
         machine,
         loadStart: startLoad,
+        diskStart: startDisk,
         loadEnd: endLoad,
         maxLoad,
         allowBusy,

@@ -121,6 +121,10 @@ const pgFields = [
 export type CounterSnapshot = {
   statements: number | undefined;
   redisCommands: number | undefined;
+  /** The embedded database's fsync calls (warden_db_disk_flushes_total). */
+  diskFlushes?: number;
+  /** PostgreSQL's WAL flushes, for the whole server (pg_stat_wal.wal_sync). */
+  pgWalSyncs?: number;
   commandstats?: Map<string, number>;
   pgStats?: Record<(typeof pgFields)[number], number>;
 };
@@ -134,14 +138,17 @@ async function scrape(url: string, apiKey: string): Promise<string> {
 export async function counterSnapshot(src: CounterSources): Promise<CounterSnapshot> {
   let statements: number | undefined;
   let redisCommands: number | undefined;
+  let diskFlushes: number | undefined;
   for (const m of src.metrics) {
     const text = await scrape(m.url, src.apiKey);
     const s = sumMetric(text, 'warden_db_statements_total');
     const r = sumMetric(text, 'warden_redis_commands_total');
+    const f = sumMetric(text, 'warden_db_disk_flushes_total');
     if (s !== undefined) statements = (statements ?? 0) + s;
     if (r !== undefined) redisCommands = (redisCommands ?? 0) + r;
+    if (f !== undefined) diskFlushes = (diskFlushes ?? 0) + f;
   }
-  const out: CounterSnapshot = { statements, redisCommands };
+  const out: CounterSnapshot = { statements, redisCommands, diskFlushes };
   if (src.redisUrl) {
     const redis = new Redis(src.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
     await redis.connect();
@@ -164,6 +171,11 @@ export async function counterSnapshot(src: CounterSources): Promise<CounterSnaps
         (typeof pgFields)[number],
         number
       >;
+      // pg_stat_wal is PostgreSQL 14 and later.
+      const wal = await c
+        .query<{ wal_sync: string }>('SELECT wal_sync FROM pg_stat_wal')
+        .catch(() => undefined);
+      if (wal?.rows[0]) out.pgWalSyncs = Number(wal.rows[0].wal_sync);
     } finally {
       await c.end();
     }
@@ -179,6 +191,8 @@ export type PerExecution = {
   pgTransactions: number | undefined;
   pgTuplesWritten: number | undefined;
   pgTuplesRead: number | undefined;
+  /** fsync calls: the embedded database's own, or PostgreSQL's WAL flushes (whole server). */
+  diskFlushes: number | undefined;
 };
 
 export function perExecution(
@@ -204,5 +218,6 @@ export function perExecution(
     pgTransactions: per(add(s('xact_commit'), s('xact_rollback'))),
     pgTuplesWritten: per(add(s('tup_inserted'), s('tup_updated'), s('tup_deleted'))),
     pgTuplesRead: per(add(s('tup_returned'), s('tup_fetched'))),
+    diskFlushes: per(d(a.diskFlushes, b.diskFlushes) ?? d(a.pgWalSyncs, b.pgWalSyncs)),
   };
 }
