@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { PgliteDb } from '../src/db/pglite-db.ts';
+import { PgliteThreadDb } from '../src/db/pglite-thread-db.ts';
 import { findProgram, describeUnless } from './helpers/programs.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -26,8 +27,9 @@ async function setting(db: PgliteDb, name: string): Promise<string> {
 }
 
 describe('the embedded database on disk', () => {
-  it('flushes each commit that writes, and not a read', async () => {
-    const db = await PgliteDb.open({ dataDir: join(dir, 'default') });
+  it('flushes each commit that writes, and not a read, and has it all after a reopen', async () => {
+    const path = join(dir, 'default');
+    const db = await PgliteDb.open({ dataDir: path });
     try {
       expect(await setting(db, 'fsync')).toBe('on');
       expect(await setting(db, 'wal_sync_method')).toBe('fsync');
@@ -54,19 +56,21 @@ describe('the embedded database on disk', () => {
     } finally {
       await db.close();
     }
+    const reopened = await PgliteDb.open({ dataDir: path });
+    try {
+      expect((await reopened.query('SELECT count(*)::int AS n FROM t')).rows).toEqual([{ n: 15 }]);
+    } finally {
+      await reopened.close();
+    }
   });
 
-  it('keeps the data it committed across a close and an open', async () => {
-    const path = join(dir, 'reopen');
-    const first = await PgliteDb.open({ dataDir: path });
-    await first.exec('CREATE TABLE kept (n int)');
-    await first.query('INSERT INTO kept VALUES (7)');
-    await first.close();
-    const second = await PgliteDb.open({ dataDir: path });
+  it('flushes on its own thread too', async () => {
+    const db = await PgliteThreadDb.open({ dataDir: join(dir, 'thread') });
     try {
-      expect((await second.query('SELECT n FROM kept')).rows).toEqual([{ n: 7 }]);
+      const { rows } = await db.query<{ fsync: string }>('SHOW fsync');
+      expect(rows[0]!.fsync).toBe('on');
     } finally {
-      await second.close();
+      await db.close();
     }
   });
 
