@@ -20,7 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 
 import type { DiskFlushProbe } from './lib/disk.ts';
-import { describeDiskFlush, probeDiskFlush } from './lib/disk.ts';
+import { describeDiskFlush, diskNote, probeDiskFlush } from './lib/disk.ts';
 import { busyNote, defaultMaxLoad, loadGate } from './lib/gate.ts';
 import type { OpenLoopResult } from './lib/open-loop.ts';
 import { spawnOpenLoop } from './lib/open-loop.ts';
@@ -396,7 +396,9 @@ async function runMode(mode: ModeName): Promise<ModeResult> {
           p99At200: at200?.whole.p99 ?? Number.NaN,
         }).map((v) => ({
           ...v,
-          note: v.what.startsWith('saturation') ? satNote : (at200?.note ?? ''),
+          note: v.what.startsWith('saturation')
+            ? satNote
+            : [at200?.note ?? '', diskNote(diskBefore)].filter(Boolean).join(' '),
         }))
       : [];
     return {

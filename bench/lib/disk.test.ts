@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { describeDiskFlush, probeDiskFlush } from './disk.ts';
+import { describeDiskFlush, diskNote, probeDiskFlush } from './disk.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'warden-disk-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -30,5 +30,13 @@ describe('probeDiskFlush', () => {
     const p = await probeDiskFlush(dir, { durationMs: 0, gapMs: 0 });
     expect(p.count).toBe(1);
     expect(p.max).toBe(p.p50);
+  });
+
+  it('notes a disk that stalled, and nothing for one that did not', () => {
+    const calm = { count: 250, gapMs: 20, p50: 0.5, p99: 0.9, max: 3 };
+    expect(diskNote(calm)).toBe('');
+    expect(diskNote({ ...calm, p99: 56.4, max: 130 })).toBe(
+      '(slow disk: flush p99 56 ms, max 130 ms before the run; every durable commit waits for one)',
+    );
   });
 });

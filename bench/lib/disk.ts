@@ -69,3 +69,15 @@ export function describeDiskFlush(p: DiskFlushProbe): string {
   const ms = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(0));
   return `disk flush (8 kB appended + fdatasync, every ${p.gapMs} ms, ${p.count} times): p50 ${ms(p.p50)} / p99 ${ms(p.p99)} / max ${ms(p.max)} ms`;
 }
+
+/** Flushes slower than this at p99 make a latency figure the disk's as much as Warden's. */
+export const slowDiskP99Ms = 5;
+
+/**
+ * A note for a latency figure taken after this probe: empty when the disk
+ * flushed in time, else what it did.
+ */
+export function diskNote(p: DiskFlushProbe): string {
+  if (!(p.p99 > slowDiskP99Ms)) return '';
+  return `(slow disk: flush p99 ${p.p99.toFixed(0)} ms, max ${p.max.toFixed(0)} ms before the run; every durable commit waits for one)`;
+}
