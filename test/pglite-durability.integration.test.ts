@@ -3,8 +3,9 @@
 // only the operating system's cache; Warden turns fsync on and gives the
 // file system a real one (db/durable-fs.ts). These tests count the flushes
 // the adapter makes and, with strace, the fsync system calls that reach the
-// kernel; a data directory seeded from the template or restored is flushed
-// before it is used.
+// kernel; a data directory seeded from the template is flushed
+// before it is used, and so is a new encryption key, without which the
+// database's secrets cannot be read.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -108,52 +109,65 @@ const noStrace = !strace
     : undefined;
 
 describeUnless(noStrace, 'flushes that reach the kernel', () => {
-  /**
-   * Runs body in a child process under strace: the number of fsync calls it
-   * made before and after it made the directory named "marker".
-   */
-  function fsyncCalls(body: string): { before: number; after: number } {
+  /** Runs body in a child process under strace -y: the calls it made to syscalls, one per line. */
+  function traced(body: string, syscalls: string): { lines: string[]; work: string } {
     const work = mkdtempSync(join(dir, 'strace-'));
     const file = join(work, 'run.mts');
+    const src = (path: string) => JSON.stringify(join(root, path));
     writeFileSync(
       file,
       [
         `import { mkdirSync } from 'node:fs';`,
-        `import { PgliteDb } from ${JSON.stringify(join(root, 'src/db/pglite-db.ts'))};`,
-        `import { seedFromTemplate, writeTemplate } from ${JSON.stringify(join(root, 'src/db/pglite-template.ts'))};`,
+        `import { PgliteDb } from ${src('src/db/pglite-db.ts')};`,
+        `import { seedFromTemplate, writeTemplate } from ${src('src/db/pglite-template.ts')};`,
+        `import { loadEncryptionKey } from ${src('src/secrets/encryption-key.ts')};`,
         `const work = ${JSON.stringify(work)};`,
         `const marker = () => mkdirSync(work + '/marker');`,
-        'void PgliteDb; void seedFromTemplate; void writeTemplate; void marker;',
+        'void PgliteDb; void seedFromTemplate; void writeTemplate; void loadEncryptionKey; void marker;',
         body,
       ].join('\n'),
     );
     const log = join(work, 'strace.log');
     const res = spawnSync(
       strace!,
-      [
-        '-f',
-        '--seccomp-bpf',
-        '-qq',
-        '-e',
-        'trace=fsync,fdatasync,mkdir',
-        '-o',
-        log,
+      ['-f', '--seccomp-bpf', '-qq', '-y', '-e', `trace=${syscalls}`, '-o', log].concat([
         process.execPath,
         '--import',
         'tsx',
         file,
-      ],
+      ]),
       { cwd: root, encoding: 'utf8', timeout: 120_000 },
     );
     expect(res.stderr).toBe('');
     expect(res.status).toBe(0);
-    const lines = readFileSync(log, 'utf8').split('\n');
+    return { lines: readFileSync(log, 'utf8').split('\n'), work };
+  }
+
+  const succeeded = (l: string) => /\bf(data)?sync\(\d+<[^>]*>\)\s+=\s+0/.test(l);
+
+  /** The fsync calls body made before and after it made the directory named "marker". */
+  function fsyncCalls(body: string): { before: number; after: number } {
+    const { lines } = traced(body, 'fsync,fdatasync,mkdir');
     const at = lines.findIndex((l) => l.includes('/marker"'));
     expect(at).toBeGreaterThan(-1);
-    const syncs = (part: string[]) =>
-      part.filter((l) => /\bf(data)?sync\(\d+\)\s+=\s+0/.test(l)).length;
+    const syncs = (part: string[]) => part.filter(succeeded).length;
     return { before: syncs(lines.slice(0, at)), after: syncs(lines.slice(at)) };
   }
+
+  it('flushes a new encryption key before it takes its name, and the name after', () => {
+    const { lines, work } = traced(
+      `loadEncryptionKey({ dataDir: work + '/data' });`,
+      'fsync,fdatasync,link,linkat',
+    );
+    const key = join(work, 'data', 'encryption.key');
+    const link = lines.findIndex((l) => /\blink(at)?\(/.test(l) && l.includes(`"${key}"`));
+    expect(link).toBeGreaterThan(-1);
+    const flushes = (l: string, path: string) => succeeded(l) && l.includes(`<${path}>`);
+    const keyFlush = lines.findIndex((l) => succeeded(l) && /encryption\.key\.\d+\.new>/.test(l));
+    expect(keyFlush).toBeGreaterThan(-1);
+    expect(keyFlush).toBeLessThan(link);
+    expect(lines.slice(link).some((l) => flushes(l, join(work, 'data')))).toBe(true);
+  });
 
   it('makes an fsync system call for each commit', () => {
     const commits = 40;

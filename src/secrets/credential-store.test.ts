@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -56,7 +58,33 @@ describe('loadEncryptionKey', () => {
     expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(loadEncryptionKey({ dataDir: dir }).equals(first)).toBe(true);
     expect(readFileSync(path, 'utf8').trim()).toHaveLength(64);
+    // Nothing left beside it from the making.
+    expect(readdirSync(dir)).toEqual(['encryption.key']);
   });
+
+  it('gives processes that start together one key, whole', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warden-key-'));
+    const module = fileURLToPath(new URL('./encryption-key.ts', import.meta.url));
+    const one = () =>
+      new Promise<string>((resolvePromise, reject) => {
+        execFile(
+          process.execPath,
+          [
+            '--import',
+            'tsx',
+            '--input-type=module',
+            '-e',
+            `const { loadEncryptionKey } = await import(${JSON.stringify(module)});
+             process.stdout.write(loadEncryptionKey({ dataDir: ${JSON.stringify(dir)} }).toString('hex'));`,
+          ],
+          (err, stdout) => (err ? reject(err) : resolvePromise(stdout)),
+        );
+      });
+    const keys = await Promise.all([one(), one(), one(), one()]);
+    expect(new Set(keys).size).toBe(1);
+    expect(readFileSync(join(dir, 'encryption.key'), 'utf8')).toBe(`${keys[0]}\n`);
+    expect(readdirSync(dir)).toEqual(['encryption.key']);
+  }, 30_000);
 
   it('prefers WARDEN_ENCRYPTION_KEY and rejects a key of the wrong size', () => {
     const hex = randomBytes(32).toString('hex');

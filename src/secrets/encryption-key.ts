@@ -1,10 +1,20 @@
 // The key for credentials at rest: WARDEN_ENCRYPTION_KEY when set, else a
 // key generated once into the data directory with mode 0600.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 
 import { UserError } from '../errors.ts';
+import { syncPath } from '../fs-sync.ts';
 
 export function parseKey(text: string, source: string): Buffer {
   const t = text.trim();
@@ -29,12 +39,21 @@ export function loadEncryptionKey(options: { key?: string; dataDir: string }): B
   }
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const key = randomBytes(32);
-  // 'wx' fails if another process created it first; then use theirs.
+  // Written whole and flushed under a name of its own, then linked into
+  // place: link() fails if another process made the key first (then theirs
+  // is used), no process ever reads a key half written, and a power loss
+  // cannot leave an empty key beside a database whose secrets need it.
+  const incoming = `${path}.${process.pid}.new`;
+  writeFileSync(incoming, `${key.toString('hex')}\n`, { mode: 0o600 });
   try {
-    writeFileSync(path, `${key.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
-    return key;
+    syncPath(incoming);
+    linkSync(incoming, path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     return parseKey(readFileSync(path, 'utf8'), path);
+  } finally {
+    rmSync(incoming, { force: true });
   }
+  syncPath(dir);
+  return key;
 }
