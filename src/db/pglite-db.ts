@@ -60,11 +60,23 @@ function toResult<R extends Row>(res: { rows: R[]; affectedRows?: number }): Que
   return { rows: res.rows, rowCount: res.affectedRows || res.rows.length };
 }
 
+/** The data directory when the database is on disk; undefined in memory. */
+function onDisk(options: PgliteDbOptions): string | undefined {
+  const dir = options.dataDir;
+  return dir && !dir.includes('://') ? dir : undefined;
+}
+
+/** A database on disk flushes unless told not to; one in memory has no disk. */
+function flushes(options: PgliteDbOptions): boolean {
+  return options.fsync !== false && onDisk(options) !== undefined;
+}
+
 /**
  * PGlite's own start parameters plus Warden's. A new WAL segment is not
  * zero-filled (wal_init_zero=off): on PGlite's file system that fill is 16 MB
  * of writes done inside a commit, a 50-70 ms stall every few seconds under
- * load, and it buys nothing there (the fill exists to reserve disk blocks).
+ * load, and it buys nothing there (the fill exists to reserve disk blocks;
+ * with fsync on, commits on zero-filled segments flushed no faster).
  * Nor is an old segment kept for reuse (wal_recycle=off): after a checkpoint
  * (pglite-maintenance.ts) it is removed, so the data directory and each
  * backup hold only the WAL written since.
@@ -81,11 +93,6 @@ export function startParams(options: PgliteDbOptions): string[] {
  * process's own mutex (the data-directory lock keeps other processes out),
  * and the pool statistics are of that one connection.
  */
-/** A database on disk flushes unless told not to; one in memory has no disk. */
-function flushes(options: PgliteDbOptions): boolean {
-  return options.fsync !== false && !!options.dataDir && !options.dataDir.includes('://');
-}
-
 export abstract class OneConnection {
   readonly kind = 'pglite' as const;
   statementCount = 0;
@@ -136,9 +143,7 @@ export class PgliteDb extends OneConnection implements EmbeddedDb {
       extensions: { vector },
       startParams: startParams(options),
     });
-    const onDisk =
-      options.dataDir && !options.dataDir.includes('://') ? options.dataDir : undefined;
-    return new PgliteDb(pg, onDisk, fs);
+    return new PgliteDb(pg, onDisk(options), fs);
   }
 
   /** Files flushed to the disk (fsync) since open; undefined when it does not flush. */
