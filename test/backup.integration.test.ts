@@ -280,27 +280,37 @@ async function waitForBackup(dir: string): Promise<void> {
     await new Promise((r) => setTimeout(r, 20));
 }
 
+/**
+ * Runs fn with test services on PostgreSQL whose backups go to a new
+ * directory, then stops the schedule, disposes of them and removes it.
+ */
+async function withScheduledBackups(
+  fn: (s: TestServices, dir: string) => Promise<void>,
+): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-schedule-'));
+  const s = await makeTestServices('postgres', { WARDEN_BACKUP_DIR: dir });
+  try {
+    await fn(s, dir);
+  } finally {
+    await s.backups.stop();
+    await s.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describeUnless(needsPgTools, 'the schedule', () => {
-  it('takes the first backup after its delay, not at start, and stop waits for one under way', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'warden-schedule-'));
-    const s = await makeTestServices('postgres', { WARDEN_BACKUP_DIR: dir });
-    try {
+  it('takes the first backup after its delay, not at start, and stop waits for one under way', () =>
+    withScheduledBackups(async (s, dir) => {
       s.backups.startSchedule(60_000, 300);
       expect(await s.backups.list()).toEqual([]);
       await waitForBackup(dir);
       await s.backups.stop();
       expect(await s.backups.list()).toHaveLength(1);
       expect(readdirSync(dir).filter((n) => n.endsWith('.partial'))).toEqual([]);
-    } finally {
-      await s.dispose();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it('puts a scheduled backup off while the process is busy, then takes it once quiet or after the limit', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'warden-schedule-busy-'));
-    const s = await makeTestServices('postgres', { WARDEN_BACKUP_DIR: dir });
-    try {
+  it('puts a scheduled backup off while the process is busy, then takes it once quiet', () =>
+    withScheduledBackups(async (s, dir) => {
       let busy = true;
       let looks = 0;
       s.backups.startSchedule(60_000, 50, {
@@ -315,27 +325,19 @@ describeUnless(needsPgTools, 'the schedule', () => {
       await waitForBackup(dir);
       await s.backups.stop();
       expect(await s.backups.list()).toHaveLength(1);
-    } finally {
-      await s.dispose();
-      rmSync(dir, { recursive: true, force: true });
-    }
-    // Busy for longer than the limit: it goes ahead.
-    const dir2 = mkdtempSync(join(tmpdir(), 'warden-schedule-busy-'));
-    const s2 = await makeTestServices('postgres', { WARDEN_BACKUP_DIR: dir2 });
-    try {
-      s2.backups.startSchedule(60_000, 50, {
+    }));
+
+  it('takes a scheduled backup anyway once the process has been busy for longer than the limit', () =>
+    withScheduledBackups(async (s, dir) => {
+      s.backups.startSchedule(60_000, 50, {
         busy: async () => true,
         retryMs: 30,
         maxDeferMs: 200,
       });
-      await waitForBackup(dir2);
-      await s2.backups.stop();
-      expect(await s2.backups.list()).toHaveLength(1);
-    } finally {
-      await s2.dispose();
-      rmSync(dir2, { recursive: true, force: true });
-    }
-  });
+      await waitForBackup(dir);
+      await s.backups.stop();
+      expect(await s.backups.list()).toHaveLength(1);
+    }));
 });
 
 // On PostgreSQL: a pg_dump of a fresh schema takes a fraction of a second,

@@ -39,8 +39,8 @@ import type { Db } from '../db/db.ts';
 import type { EmbeddedDb } from '../db/pglite-db.ts';
 import { tarOf } from '../db/tar.ts';
 import { UserError } from '../errors.ts';
-import { syncPath, syncPathAsync, syncTree } from '../fs-sync.ts';
 import { auditPendingFile, writePendingReanchor } from '../exec/audit-anchor.ts';
+import { syncPath, syncPathAsync, syncTree } from '../fs-sync.ts';
 import type { Logger } from '../log.ts';
 
 export type BackupKind = 'pg_dump' | 'pglite';
