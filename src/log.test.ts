@@ -4,7 +4,7 @@ import Fastify from 'fastify';
 import type { FastifyBaseLogger } from 'fastify';
 import { describe, expect, it } from 'vitest';
 
-import { createLogger, redactUrl } from './log.ts';
+import { createLogger, redactUrl, scrub } from './log.ts';
 
 function capture() {
   const lines: string[] = [];
@@ -34,6 +34,49 @@ describe('createLogger', () => {
       expect(line).not.toContain(secret);
     expect(line).toContain('"name":"ok"');
     expect(JSON.parse(line)).toMatchObject({ level: 'info', msg: 'hello' });
+  });
+
+  it('redacts at any depth and in any letter case, in arrays too', () => {
+    const { lines, logger } = capture();
+    logger.info({
+      a: { b: { c: { d: { e: { Authorization: 'Bearer deep1' } } } } },
+      list: [{ headers: { 'X-CSRF-Token': 'csrf2' } }, { APIKEY: 'key3' }],
+      kept: { tokenCount: 3 },
+    });
+    const line = lines.join('');
+    for (const secret of ['deep1', 'csrf2', 'key3']) expect(line).not.toContain(secret);
+    const parsed = JSON.parse(line) as { a: unknown; kept: unknown };
+    expect(parsed.a).toEqual({ b: { c: { d: { e: { Authorization: '[redacted]' } } } } });
+    // A key that only contains a secret word is not a secret.
+    expect(parsed.kept).toEqual({ tokenCount: 3 });
+  });
+
+  it("redacts a child logger's bindings and an error's own fields", () => {
+    const { lines, logger } = capture();
+    const child = logger.child({ executionId: 7, token: 'bind4' });
+    const err = Object.assign(new Error('request failed'), {
+      config: { headers: { authorization: 'Basic err5' } },
+    });
+    child.error({ err }, 'failed');
+    child.child({ step: 'b', password: 'grand6' }).info('next');
+    const line = lines[0]!;
+    for (const secret of ['bind4', 'err5']) expect(line).not.toContain(secret);
+    expect(lines[1]).not.toContain('grand6');
+    expect(JSON.parse(lines[1]!)).toMatchObject({
+      executionId: 7,
+      step: 'b',
+      password: '[redacted]',
+    });
+    const parsed = JSON.parse(line) as { executionId: number; err: { message: string } };
+    expect(parsed.executionId).toBe(7);
+    expect(parsed.err.message).toBe('request failed');
+  });
+
+  it('cuts off what is nested too deep to walk, rather than write it unread', () => {
+    let deep: Record<string, unknown> = { password: 'deep7' };
+    for (let i = 0; i < 20; i++) deep = { next: deep };
+    expect(JSON.stringify(scrub(deep))).not.toContain('deep7');
+    expect(JSON.stringify(scrub(deep))).toContain('[nested too deep]');
   });
 });
 
