@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Services } from '../app.ts';
 import { createServices } from '../app.ts';
 import { installAutoHeal } from '../healing/auto-heal.ts';
-import { IdleGc } from '../idle-gc.ts';
+import { IdleGc, limitHeapGrowth } from '../idle-gc.ts';
 import { UserError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { installProcessGuard } from '../process-guard.ts';
@@ -102,6 +102,7 @@ export async function startCommand(options: StartOptions): Promise<void> {
       'redis_required',
       '--role main needs REDIS_URL: workers take executions from Redis',
     );
+  limitHeapGrowth(config.server.heapGrowthPercent);
   const logger = createLogger({ level: config.log.level });
   const services = await createServices(config, logger, { role });
   installProcessGuard(logger, services.metrics, { role });
@@ -184,6 +185,7 @@ export async function workerCommand(options: WorkerOptions): Promise<void> {
   const concurrency = options.concurrency ? Number(options.concurrency) : config.engine.concurrency;
   if (!Number.isInteger(concurrency) || concurrency < 1)
     throw new UserError('invalid_concurrency', `--concurrency must be a positive integer`);
+  limitHeapGrowth(config.server.heapGrowthPercent);
   const logger = createLogger({ level: config.log.level });
   const services = await createServices(config, logger, { role: 'worker' });
   installProcessGuard(logger, services.metrics, { role: 'worker' });
