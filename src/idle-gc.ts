@@ -9,8 +9,8 @@
 // the process has had nothing to do for a while. The decision rests on the
 // last second, not on a long period: averaged over 10 s, a load that began
 // two seconds ago still looked idle, and the pause fell on its requests.
-// Under load, limitHeapGrowth keeps the heap from growing to four times
-// what is live before V8 collects it.
+// Under load, limitHeapGrowth can keep the heap from growing to four times
+// what is live before V8 collects it, at the price of more full collections.
 import { performance } from 'node:perf_hooks';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
