@@ -16,22 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { RunningWarden } from './helpers/cli.ts';
 import { freePort, runWarden, startWarden, wardenBin } from './helpers/cli.ts';
+import { initializeRequest as initialize, mcpHeaders } from './helpers/mcp-http.ts';
 import { OllamaTestServer } from './helpers/ollama-test-server.ts';
-
-const initialize = {
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: {
-    protocolVersion: '2025-03-26',
-    capabilities: {},
-    clientInfo: { name: 'probe', version: '1.0.0' },
-  },
-};
-const mcpHeaders = {
-  'content-type': 'application/json',
-  accept: 'application/json, text/event-stream',
-};
 
 describe('local MCP servers beside a running Warden', () => {
   let dir: string;

@@ -14,13 +14,12 @@ import type { Config } from '../config/load.ts';
 import { UserError } from '../errors.ts';
 import { wardenVersion } from '../version.ts';
 import type { AgentServer } from './agent.ts';
+import type { LocalServerName } from './local-server-names.ts';
+import { localServerNames } from './local-server-names.ts';
 import { createFilesServer } from './files-server.ts';
 import { createMemoryServer } from './memory-server.ts';
 import { createThinkingServer } from './thinking-server.ts';
 import { createWorkflowsServer } from './workflows-server.ts';
-
-export const localServerNames = ['memory', 'thinking', 'workflows', 'files'] as const;
-export type LocalServerName = (typeof localServerNames)[number];
 
 export type ConnectedServers = { servers: AgentServer[]; close(): Promise<void> };
 

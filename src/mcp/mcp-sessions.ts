@@ -15,6 +15,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 
 import type { Logger } from '../log.ts';
+import { rejectMcp } from './reject.ts';
 
 export type McpSessionsOptions = {
   createServer: () => McpServer;
@@ -34,12 +35,6 @@ type Session = {
   /** Requests (and open GET streams) in progress: a busy session is never idle. */
   active: number;
 };
-
-/** A JSON-RPC error as the whole answer, before or outside MCP. */
-export function rejectMcp(res: ServerResponse, status: number, message: string): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }));
-}
 
 export class McpSessions {
   private readonly sessions = new Map<string, Session>();

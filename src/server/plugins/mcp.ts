@@ -11,15 +11,18 @@
 // write the knowledge graph and run workflows); files needs admin (it reads
 // the host's files). An Origin header must be one in
 // WARDEN_MCP_ALLOWED_ORIGINS. A session belongs to the credential that opened
-// it.
+// it. The MCP SDK (about 35 MB of the process's memory) is loaded when a
+// client first calls one of them, not at start.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import type { Services } from '../../app.ts';
 import type { Role } from '../../auth/roles.ts';
 import { UserError } from '../../errors.ts';
-import { McpSessions, rejectMcp } from '../../mcp/mcp-sessions.ts';
-import type { LocalServerName } from '../../mcp/local-servers.ts';
-import { createLocalServer, filesServer, localServerNames } from '../../mcp/local-servers.ts';
+import type { LocalServerName } from '../../mcp/local-server-names.ts';
+import { localServerNames } from '../../mcp/local-server-names.ts';
+import type { McpSessions } from '../../mcp/mcp-sessions.ts';
+import { resolveRoots } from '../../mcp/path-guard.ts';
+import { rejectMcp } from '../../mcp/reject.ts';
 import { principalName } from './auth.ts';
 
 const roleOf: Record<LocalServerName, Role> = {
@@ -34,20 +37,43 @@ export default async function mcpPlugin(app: FastifyInstance, opts: { services: 
   const { config } = services;
   const served = localServerNames.filter((n) => n !== 'files' || config.mcpFiles.roots.length > 0);
   // A misconfigured root stops the start here, not at a client's first call.
-  if (served.includes('files')) filesServer(config, config.mcpFiles.write);
-  const pools: McpSessions[] = [];
+  if (served.includes('files')) resolveRoots(config.mcpFiles.roots);
+  const pools = new Map<LocalServerName, Promise<McpSessions>>();
   // Before the server waits for open requests: a session's event stream
   // never ends by itself, and would hold the shutdown to its timeout.
   app.addHook('preClose', async () => {
-    await Promise.all(pools.map((p) => p.close()));
+    await Promise.all(
+      [...pools.values()].map((p) =>
+        p.then(
+          (s) => s.close(),
+          () => {},
+        ),
+      ),
+    );
   });
+  /** The sessions of one server, made (and the SDK loaded) at its first request. */
+  const sessionsOf = (name: LocalServerName): Promise<McpSessions> => {
+    let pool = pools.get(name);
+    if (!pool) {
+      pool = (async () => {
+        const [{ McpSessions }, { createLocalServer }] = await Promise.all([
+          import('../../mcp/mcp-sessions.ts'),
+          import('../../mcp/local-servers.ts'),
+        ]);
+        return new McpSessions({
+          createServer: () =>
+            createLocalServer(name, services, { filesWrite: config.mcpFiles.write }),
+          logger: services.logger.child({ mcp: name }),
+        });
+      })();
+      // A failed load is tried again at the next request.
+      pool.catch(() => pools.delete(name));
+      pools.set(name, pool);
+    }
+    return pool;
+  };
 
   for (const name of served) {
-    const sessions = new McpSessions({
-      createServer: () => createLocalServer(name, services, { filesWrite: config.mcpFiles.write }),
-      logger: services.logger.child({ mcp: name }),
-    });
-    pools.push(sessions);
     const handler = async (request: FastifyRequest, reply: FastifyReply) => {
       const p = request.principal;
       if (p?.kind !== 'api_key')
@@ -66,6 +92,7 @@ export default async function mcpPlugin(app: FastifyInstance, opts: { services: 
       // From here the MCP transport writes the answer (JSON or an event stream).
       reply.hijack();
       try {
+        const sessions = await sessionsOf(name);
         await sessions.handle(request.raw, reply.raw, request.body, principalName(p));
       } catch (err) {
         request.log.error({ err }, 'MCP request failed');
