@@ -1,4 +1,4 @@
-// The main process loads the MCP SDK (about 35 MB of its memory) when a
+// The main process loads the MCP SDK (about 10 MB of its memory) when a
 // client first calls a local MCP server, not at start: a Warden nobody
 // reaches over MCP never holds it. Seen from inside a real `warden start`
 // through a module resolution hook that notes every SDK module resolved.

@@ -11,7 +11,7 @@
 // write the knowledge graph and run workflows); files needs admin (it reads
 // the host's files). An Origin header must be one in
 // WARDEN_MCP_ALLOWED_ORIGINS. A session belongs to the credential that opened
-// it. The MCP SDK (about 35 MB of the process's memory) is loaded when a
+// it. The MCP SDK (about 10 MB of the main process's memory) is loaded when a
 // client first calls one of them, not at start.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
