@@ -11,6 +11,8 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+import { staleReason } from './build-state.js';
+
 const suites = { bench: 'benchmarks', eval: 'evaluations', chaos: 'chaos scripts' };
 const [suite, ...args] = process.argv.slice(2);
 if (!suite || !(suite in suites)) {
@@ -30,6 +32,18 @@ const files = readdirSync(dir)
 if (files.length === 0) {
   console.error(`no ${suites[suite]} match ${filters.join(' ')}`);
   process.exit(2);
+}
+// Warden as the benchmarks start it runs dist/ only when it is the source's
+// build: build first rather than measure the source through tsx.
+if (suite === 'bench') {
+  const stale = staleReason(fileURLToPath(new URL('../', import.meta.url)));
+  if (stale !== undefined && stale !== 'WARDEN_FROM_SOURCE=1') {
+    console.error(`${stale}: building first (npm run build)`);
+    const built = spawnSync('npm', ['run', '--silent', 'build'], {
+      stdio: ['ignore', process.stderr, process.stderr],
+    });
+    if (built.status !== 0) process.exit(built.status ?? 1);
+  }
 }
 let failed = 0;
 let status = 0;

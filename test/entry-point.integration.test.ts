@@ -32,6 +32,7 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'warden-entry-'));
   mkdirSync(join(dir, 'bin'));
   cpSync(join(root, 'bin/warden.js'), join(dir, 'bin/warden.js'));
+  cpSync(join(root, 'bin/build-state.js'), join(dir, 'bin/build-state.js'));
   cpSync(join(root, 'bin/prepare.js'), join(dir, 'bin/prepare.js'));
   symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
   writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n');
