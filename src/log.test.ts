@@ -72,6 +72,28 @@ describe('createLogger', () => {
     expect(parsed.err.message).toBe('request failed');
   });
 
+  it('redacts inside class instances and writes what toJSON gives', () => {
+    class Target {
+      constructor(
+        readonly host: string,
+        readonly password: string,
+      ) {}
+    }
+    const { lines, logger } = capture();
+    const at = new Date('2026-01-02T03:04:05Z');
+    logger.info({
+      target: new Target('db-1', 'inst8'),
+      endpoint: new URL('https://u:urlpass9@h.example/x'),
+      at,
+    });
+    const line = lines.join('');
+    for (const secret of ['inst8', 'urlpass9']) expect(line).not.toContain(secret);
+    expect(JSON.parse(line)).toMatchObject({
+      target: { host: 'db-1', password: '[redacted]' },
+      at: at.toJSON(),
+    });
+  });
+
   it('cuts off what is nested too deep to walk, rather than write it unread', () => {
     let deep: Record<string, unknown> = { password: 'deep7' };
     for (let i = 0; i < 20; i++) deep = { next: deep };

@@ -12,47 +12,53 @@ import { maskUrlsInText } from './config/mask.ts';
 export type { Logger };
 
 /** Keys whose values never reach a log line, at any depth, in any letter case. */
-export const secretKeys = [
-  'password',
-  'secret',
-  'token',
-  'apiKey',
-  'api_key',
-  'authorization',
-  'cookie',
-  'set-cookie',
-  'x-csrf-token',
-  'encryptionKey',
-  'privateKey',
-];
-
-const secretKeySet = new Set(secretKeys.map((k) => k.toLowerCase()));
-export const redacted = '[redacted]';
+const secretKeys = new Set(
+  [
+    'password',
+    'secret',
+    'token',
+    'apiKey',
+    'api_key',
+    'authorization',
+    'cookie',
+    'set-cookie',
+    'x-csrf-token',
+    'encryptionKey',
+    'privateKey',
+  ].map((k) => k.toLowerCase()),
+);
+const redacted = '[redacted]';
 const tooDeep = '[nested too deep]';
 const maxDepth = 10;
+/** Fields a serializer below writes: they reach it as they were logged. */
+const serialized = new Set(['err', 'error', 'req']);
 
 /**
- * A copy of value for a log line: values under secret keys replaced, URLs
- * in strings masked, objects nested deeper than ten levels cut off (a
- * secret could hide there). Plain objects and arrays are walked; other
- * objects (errors go through their serializer) are left as they are.
+ * A copy of value for a log line, as JSON would write it (an object's own
+ * fields, or what its toJSON gives), with the values under secret keys
+ * replaced, URLs in strings masked and whatever is nested deeper than ten
+ * levels cut off (a secret could hide there).
  */
 export function scrub(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return maskUrlsInText(value);
   if (value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) {
-    if (depth >= maxDepth) return tooDeep;
-    return value.map((v: unknown) => scrub(v, depth + 1));
-  }
-  const proto = Object.getPrototypeOf(value) as unknown;
-  if (proto !== Object.prototype && proto !== null) return value;
   if (depth >= maxDepth) return tooDeep;
+  if (Array.isArray(value)) return value.map((v: unknown) => scrub(v, depth + 1));
+  const { toJSON } = value as { toJSON?: unknown };
+  if (typeof toJSON === 'function') return scrub(toJSON.call(value), depth);
   const out: Record<string, unknown> = {};
-  for (const k in value) {
-    if (!Object.prototype.hasOwnProperty.call(value, k)) continue;
-    const v = (value as Record<string, unknown>)[k];
-    out[k] = secretKeySet.has(k.toLowerCase()) && v !== undefined ? redacted : scrub(v, depth + 1);
-  }
+  for (const [k, v] of Object.entries(value)) out[k] = scrubField(k, v, depth + 1);
+  return out;
+}
+
+function scrubField(key: string, value: unknown, depth: number): unknown {
+  return secretKeys.has(key.toLowerCase()) && value !== undefined ? redacted : scrub(value, depth);
+}
+
+/** A log call's fields scrubbed, but those a serializer writes (it scrubs or picks what it writes). */
+function scrubFields(obj: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) out[k] = serialized.has(k) ? v : scrubField(k, v, 1);
   return out;
 }
 
@@ -91,7 +97,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       formatters: {
         level: (label) => ({ level: label }),
         // Secrets and the credentials in URLs (a server's address, a failed fetch) never reach a line.
-        log: (obj) => scrub(obj) as Record<string, unknown>,
+        log: scrubFields,
       },
       hooks: {
         logMethod(args, method) {
