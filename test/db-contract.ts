@@ -1,5 +1,7 @@
 // One contract for every Db adapter: each adapter's test file calls
 // defineDbContract with a factory for a fresh, empty database.
+import { randomUUID } from 'node:crypto';
+
 import { describe, expect, it } from 'vitest';
 
 import type { Db } from '../src/db/db.ts';
@@ -25,6 +27,57 @@ export function defineDbContract(name: string, factory: DbFactory) {
           [42, 'x', JSON.stringify({ a: 1 })],
         );
         expect(rows).toEqual([{ n: 42, s: 'x', j: { a: 1 } }]);
+      }));
+
+    it('runs a prepared statement again and again with the rows, counts and errors of an unprepared one', () =>
+      withDb(async (db) => {
+        await db.exec('CREATE TABLE t (id uuid PRIMARY KEY, n int, doc jsonb)');
+        const insert = `INSERT INTO t (id, n, doc)
+          SELECT x.id, x.n, x.doc FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, n int, doc jsonb)
+          RETURNING id, n, doc`;
+        const ids = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+        // More runs than PostgreSQL's five custom plans before it considers a generic one.
+        for (let i = 0; i < 8; i++) {
+          const id = randomUUID();
+          const res = await db.query(insert, [JSON.stringify([{ id, n: i, doc: { i } }])], {
+            prepare: true,
+          });
+          expect(res.rows).toEqual([{ id, n: i, doc: { i } }]);
+          expect(res.rowCount).toBe(1);
+        }
+        const batch = await db.query<{ id: string }>(
+          insert,
+          [JSON.stringify(ids.map((id, n) => ({ id, n: 100 + n, doc: null })))],
+          { prepare: true },
+        );
+        expect(batch.rows.map((r) => r.id)).toEqual(ids);
+        const select = 'SELECT id, n FROM t WHERE id = ANY($1::uuid[]) AND n >= $2 ORDER BY n';
+        const picked = await db.query(select, [ids.slice(1, 3), 0], { prepare: true });
+        expect(picked.rows).toEqual([
+          { id: ids[1], n: 101 },
+          { id: ids[2], n: 102 },
+        ]);
+        expect((await db.query(select, [ids, null], { prepare: true })).rows).toEqual([]);
+        const update = await db.query('UPDATE t SET n = n + 1 WHERE n >= $1', [100], {
+          prepare: true,
+        });
+        expect(update.rowCount).toBe(4);
+        // A failed run says why, with PostgreSQL's code, and the connection and
+        // the statement go on working.
+        const again = JSON.stringify([{ id: ids[0], n: 1, doc: null }]);
+        await expect(db.query(insert, [again], { prepare: true })).rejects.toMatchObject({
+          code: '23505',
+        });
+        await expect(db.query(insert, ['not json'], { prepare: true })).rejects.toMatchObject({
+          code: '22P02',
+        });
+        const fresh = randomUUID();
+        const after = await db.query(insert, [JSON.stringify([{ id: fresh, n: 7, doc: [] }])], {
+          prepare: true,
+        });
+        expect(after.rows).toEqual([{ id: fresh, n: 7, doc: [] }]);
+        const { rows } = await db.query<{ n: string }>('SELECT count(*) AS n FROM t');
+        expect(Number(rows[0]!.n)).toBe(8 + ids.length + 1);
       }));
 
     it('reports rows changed by writes', () =>

@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
-import type { Queryable, QueryResult, Row } from './db.ts';
+import type { Queryable, QueryOptions, QueryResult, Row } from './db.ts';
 import type { EmbeddedDb, EmbeddedSnapshot, PgliteDbOptions } from './pglite-db.ts';
 import { OneConnection } from './pglite-db.ts';
 import type { ThreadReply, ThreadRequest } from './pglite-thread-protocol.ts';
@@ -113,11 +113,17 @@ export class PgliteThreadDb extends OneConnection implements EmbeddedDb {
   async query<R extends Row = Row>(
     sql: string,
     params?: readonly unknown[],
+    options?: QueryOptions,
   ): Promise<QueryResult<R>> {
     this.waiting++;
     this.statementCount++;
     try {
-      return await this.call({ op: 'query', sql, params: params?.map(portable) });
+      return await this.call({
+        op: 'query',
+        sql,
+        params: params?.map(portable),
+        ...(options?.prepare ? { prepare: true } : {}),
+      });
     } finally {
       this.waiting--;
     }

@@ -1,7 +1,7 @@
 // Messages between the main thread and the embedded database's thread
 // (pglite-thread.ts), and how an error crosses between them.
 export type ThreadRequest = { id: number } & (
-  | { op: 'query'; sql: string; params?: unknown[] }
+  | { op: 'query'; sql: string; params?: unknown[]; prepare?: boolean }
   | { op: 'exec'; sql: string }
   | { op: 'begin' }
   | { op: 'txQuery'; tx: number; sql: string; params?: unknown[] }

@@ -77,7 +77,7 @@ async function main() {
   ): Promise<{ value: unknown; transfer?: ArrayBuffer[] }> => {
     switch (req.op) {
       case 'query':
-        return { value: await db.query(req.sql, req.params) };
+        return { value: await db.query(req.sql, req.params, { prepare: req.prepare }) };
       case 'exec':
         await db.exec(req.sql);
         return { value: null };
